@@ -1,0 +1,43 @@
+"""ai-impact: energy, emissions and water of AI requests.
+
+>>> import ai_impact
+>>> rows = ai_impact.estimate([{"model_id": "llama_31_8b", "output_tokens": 500}])
+>>> sorted(rows[0])
+['error', 'fine_tuning_impact', 'inference_impact', 'total_impact', 'training_impact']
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+from ai_impact import catalog as _catalog
+from ai_impact.engine.chain import compute
+from ai_impact.parse import parse_rows
+from ai_impact.render import render
+from ai_impact.resolve import resolve
+
+__all__ = ["estimate"]
+
+
+def estimate(
+    rows: Sequence[Mapping], *, debug: bool = False, catalog: _catalog.Catalog | None = None
+) -> list[dict]:
+    """Estimate the impacts of each row; one Scope3 ``ModeledRow`` dict per row, same order.
+
+    Parameters
+    ----------
+    rows : mappings with the Scope3 ``ImpactRow`` field names (``model_id``, ``input_tokens``,
+        ``output_tokens``, ``managed_service_id``, ``country``, ...) and the extension fields
+        ``batch_size``, ``gpu_id``, ``gpu_count``, ``model_total_params_billions``,
+        ``model_active_params_billions``, ``model_datatype``.
+    debug : add ``debug`` (model, hardware node, grid mix, steps, energy breakdown, assumptions).
+    catalog : reference data to use; the bundled catalog by default.
+
+    A row that cannot be estimated gets ``error`` ({code, message, details{reason, field}}) and
+    zero impacts; the other rows are unaffected. Never raises for bad row content.
+    """
+    cat = catalog or _catalog.default()
+    usage = parse_rows(rows)
+    resolved = resolve(usage, cat)
+    impacts = compute(usage, resolved, cat)
+    return render(impacts, usage.errors, resolved, cat, debug=debug)

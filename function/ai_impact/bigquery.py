@@ -1,0 +1,206 @@
+"""The BigQuery remote-function protocol: request bytes in, reply bytes out.
+
+Request: ``{requestId, caller, sessionUser, userDefinedContext?, calls}``; reply:
+``{"replies": [...]}``, one per call, same order (Google Cloud, "Work with remote functions").
+``userDefinedContext`` keys (all optional, strings):
+
+- ``signature``: ``row`` (default) -- each call is ``[row]``, the row a JSON object or a
+  JSON-encoded string of one (SQL type STRING); ``scope3`` -- the hosted API's 17..21 positional
+  arguments (:data:`SCOPE3_ARGS`), images as ``"WxH,WxH"``.
+- ``return_type``: ``json`` (the reply is the ModeledRow object; default for ``row``) or
+  ``string`` (the object serialised; default for ``scope3``, as the hosted API answers).
+- ``debug``: ``true`` adds ``debug`` to every reply.
+
+A malformed envelope is answered 400 with ``{"errorMessage"}`` (< 1 KB): BigQuery does not retry
+400. A bad call becomes that reply's ``error``; the other calls are unaffected.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import orjson
+
+# The hosted API's positional order (aiapi.yaml, ImpactBigQueryRequest.calls description); the
+# last four may be left out. ``request_time`` is ImpactRow's ``utc_datetime``.
+SCOPE3_ARGS: tuple[str, ...] = (
+    "model_id",
+    "model_family",
+    "model_name",
+    "model_hugging_face_path",
+    "utc_datetime",
+    "node_id",
+    "cloud_id",
+    "cloud_region",
+    "cloud_instance_id",
+    "managed_service_id",
+    "country",
+    "region",
+    "task",
+    "input_tokens",
+    "output_tokens",
+    "input_images",
+    "output_images",
+    "output_video_resolution",
+    "output_video_frames",
+    "input_audio_seconds",
+    "input_steps",
+)
+SCOPE3_MIN_ARGS = 17
+
+SIGNATURES = ("row", "scope3")
+RETURN_TYPES = ("json", "string")
+_MAX_ERROR_BYTES = 1000
+_CALLER_PROJECT = re.compile(r"projects/([^/]+)/")
+
+
+class EnvelopeError(ValueError):
+    """The request as a whole cannot be read: answered 400 with ``errorMessage``."""
+
+
+@dataclass(frozen=True)
+class Context:
+    signature: str
+    return_type: str
+    debug: bool
+
+
+@dataclass
+class Outcome:
+    """What the handler answers, and what it logs."""
+
+    status: int
+    body: bytes
+    request_id: str | None
+    caller_project: str | None
+    rows: int
+    row_errors: int
+
+
+def error_body(message: str) -> bytes:
+    """``{"errorMessage": ...}`` kept under 1 KB, as BigQuery asks."""
+    body = orjson.dumps({"errorMessage": message})
+    if len(body) > _MAX_ERROR_BYTES:
+        body = orjson.dumps({"errorMessage": message[: _MAX_ERROR_BYTES - 40] + "..."})
+    return body
+
+
+def caller_project(caller: object) -> str | None:
+    """Project of the calling query from ``caller`` (``//bigquery.googleapis.com/projects/P/jobs/..``)."""
+    if not isinstance(caller, str):
+        return None
+    found = _CALLER_PROJECT.search(caller)
+    return found[1] if found else None
+
+
+def read_context(raw: object) -> Context:
+    if raw is None:
+        raw = {}
+    if not isinstance(raw, dict):
+        raise EnvelopeError("userDefinedContext must be an object")
+    signature = str(raw.get("signature") or "row").strip().lower()
+    if signature not in SIGNATURES:
+        raise EnvelopeError(
+            f"userDefinedContext.signature {signature!r} is not one of {', '.join(SIGNATURES)}"
+        )
+    default_return = "json" if signature == "row" else "string"
+    return_type = str(raw.get("return_type") or default_return).strip().lower()
+    if return_type not in RETURN_TYPES:
+        raise EnvelopeError(
+            f"userDefinedContext.return_type {return_type!r} is not one of "
+            + ", ".join(RETURN_TYPES)
+        )
+    debug = str(raw.get("debug", "false")).strip().lower() in ("true", "1", "yes")
+    return Context(signature, return_type, debug)
+
+
+def _row_from_call(call: object) -> dict | str:
+    """The row of a ``row``-signature call, or a message saying what is wrong with it."""
+    if not isinstance(call, list) or len(call) != 1:
+        return "a call of signature 'row' holds exactly one argument (the request row)"
+    row = call[0]
+    if row is None:
+        return {}
+    if isinstance(row, str):
+        try:
+            row = orjson.loads(row)
+        except orjson.JSONDecodeError:
+            return "the request argument is a STRING that is not valid JSON"
+    if not isinstance(row, dict):
+        return "the request argument must be a JSON object"
+    return row
+
+
+def _row_from_positional(call: object) -> dict | str:
+    if not isinstance(call, list) or not SCOPE3_MIN_ARGS <= len(call) <= len(SCOPE3_ARGS):
+        return (
+            f"a call of signature 'scope3' holds {SCOPE3_MIN_ARGS} to {len(SCOPE3_ARGS)} "
+            "positional arguments"
+        )
+    return {name: value for name, value in zip(SCOPE3_ARGS, call, strict=False) if value is not None}
+
+
+def _estimate_isolated(
+    estimate: Callable[..., list[dict]], rows: list[dict], debug: bool
+) -> list[dict]:
+    """Estimate the batch; if that raises (a bug), estimate row by row so that only the rows
+    that trigger it fail (``internal_error``), and the analyst's query goes on."""
+    try:
+        return estimate(rows, debug=debug)
+    except Exception:
+        replies = []
+        for row in rows:
+            try:
+                replies.extend(estimate([row], debug=debug))
+            except Exception as exc:
+                reply = estimate([{}])[0]
+                reply["error"] = {
+                    "code": "internal_error",
+                    "message": f"this row could not be estimated ({type(exc).__name__})",
+                    "details": {"reason": "internal_error", "field": None},
+                }
+                replies.append(reply)
+        return replies
+
+
+def handle(body: bytes, estimate: Callable[..., list[dict]]) -> Outcome:
+    """Answer one BigQuery request. Never raises for any input bytes."""
+    try:
+        envelope = orjson.loads(body)
+    except orjson.JSONDecodeError:
+        return Outcome(400, error_body("request body is not valid JSON"), None, None, 0, 0)
+    if not isinstance(envelope, dict):
+        return Outcome(400, error_body("request body must be a JSON object"), None, None, 0, 0)
+    request_id = envelope.get("requestId")
+    request_id = request_id if isinstance(request_id, str) else None
+    project = caller_project(envelope.get("caller"))
+    calls = envelope.get("calls")
+    try:
+        if calls is None:
+            raise EnvelopeError("Invalid request format: missing required field 'calls'")
+        if not isinstance(calls, list):
+            raise EnvelopeError("Invalid request format: 'calls' must be an array")
+        context = read_context(envelope.get("userDefinedContext"))
+    except EnvelopeError as exc:
+        return Outcome(400, error_body(str(exc)), request_id, project, 0, 0)
+
+    to_row = _row_from_call if context.signature == "row" else _row_from_positional
+    rows = [to_row(call) for call in calls]
+    bad_calls = {i: r for i, r in enumerate(rows) if isinstance(r, str)}
+    if bad_calls:
+        rows = [{} if isinstance(r, str) else r for r in rows]
+    replies = _estimate_isolated(estimate, rows, context.debug)
+    for i, message in bad_calls.items():
+        replies[i]["error"] = {
+            "code": "invalid_field",
+            "message": message,
+            "details": {"reason": "invalid_field", "field": "calls"},
+        }
+    row_errors = sum(1 for r in replies if r["error"] is not None)
+    if context.return_type == "string":
+        replies = [orjson.dumps(r).decode() for r in replies]
+    return Outcome(
+        200, orjson.dumps({"replies": replies}), request_id, project, len(replies), row_errors
+    )

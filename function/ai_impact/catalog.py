@@ -1,0 +1,411 @@
+"""The reference catalog: CSV tables in ``ai_impact/data``, validated on load.
+
+Each table is declared once below (columns, types, ranges, keys and references). Loading checks
+every row and fails fast with the file, line and field of the first problem, so a broken edit of
+the data can never reach an estimate. The same CSVs are loaded into BigQuery by Terraform.
+
+Lookups are case-insensitive and treat ``_`` and ``-`` alike (``huggingface_hub`` and
+``huggingface-hub``, ``gpt_4o`` and ``gpt-4o``), see :func:`lookup_key`.
+"""
+
+from __future__ import annotations
+
+import csv
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+import numpy as np
+
+DATA_DIR = Path(__file__).parent / "data"
+
+
+class CatalogError(ValueError):
+    """A reference-data file breaks its schema; the message names the file, line and field."""
+
+
+def lookup_key(value: str) -> str:
+    """The normalised form of an id or alias used for lookups: trimmed, lower case, '_' -> '-'."""
+    return value.strip().lower().replace("_", "-")
+
+
+@dataclass(frozen=True)
+class Col:
+    """A column: ``kind`` is "str", "float" or "int"; bounds are inclusive unless ``above``."""
+
+    name: str
+    kind: str = "str"
+    required: bool = False
+    minimum: float | None = None
+    maximum: float | None = None
+    above: bool = False  # minimum is exclusive
+
+
+@dataclass(frozen=True)
+class Schema:
+    file: str
+    columns: tuple[Col, ...]
+    key: tuple[str, ...]  # unique (after lookup_key) per row
+    aliases: str | None = None  # column of '|'-separated aliases, unique together with the key
+    extra_keys: tuple[str, ...] = ()  # other columns also resolvable to the row (e.g. hf path)
+
+
+def _pos(name: str, maximum: float | None = None, required: bool = True) -> Col:
+    return Col(name, "float", required, 0, maximum, above=True)
+
+
+def _nonneg(name: str, maximum: float | None = None, required: bool = True) -> Col:
+    return Col(name, "float", required, 0, maximum)
+
+
+_SOURCE = Col("source", required=True)
+_NOTES = Col("notes")
+
+SCHEMAS: dict[str, Schema] = {
+    "gpus": Schema(
+        "gpus.csv",
+        (
+            Col("gpu_id", required=True),
+            Col("name", required=True),
+            Col("vendor"),
+            Col("aliases"),
+            _pos("memory_gb", 2048),
+            _pos("tdp_w", 5000),
+            _nonneg("idle_power_w", 5000),
+            _pos("memory_bandwidth_tbps", 100),
+            _pos("bf16_dense_tflops", 100_000),
+            _pos("embodied_emissions_kgco2e", 100_000),
+            _nonneg("embodied_water_l", 100_000),
+            _NOTES,
+            _SOURCE,
+        ),
+        key=("gpu_id",),
+        aliases="aliases",
+    ),
+    "nodes": Schema(
+        "nodes.csv",
+        (
+            Col("node_id", required=True),
+            Col("cloud_id"),
+            Col("cloud_instance_id"),
+            Col("gpu_id", required=True),
+            Col("gpu_count", "int", True, 1, 10_000),
+            Col("cpu_count", "int", True, 1, 10_000),
+            _nonneg("idle_power_w_ex_gpu", 100_000),
+            _nonneg("embodied_emissions_kgco2e_ex_gpu", 1_000_000),
+            _nonneg("embodied_water_l_ex_gpu", 1_000_000),
+            Col("use_life_years", "float", True, 1, 30),
+            Col("average_utilization_rate", "float", True, 0, 1, above=True),
+            _NOTES,
+            _SOURCE,
+        ),
+        key=("node_id",),
+    ),
+    "services": Schema(
+        "services.csv",
+        (
+            Col("service_id", required=True),
+            Col("aliases"),
+            Col("name", required=True),
+            Col("company"),
+            Col("default_node_id", required=True),
+            Col("default_cloud_id"),
+            Col("default_cloud_region"),
+            Col("default_country"),
+            Col("default_region"),
+            Col("pue", "float", True, 1, 3),
+            _nonneg("wue_l_per_kwh", 20),
+            _NOTES,
+            _SOURCE,
+        ),
+        key=("service_id",),
+        aliases="aliases",
+    ),
+    "models": Schema(
+        "models.csv",
+        (
+            Col("model_id", required=True),
+            Col("name"),
+            Col("family"),
+            Col("developer"),
+            Col("hugging_face_path"),
+            Col("aliases"),
+            Col("task"),
+            Col("architecture"),
+            _pos("total_params_billions", 100_000, required=False),
+            _pos("active_params_billions", 100_000, required=False),
+            Col("number_of_experts", "int", False, 1, 100_000),
+            _pos("params_per_expert_billions", 100_000, required=False),
+            Col("datatype"),
+            Col("params_is_estimate"),
+            _nonneg("training_usage_energy_kwh", 1e12, required=False),
+            _nonneg("training_usage_emissions_kgco2e", 1e12, required=False),
+            _nonneg("training_usage_water_l", 1e13, required=False),
+            _nonneg("training_embodied_emissions_kgco2e", 1e12, required=False),
+            _nonneg("training_embodied_water_l", 1e13, required=False),
+            _pos("estimated_use_life_days", 36_500, required=False),
+            _pos("estimated_requests_per_day", 1e13, required=False),
+            Col("fine_tuned_from_model_id"),
+            _NOTES,
+            _SOURCE,
+        ),
+        key=("model_id",),
+        aliases="aliases",
+        extra_keys=("hugging_face_path",),
+    ),
+    "grid_intensity": Schema(
+        "grid_intensity.csv",
+        (
+            Col("zone_id", required=True),
+            Col("country"),
+            Col("region"),
+            Col("year", "int", True, 1990, 2100),
+            _nonneg("gco2e_per_kwh", 2000),
+            Col("emission_scope"),
+            _NOTES,
+            _SOURCE,
+        ),
+        key=("zone_id", "year"),
+    ),
+    "water_intensity": Schema(
+        "water_intensity.csv",
+        (Col("zone_id", required=True), _nonneg("water_offsite_l_per_kwh", 100), _NOTES, _SOURCE),
+        key=("zone_id",),
+    ),
+    "cloud_regions": Schema(
+        "cloud_regions.csv",
+        (
+            Col("cloud_id", required=True),
+            Col("cloud_region", required=True),
+            Col("country", required=True),
+            Col("region"),
+            Col("pue", "float", False, 1, 3),
+            _nonneg("wue_l_per_kwh", 20, required=False),
+            _NOTES,
+            _SOURCE,
+        ),
+        key=("cloud_id", "cloud_region"),
+    ),
+    "cloud_region_intensity": Schema(
+        "cloud_region_intensity.csv",
+        (
+            Col("cloud_id", required=True),
+            Col("cloud_region", required=True),
+            Col("year", "int", True, 1990, 2100),
+            _nonneg("gco2e_per_kwh", 2000),
+            Col("cfe_pct", "float", False, 0, 100),
+            _NOTES,
+            _SOURCE,
+        ),
+        key=("cloud_id", "cloud_region", "year"),
+    ),
+    "provider_efficiency": Schema(
+        "provider_efficiency.csv",
+        (
+            Col("cloud_id", required=True),
+            Col("year", "int", True, 1990, 2100),
+            Col("pue", "float", False, 1, 3),
+            _nonneg("wue_l_per_kwh", 20, required=False),
+            _NOTES,
+            _SOURCE,
+        ),
+        key=("cloud_id", "year"),
+    ),
+}
+
+# Foreign keys: (table, column) -> table whose key or alias the value must resolve to.
+REFERENCES: dict[tuple[str, str], str] = {
+    ("nodes", "gpu_id"): "gpus",
+    ("services", "default_node_id"): "nodes",
+    ("models", "fine_tuned_from_model_id"): "models",
+}
+
+
+class Table:
+    """One loaded table: columns (float arrays with NaN for blanks, or lists of str/None)."""
+
+    def __init__(self, schema: Schema, columns: dict[str, np.ndarray | list], lines: list[int]):
+        self.schema = schema
+        self.columns = columns
+        self.lines = lines  # CSV line number of each row, for messages
+        self.index: dict[str, int] = {}
+
+    def __len__(self) -> int:
+        return len(self.lines)
+
+    def __getitem__(self, name: str) -> np.ndarray | list:
+        return self.columns[name]
+
+    def find(self, *values: str) -> int | None:
+        """Row of the key (or alias, or extra key) ``values``, or None."""
+        return self.index.get("|".join(lookup_key(v) for v in values))
+
+    def row(self, i: int) -> dict:
+        """Row ``i`` as a dict of Python values (None for blanks)."""
+        out = {}
+        for name, column in self.columns.items():
+            value = column[i]
+            if isinstance(value, float | np.floating):
+                value = None if np.isnan(value) else float(value)
+            out[name] = value
+        return out
+
+
+def _fail(schema: Schema, line: int, field: str, problem: str) -> CatalogError:
+    return CatalogError(f"{schema.file}, line {line}, field {field}: {problem}")
+
+
+def _read(schema: Schema, path: Path) -> Table:
+    with path.open(newline="", encoding="utf-8") as handle:
+        reader = csv.DictReader(handle)
+        names = [c.name for c in schema.columns]
+        missing = [n for n in names if n not in (reader.fieldnames or [])]
+        if missing:
+            raise _fail(schema, 1, missing[0], "column missing from the header")
+        raw = list(reader)
+    columns: dict[str, list] = {c.name: [] for c in schema.columns}
+    lines = []
+    for offset, record in enumerate(raw):
+        line = offset + 2  # header is line 1
+        lines.append(line)
+        for col in schema.columns:
+            text = (record.get(col.name) or "").strip()
+            columns[col.name].append(_value(schema, col, text, line))
+    out = {
+        c.name: np.array(columns[c.name], dtype=np.float64) if c.kind != "str" else columns[c.name]
+        for c in schema.columns
+    }
+    return Table(schema, out, lines)
+
+
+def _value(schema: Schema, col: Col, text: str, line: int) -> str | float | None:
+    if not text:
+        if col.required:
+            raise _fail(schema, line, col.name, "value required")
+        return None if col.kind == "str" else float("nan")
+    if col.kind == "str":
+        return text
+    try:
+        number = float(text)
+    except ValueError:
+        raise _fail(schema, line, col.name, f"{text!r} is not a number") from None
+    if not np.isfinite(number):
+        raise _fail(schema, line, col.name, f"{text!r} is not finite")
+    if col.kind == "int" and number != int(number):
+        raise _fail(schema, line, col.name, f"{text!r} is not an integer")
+    low_ok = col.minimum is None or (number > col.minimum if col.above else number >= col.minimum)
+    if not low_ok or (col.maximum is not None and number > col.maximum):
+        bounds = f"{'>' if col.above else '>='} {col.minimum}, <= {col.maximum}"
+        raise _fail(schema, line, col.name, f"{number} is out of range ({bounds})")
+    return number
+
+
+def _index(table: Table) -> None:
+    schema = table.schema
+    for i, line in enumerate(table.lines):
+        keys = ["|".join(lookup_key(table[k][i]) for k in schema.key)]
+        fields = ["|".join(schema.key)]
+        for name in schema.extra_keys:
+            if table[name][i]:
+                keys.append(lookup_key(table[name][i]))
+                fields.append(name)
+        if schema.aliases and table[schema.aliases][i]:
+            aliases = [a for a in table[schema.aliases][i].split("|") if a.strip()]
+            keys += [lookup_key(a) for a in aliases]
+            fields += [schema.aliases] * len(aliases)
+        for key, field in zip(keys, fields, strict=True):
+            other = table.index.setdefault(key, i)
+            if other != i:
+                raise _fail(
+                    schema, line, field, f"{key!r} already names the row at line {table.lines[other]}"
+                )
+
+
+class Catalog:
+    """All reference tables, indexed for lookups and cross-checked on construction."""
+
+    def __init__(self, tables: dict[str, Table]) -> None:
+        self.tables = tables
+        for table in tables.values():
+            _index(table)
+        self._check_references()
+        models = tables["models"]
+        self.model_by_family_name = {
+            lookup_key(f) + "|" + lookup_key(n): i
+            for i, (f, n) in enumerate(zip(models["family"], models["name"], strict=True))
+            if f and n
+        }
+        nodes = tables["nodes"]
+        instances: dict[str, list[int]] = {}
+        for i, instance in enumerate(nodes["cloud_instance_id"]):
+            if instance:
+                instances.setdefault(lookup_key(instance), []).append(i)
+        # An instance name alone resolves only when a single cloud uses it.
+        self.node_by_instance = {k: v[0] for k, v in instances.items() if len(v) == 1}
+        regions: dict[str, list[int]] = {}
+        for i, region in enumerate(tables["cloud_regions"]["cloud_region"]):
+            regions.setdefault(lookup_key(region), []).append(i)
+        self.region_by_name = {k: v[0] for k, v in regions.items() if len(v) == 1}
+        self.grid_years = _years_by_key(tables["grid_intensity"], ("zone_id",))
+        self.region_years = _years_by_key(
+            tables["cloud_region_intensity"], ("cloud_id", "cloud_region")
+        )
+        self.efficiency_years = _years_by_key(tables["provider_efficiency"], ("cloud_id",))
+
+    def __getattr__(self, name: str) -> Table:
+        tables = self.__dict__.get("tables", {})
+        if name in tables:
+            return tables[name]
+        raise AttributeError(name)
+
+    def _check_references(self) -> None:
+        for (table_name, column), target_name in REFERENCES.items():
+            table, target = self.tables[table_name], self.tables[target_name]
+            for i, value in enumerate(table[column]):
+                if value is not None and target.find(value) is None:
+                    raise _fail(
+                        table.schema,
+                        table.lines[i],
+                        column,
+                        f"{value!r} is not in {target.schema.file}",
+                    )
+
+
+def _years_by_key(table: Table, key: tuple[str, ...]) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """For each key: (sorted years, row of each year), to pick the year nearest a request's."""
+    groups: dict[str, list[tuple[int, int]]] = {}
+    for i in range(len(table)):
+        k = "|".join(lookup_key(table[c][i]) for c in key)
+        groups.setdefault(k, []).append((int(table["year"][i]), i))
+    out = {}
+    for k, pairs in groups.items():
+        pairs.sort()
+        out[k] = (np.array([p[0] for p in pairs]), np.array([p[1] for p in pairs]))
+    return out
+
+
+def pick_year(years_rows: tuple[np.ndarray, np.ndarray], year: int) -> int:
+    """Row of the latest year <= ``year`` (the earliest year if ``year`` precedes all data;
+    the latest year if ``year`` is 0, i.e. unknown)."""
+    years, rows = years_rows
+    if year <= 0:
+        return int(rows[-1])
+    position = int(np.searchsorted(years, year, side="right")) - 1
+    return int(rows[max(position, 0)])
+
+
+def load(data_dir: Path = DATA_DIR) -> Catalog:
+    """Read and validate every table of ``data_dir``. Raises CatalogError on the first problem."""
+    tables = {}
+    for name, schema in SCHEMAS.items():
+        path = data_dir / schema.file
+        if not path.exists():
+            raise CatalogError(f"{schema.file}: file missing from {data_dir}")
+        tables[name] = _read(schema, path)
+    return Catalog(tables)
+
+
+@cache
+def default() -> Catalog:
+    """The bundled catalog, loaded once per process."""
+    return load()

@@ -1,0 +1,173 @@
+"""From the GPU energy of a request to IT and facility energy, emissions, water and embodied shares.
+
+Every function is vectorised over 1-D float64 arrays of equal length and does no I/O. Energies
+are per request; quantities of a replica that serves ``batch_size`` requests at once are divided
+by ``batch_size`` (time-sharing, as in EcoLogits, Rincé & Banse 2025, JOSS doi:10.21105/joss.07471).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+SECONDS_PER_YEAR = 365.25 * 24 * 3600
+
+# Memory needed to serve a model: 1.2 x weight bytes (20% for activations and KV cache), the
+# rule of EleutherAI's "Transformer Math 101" used by EcoLogits (impacts/llm.py, MODEL_MEMORY).
+MEMORY_OVERHEAD = 1.2
+
+
+def replica_gpu_count(
+    total_params_billions: np.ndarray, bytes_per_param: np.ndarray, gpu_memory_gb: np.ndarray
+) -> np.ndarray:
+    """GPUs holding one replica of the model when the log does not say.
+
+    ``n = 2 ** ceil(log2(ceil(1.2 * P_total * bytes / M_gpu)))``: the weights plus 20% must fit in
+    GPU memory, and tensor parallelism uses powers of two. This reproduces the GPU counts of the
+    ML.ENERGY benchmark for Llama 3.1 8B/70B/405B on H100 (1, 4, 16).
+
+    Parameters
+    ----------
+    total_params_billions : all parameters of the model, billions (experts included).
+    bytes_per_param : bytes per weight (bf16 2, fp8 1, int4 0.5).
+    gpu_memory_gb : memory of one GPU, GB.
+
+    Returns
+    -------
+    GPU count (float array of powers of two, at least 1).
+
+    References
+    ----------
+    EcoLogits 0.11.3, ``ecologits/impacts/llm.py`` (gpu_required_count); EleutherAI,
+    "Transformer Math 101" (2023).
+    """
+    needed = np.ceil(MEMORY_OVERHEAD * total_params_billions * bytes_per_param / gpu_memory_gb)
+    return np.exp2(np.ceil(np.log2(np.maximum(needed, 1.0))))
+
+
+def host_energy_j(
+    host_power_w: np.ndarray,
+    gpu_count: np.ndarray,
+    node_gpu_count: np.ndarray,
+    busy_time_s: np.ndarray,
+    batch_size: np.ndarray,
+) -> np.ndarray:
+    """Energy of the server around the GPUs (CPU, memory, disks, fans, NIC) for one request.
+
+    ``E = P_host * (n_gpu / N_node) * t_busy / B``: the replica's share of the node's non-GPU
+    power over the time the request occupies the replica, shared by the B requests served at once.
+
+    Parameters
+    ----------
+    host_power_w : node power excluding GPUs, W (``nodes.idle_power_w_ex_gpu``).
+    gpu_count : GPUs of the replica.  node_gpu_count : GPUs installed in the node.
+    busy_time_s : time the request occupies the replica, s.  batch_size : concurrent requests.
+
+    Returns
+    -------
+    Energy, J.
+    """
+    return host_power_w * (gpu_count / node_gpu_count) * busy_time_s / batch_size
+
+
+def idle_capacity_energy_j(
+    utilization: np.ndarray,
+    gpu_idle_power_w: np.ndarray,
+    gpu_count: np.ndarray,
+    host_power_w: np.ndarray,
+    node_gpu_count: np.ndarray,
+    busy_time_s: np.ndarray,
+    batch_size: np.ndarray,
+) -> np.ndarray:
+    """Energy of provisioned but idle capacity attributed to one request.
+
+    A fleet busy a fraction ``u`` of the time idles ``(1 - u) / u`` seconds per busy second,
+    drawing idle power: ``E = (1/u - 1) * (n_gpu * P_gpu_idle + P_host * n_gpu / N_node) * t / B``.
+    Google measured idle machines at 10% of serving energy against 58% for accelerators and 25%
+    for hosts (Elsworth et al. 2025, arXiv:2508.15734); this term is its counterpart.
+
+    Parameters
+    ----------
+    utilization : average utilisation of the fleet, 0..1 (``nodes.average_utilization_rate``).
+    gpu_idle_power_w : idle power of one GPU, W.  gpu_count, host_power_w, node_gpu_count,
+    busy_time_s, batch_size : as in :func:`host_energy_j`.
+
+    Returns
+    -------
+    Energy, J.
+    """
+    replica_idle_w = gpu_count * gpu_idle_power_w + host_power_w * gpu_count / node_gpu_count
+    return (1.0 / utilization - 1.0) * replica_idle_w * busy_time_s / batch_size
+
+
+def usage_emissions_gco2e(facility_wh: np.ndarray, gco2e_per_kwh: np.ndarray) -> np.ndarray:
+    """Location-based emissions of the electricity used: ``E_facility * CI / 1000``, gCO2e.
+
+    Parameters
+    ----------
+    facility_wh : facility energy (IT energy x PUE), Wh.
+    gco2e_per_kwh : grid carbon intensity, gCO2e/kWh.
+    """
+    return facility_wh * gco2e_per_kwh / 1000.0
+
+
+def usage_water_ml(
+    it_wh: np.ndarray,
+    facility_wh: np.ndarray,
+    wue_l_per_kwh: np.ndarray,
+    water_offsite_l_per_kwh: np.ndarray,
+) -> np.ndarray:
+    """Water consumed on site (cooling) and off site (electricity generation), mL.
+
+    ``W = E_IT * WUE + E_facility * EWIF``; L/kWh equals mL/Wh. On-site WUE is defined per kWh of
+    IT energy (The Green Grid); the off-site factor applies to all electricity drawn.
+
+    References
+    ----------
+    Li, Yang, Islam, Ren, "Making AI Less Thirsty", arXiv:2304.03271 (2023); EcoLogits 0.11.3
+    methodology (water consumption footprint).
+    """
+    return it_wh * wue_l_per_kwh + facility_wh * water_offsite_l_per_kwh
+
+
+def embodied_share(
+    busy_time_s: np.ndarray,
+    batch_size: np.ndarray,
+    use_life_years: np.ndarray,
+    utilization: np.ndarray,
+) -> np.ndarray:
+    """Fraction of the hardware's manufacturing footprint attributed to one request.
+
+    ``s = t_busy / (B * L * u)``: the hardware serves requests during a fraction u of its life L;
+    each request holds it t_busy seconds, shared with B others.
+
+    Parameters
+    ----------
+    busy_time_s : s.  batch_size : concurrent requests.  use_life_years : years.
+    utilization : 0..1.
+    """
+    return busy_time_s / (batch_size * use_life_years * SECONDS_PER_YEAR * utilization)
+
+
+def replica_embodied(
+    share: np.ndarray,
+    gpu_count: np.ndarray,
+    per_gpu: np.ndarray,
+    node_gpu_count: np.ndarray,
+    per_node_ex_gpu: np.ndarray,
+) -> np.ndarray:
+    """Embodied quantity of the replica times ``share``: ``s * (n * I_gpu + n / N * I_node)``.
+
+    Works for emissions (kgCO2e in, kgCO2e out) and water (L in, L out) alike.
+    """
+    return share * (gpu_count * per_gpu + gpu_count / node_gpu_count * per_node_ex_gpu)
+
+
+def amortised_per_request(
+    total: np.ndarray, use_life_days: np.ndarray, requests_per_day: np.ndarray
+) -> np.ndarray:
+    """Share of a one-off total (training, fine-tuning) carried by one request.
+
+    ``x = total / (use_life_days * requests_per_day)``; 0 where the total is unknown (NaN).
+    """
+    share = total / (use_life_days * requests_per_day)
+    return np.where(np.isfinite(share), share, 0.0)

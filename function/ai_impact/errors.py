@@ -1,0 +1,57 @@
+"""Per-row errors kept as data: a row's failure never stops the other rows.
+
+Codes used (``error.code``):
+
+- ``invalid_field``: a value of the wrong type, outside the accepted range or pattern.
+- ``missing_field``: nothing names the model of the row.
+- ``unknown_model``, ``unknown_node``, ``unknown_gpu``: an identifier the catalog does not hold.
+- ``unsupported_task``: a task this version does not estimate yet.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+class RowErrors:
+    """The first error of each row: code, field and message, or None where the row is fine."""
+
+    def __init__(self, n_rows: int) -> None:
+        self.code = np.full(n_rows, None, dtype=object)
+        self.field = np.full(n_rows, None, dtype=object)
+        self.message = np.full(n_rows, None, dtype=object)
+
+    def __len__(self) -> int:
+        return len(self.code)
+
+    @property
+    def any(self) -> np.ndarray:
+        """Boolean mask of rows that carry an error."""
+        return self.code != None  # noqa: E711 (element-wise comparison on an object array)
+
+    def add(self, mask: np.ndarray, code: str, field: str, message: str) -> None:
+        """Record ``code`` on the rows of ``mask`` that have no error yet (the first one wins)."""
+        new = np.asarray(mask, dtype=bool) & ~self.any
+        if new.any():
+            self.code[new] = code
+            self.field[new] = field
+            self.message[new] = message
+
+    def add_each(self, rows: np.ndarray, code: str, field: str, messages: list[str]) -> None:
+        """Record ``code`` with one message per row index in ``rows`` (where no error yet)."""
+        for row, message in zip(rows.tolist(), messages, strict=True):
+            if self.code[row] is None:
+                self.code[row] = code
+                self.field[row] = field
+                self.message[row] = message
+
+    def as_dict(self, row: int) -> dict | None:
+        """The Scope3 ``Error`` object of one row, or None."""
+        code = self.code[row]
+        if code is None:
+            return None
+        return {
+            "code": code,
+            "message": self.message[row],
+            "details": {"reason": code, "field": self.field[row]},
+        }

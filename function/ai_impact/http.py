@@ -1,0 +1,69 @@
+"""HTTP routing for the Cloud Function: BigQuery at ``POST /``, status at ``GET /status``.
+
+Knows Flask requests and responses, nothing of physics. Every answer is JSON; no exception
+escapes as an uncaught 500 (BigQuery would retry it up to 20 times).
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+import traceback
+
+import orjson
+from flask import Request, Response
+
+import ai_impact
+from ai_impact import bigquery
+from ai_impact import catalog as _catalog
+
+JSON = "application/json"
+
+
+def _respond(status: int, body: bytes) -> Response:
+    return Response(body, status=status, mimetype=JSON)
+
+
+def log(severity: str, message: str, **fields: object) -> None:
+    """One structured line for Cloud Logging (severity and message are its special fields)."""
+    entry = {"severity": severity, "message": message, **fields}
+    sys.stdout.write(orjson.dumps(entry, default=str).decode() + "\n")
+    sys.stdout.flush()
+
+
+def status() -> tuple[int, bytes]:
+    """``{"ready": true}`` once the catalog is loaded, else ``{"ready": false, "reason"}``."""
+    try:
+        _catalog.default()
+    except Exception as exc:  # a broken catalog makes the service not ready, not a 500
+        return 200, orjson.dumps({"ready": False, "reason": f"catalog failed to load: {exc}"})
+    return 200, orjson.dumps({"ready": True})
+
+
+def route(request: Request) -> Response:
+    """Dispatch one request; unexpected failures become a logged 400/500 JSON answer."""
+    started = time.perf_counter()
+    path = request.path.rstrip("/") or "/"
+    try:
+        if path == "/" and request.method == "POST":
+            outcome = bigquery.handle(request.get_data(cache=False), ai_impact.estimate)
+            log(
+                "INFO" if outcome.status == 200 else "WARNING",
+                "bigquery batch",
+                requestId=outcome.request_id,
+                caller_project=outcome.caller_project,
+                rows=outcome.rows,
+                row_errors=outcome.row_errors,
+                status=outcome.status,
+                latency_ms=round((time.perf_counter() - started) * 1000, 3),
+            )
+            return _respond(outcome.status, outcome.body)
+        if path in ("/status", "/") and request.method == "GET":
+            return _respond(*status())
+        return _respond(404, orjson.dumps({"message": f"no route for {request.method} {path}"}))
+    except Exception as exc:
+        # A bug, not a transient fault: 400 so that BigQuery does not retry it 20 times; the
+        # log line carries the traceback for the operator.
+        log("ERROR", "unhandled error", path=path, error=repr(exc), trace=traceback.format_exc())
+        body = bigquery.error_body(f"internal error: {type(exc).__name__}: {exc}")
+        return _respond(400, body)

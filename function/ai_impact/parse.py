@@ -1,0 +1,264 @@
+"""Rows (mappings with ImpactRow field names) -> validated columns.
+
+This is the JSON edge: the only place where the code walks rows one by one. Everything after
+it works on numpy columns. A bad value becomes an ``invalid_field`` error on its row (and the
+value is treated as absent), never an exception.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ai_impact.errors import RowErrors
+from ai_impact.factorize import factorize
+from ai_impact.fields import (
+    DATATYPE_BYTES,
+    IMAGE_LIST_FIELDS,
+    MAX_IMAGES,
+    NUMBER_FIELDS,
+    STRING_FIELDS,
+    TASKS,
+    NumberField,
+)
+
+_IMAGE = re.compile(r"^(\d{1,4})x(\d{1,4})$")
+_DATETIME = re.compile(
+    r"^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.\d{1,9})?)?)?"
+    r"(?:Z|[+-]\d{2}(?::?\d{2})?| UTC)?$"
+)
+_CODE = re.compile(r"^[A-Z]{2}$")
+_TASK_SET = frozenset(TASKS)
+
+
+@dataclass
+class Images:
+    """Image sizes of one list field, flattened: image k belongs to row ``row[k]``."""
+
+    row: np.ndarray
+    width_px: np.ndarray
+    height_px: np.ndarray
+    count: np.ndarray  # images per row
+
+    @classmethod
+    def empty(cls, n_rows: int) -> Images:
+        empty = np.zeros(0, dtype=np.int64)
+        return cls(empty, empty.astype(float), empty.astype(float), np.zeros(n_rows, np.int64))
+
+
+@dataclass
+class Usage:
+    """The validated columns of a batch of rows (absent numbers are NaN, absent strings None)."""
+
+    n_rows: int
+    numbers: dict[str, np.ndarray]
+    strings: dict[str, np.ndarray]
+    images: dict[str, Images]
+    year: np.ndarray  # year of utc_datetime, 0 when absent
+    errors: RowErrors = field(repr=False)
+
+    def number(self, name: str) -> np.ndarray:
+        return self.numbers[name]
+
+    def string(self, name: str) -> np.ndarray:
+        return self.strings[name]
+
+
+def parse_rows(rows: Sequence[Mapping]) -> Usage:
+    """Validate ``rows`` into columns. Rows that are not mappings get an ``invalid_field`` error."""
+    n = len(rows)
+    errors = RowErrors(n)
+    is_mapping = [isinstance(r, Mapping) for r in rows]
+    if not all(is_mapping):
+        errors.add(~np.asarray(is_mapping, bool), "invalid_field", "row", "a row must be an object")
+        rows = [r if ok else {} for r, ok in zip(rows, is_mapping, strict=True)]
+    present = set().union(*rows) if n else set()
+
+    numbers = {
+        spec.name: _number_column(rows, spec, errors)
+        if spec.name in present
+        else np.full(n, np.nan)
+        for spec in NUMBER_FIELDS
+    }
+    strings = {
+        name: _string_column(rows, name, errors) if name in present else np.full(n, None, object)
+        for name in STRING_FIELDS
+    }
+    images = {
+        name: _image_column(rows, name, errors) if name in present else Images.empty(n)
+        for name in IMAGE_LIST_FIELDS
+    }
+    _check_codes(strings, errors)
+    year = _years(strings["utc_datetime"], errors)
+    _check_consistency(numbers, errors)
+    return Usage(n, numbers, strings, images, year, errors)
+
+
+def _to_float(value: object) -> float | None:
+    """A JSON/BigQuery value as float; None when it is not a number (booleans are not)."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int | float):
+        return float(value)
+    if isinstance(value, str):
+        try:
+            return float(value.strip())  # INT64 > 2^53, NUMERIC and "NaN" arrive as strings
+        except ValueError:
+            return None
+    return None
+
+
+def _number_column(rows: Sequence[Mapping], spec: NumberField, errors: RowErrors) -> np.ndarray:
+    values = [r.get(spec.name) for r in rows]
+    missing = np.fromiter((v is None for v in values), dtype=bool, count=len(values))
+    kinds = {type(v) for v in values}
+    if kinds <= {int, float, type(None)}:
+        column = np.array(values, dtype=np.float64)
+        wrong_type = np.zeros(len(values), dtype=bool)
+    else:
+        parsed = [None if v is None else _to_float(v) for v in values]
+        wrong_type = np.fromiter(
+            (p is None and v is not None for p, v in zip(parsed, values, strict=True)),
+            dtype=bool,
+            count=len(values),
+        )
+        column = np.array([math.nan if p is None else p for p in parsed], dtype=np.float64)
+    name = spec.name
+    errors.add(wrong_type, "invalid_field", name, f"{name} must be a number")
+    not_finite = ~np.isfinite(column) & ~missing & ~wrong_type
+    errors.add(not_finite, "invalid_field", name, f"{name} must be a finite number")
+    finite = np.isfinite(column)
+    low = column <= spec.minimum if spec.exclusive_minimum else column < spec.minimum
+    out_of_range = finite & (low | (column > spec.maximum))
+    if out_of_range.any():
+        bound = "above" if spec.exclusive_minimum else "at least"
+        errors.add(
+            out_of_range,
+            "invalid_field",
+            name,
+            f"{name} must be {bound} {_number(spec.minimum)} and at most {_number(spec.maximum)}",
+        )
+    if spec.integer:
+        fractional = finite & (np.floor(column) != column)
+        errors.add(fractional, "invalid_field", name, f"{name} must be an integer")
+    bad = wrong_type | not_finite | out_of_range
+    column[bad] = np.nan
+    return column
+
+
+def _number(value: float) -> str:
+    return f"{int(value):,}" if value == int(value) else f"{value:g}"
+
+
+def _string_column(rows: Sequence[Mapping], name: str, errors: RowErrors) -> np.ndarray:
+    values = [r.get(name) for r in rows]
+    kinds = {type(v) for v in values}
+    if not kinds <= {str, type(None)}:
+        wrong = np.fromiter(
+            (v is not None and not isinstance(v, str) for v in values), bool, len(values)
+        )
+        errors.add(wrong, "invalid_field", name, f"{name} must be a string")
+        values = [v if isinstance(v, str) else None for v in values]
+    # Empty or blank strings mean "not given" (BigQuery sends '' for empty STRING columns).
+    return _object_array([(v.strip() or None) if v is not None else None for v in values])
+
+
+def _image_column(rows: Sequence[Mapping], name: str, errors: RowErrors) -> Images:
+    n = len(rows)
+    row_of, widths, heights = [], [], []
+    count = np.zeros(n, dtype=np.int64)
+    for i, r in enumerate(rows):
+        value = r.get(name)
+        if value is None:
+            continue
+        if isinstance(value, str):  # BigQuery sends the list as "WxH,WxH"
+            value = [part.strip() for part in value.split(",") if part.strip()]
+        if not isinstance(value, list):
+            errors.add_each(np.array([i]), "invalid_field", name, [f"{name} must be a list"])
+            continue
+        if len(value) > MAX_IMAGES:
+            errors.add_each(
+                np.array([i]), "invalid_field", name, [f"{name} holds at most {MAX_IMAGES} images"]
+            )
+            continue
+        sizes = [_IMAGE.match(v) if isinstance(v, str) else None for v in value]
+        if not all(sizes) or any(int(m[1]) == 0 or int(m[2]) == 0 for m in sizes if m):
+            message = f'{name} entries must be "WxH" with W and H from 1 to 9999 pixels'
+            errors.add_each(np.array([i]), "invalid_field", name, [message])
+            continue
+        for m in sizes:
+            row_of.append(i)
+            widths.append(float(m[1]))
+            heights.append(float(m[2]))
+        count[i] = len(sizes)
+    return Images(
+        np.array(row_of, dtype=np.int64),
+        np.array(widths, dtype=np.float64),
+        np.array(heights, dtype=np.float64),
+        count,
+    )
+
+
+def _check_codes(strings: dict[str, np.ndarray], errors: RowErrors) -> None:
+    """Normalise the case of country/region/task/datatype and check them (once per distinct value)."""
+    checks = (
+        ("country", str.upper, _CODE.match, "a two-letter ISO 3166-1 code (e.g. US)"),
+        ("region", str.upper, _CODE.match, "a two-letter ISO 3166-2 subdivision code (e.g. NY)"),
+        ("task", str.lower, _TASK_SET.__contains__, "a task of the API's enum (e.g. chat)"),
+        (
+            "model_datatype",
+            str.lower,
+            DATATYPE_BYTES.__contains__,
+            "one of " + ", ".join(sorted(DATATYPE_BYTES)),
+        ),
+    )
+    for name, normalise, accept, expected in checks:
+        column = strings[name]
+        if not len(column):
+            continue
+        codes, uniques = factorize(column.tolist())
+        normalised = [normalise(u) if u is not None else None for u in uniques]
+        ok = np.array([u is None or bool(accept(u)) for u in normalised])
+        errors.add(~ok[codes], "invalid_field", name, f"{name} must be {expected}")
+        kept = [u if good else None for u, good in zip(normalised, ok.tolist(), strict=True)]
+        strings[name] = _object_array(kept)[codes]
+
+
+def _object_array(values: list) -> np.ndarray:
+    """A 1-D object array of ``values`` (np.array would build 2-D arrays from sequences)."""
+    out = np.empty(len(values), dtype=object)
+    out[:] = values
+    return out
+
+
+def _years(column: np.ndarray, errors: RowErrors) -> np.ndarray:
+    """Calendar year of each ``utc_datetime`` (RFC 3339 or BigQuery's TIMESTAMP text); 0 if absent."""
+    years = np.zeros(len(column), dtype=np.int64)
+    bad = []
+    for i, value in enumerate(column.tolist()):
+        if value is None:
+            continue
+        m = _DATETIME.match(value)
+        if m and 1 <= int(m[2]) <= 12 and 1 <= int(m[3]) <= 31:
+            years[i] = int(m[1])
+        else:
+            bad.append(i)
+    if bad:
+        message = 'utc_datetime must be a UTC timestamp such as "2025-01-01T00:00:00Z"'
+        errors.add_each(np.array(bad), "invalid_field", "utc_datetime", [message] * len(bad))
+    return years
+
+
+def _check_consistency(numbers: dict[str, np.ndarray], errors: RowErrors) -> None:
+    total = numbers["model_total_params_billions"]
+    active = numbers["model_active_params_billions"]
+    errors.add(
+        active > total,  # NaN compares False: only rows giving both are checked
+        "invalid_field",
+        "model_active_params_billions",
+        "model_active_params_billions must not exceed model_total_params_billions",
+    )

@@ -1,0 +1,418 @@
+"""Resolution: what the row names (model, hardware, location) -> numeric columns from the catalog.
+
+Each resolver works on the distinct combinations of the identifying fields of a batch (few), in
+Python, and broadcasts the answers to the rows with ``np.take``. Every row records which step
+resolved it (``*_by`` labels, shown in debug). Rows that cannot be resolved get an error.
+
+Order of the steps (docs/methodology.md, "Resolution"):
+
+- model: ``model_id`` -> ``model_used_id`` -> ``model_hugging_face_path`` -> ``model_family`` +
+  ``model_name`` (each by id, alias or Hugging Face path; then with a router prefix such as
+  ``openai/`` and a date suffix such as ``-2024-08-06`` removed) -> the inline
+  ``model_total_params_billions``. Inline fields override catalog values when both are given.
+- hardware: ``node_id`` -> ``cloud_id`` + ``cloud_instance_id`` -> ``managed_service_id``'s default
+  node -> :data:`DEFAULT_NODE_ID`. ``gpu_id`` replaces the node's GPU.
+- location: ``country`` (+ ``region``) -> ``cloud_region`` -> the service's default -> world.
+  Grid intensity of the latest year at or before ``utc_datetime`` (the latest year when absent).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import numpy as np
+
+from ai_impact.catalog import Catalog, lookup_key, pick_year
+from ai_impact.errors import RowErrors
+from ai_impact.factorize import factorize
+from ai_impact.fields import DATATYPE_BYTES
+from ai_impact.parse import Usage
+
+# EcoLogits' reference server: AWS p5.48xlarge, 8 x H100 80GB (EcoLogits methodology, 2025).
+DEFAULT_NODE_ID = "aws:p5.48xlarge"
+# Weights served in 16 bits unless the catalog or the row says otherwise (EcoLogits' assumption).
+DEFAULT_DATATYPE = "bf16"
+# Task when neither the row nor the catalog gives one.
+DEFAULT_TASK = "text-generation"
+WORLD = "WORLD"
+
+_DATE_SUFFIX = re.compile(r"[-@_:]?(?:\d{4}-\d{2}-\d{2}|\d{8}|latest)$")
+
+
+@dataclass
+class Resolved:
+    """Per-row numeric columns and labels; NaN / -1 / None where the row could not be resolved."""
+
+    model_row: np.ndarray
+    model_by: np.ndarray
+    total_params_billions: np.ndarray
+    active_params_billions: np.ndarray
+    bytes_per_param: np.ndarray
+    task: np.ndarray
+    base_model_row: np.ndarray  # model this one was fine-tuned from, -1 if none
+
+    node_row: np.ndarray
+    gpu_row: np.ndarray
+    service_row: np.ndarray
+    hardware_by: np.ndarray
+
+    country: np.ndarray
+    region: np.ndarray
+    location_by: np.ndarray
+    grid_year: np.ndarray
+    gco2e_per_kwh: np.ndarray
+    pue: np.ndarray
+    wue_l_per_kwh: np.ndarray
+    water_offsite_l_per_kwh: np.ndarray
+
+
+def resolve(usage: Usage, catalog: Catalog) -> Resolved:
+    """Resolve model, hardware and location of every row; errors go to ``usage.errors``."""
+    model = _resolve_models(usage, catalog)
+    hardware = _resolve_hardware(usage, catalog)
+    location = _resolve_locations(usage, catalog, hardware)
+    return Resolved(**model, **hardware, **location)
+
+
+def _broadcast(codes: np.ndarray, answers: list[dict], names: list[str]) -> dict[str, np.ndarray]:
+    out = {}
+    for name in names:
+        values = [a[name] for a in answers]
+        kind = object if any(isinstance(v, str) or v is None for v in values) else None
+        column = np.empty(len(values), dtype=object) if kind else np.array(values)
+        if kind:
+            column[:] = values
+        out[name] = column[codes] if len(codes) else column[:0]
+    return out
+
+
+def _errors_from(codes: np.ndarray, answers: list[dict], errors: RowErrors) -> None:
+    for u, answer in enumerate(answers):
+        if answer.get("error"):
+            code, field, message = answer["error"]
+            errors.add(codes == u, code, field, message)
+
+
+# --- model -----------------------------------------------------------------------------------
+
+
+def _find_model(catalog: Catalog, value: str) -> tuple[int | None, str]:
+    """Row of ``value`` among model ids, aliases and HF paths, trying a router prefix and a date
+    suffix removed. Returns (row, how)."""
+    models = catalog.models
+    candidates = [(value, "")]
+    tail = re.split(r"[/]", value)[-1]
+    if tail != value:
+        candidates.append((tail, " (router prefix removed)"))
+    for text, how in list(candidates):
+        stripped = _DATE_SUFFIX.sub("", text)
+        if stripped and stripped != text:
+            candidates.append((stripped, how + " (version suffix removed)"))
+    for text, how in candidates:
+        row = models.find(text)
+        if row is not None:
+            key = lookup_key(text)
+            if key == lookup_key(models["model_id"][row]):
+                kind = "id"
+            elif models["hugging_face_path"][row] and key == lookup_key(
+                models["hugging_face_path"][row]
+            ):
+                kind = "hugging_face_path"
+            else:
+                kind = "alias"
+            return row, kind + how
+    return None, ""
+
+
+def _model_answer(catalog: Catalog, key: tuple) -> dict:
+    model_id, used_id, hf_path, family, name, total, active, datatype, task = key
+    models = catalog.models
+    row, by = None, ""
+    for field, value in (
+        ("model_id", model_id),
+        ("model_used_id", used_id),
+        ("model_hugging_face_path", hf_path),
+    ):
+        if value is not None:
+            row, how = _find_model(catalog, value)
+            if row is not None:
+                by = f"{field} -> {how}"
+                break
+    if row is None and family and name:
+        row = catalog.model_by_family_name.get(lookup_key(family) + "|" + lookup_key(name))
+        by = "model_family + model_name" if row is not None else ""
+    named = [f for f, v in (("model_id", model_id), ("model_used_id", used_id),
+             ("model_hugging_face_path", hf_path), ("model_name", name)) if v is not None]
+    answer = {"model_row": -1 if row is None else row, "model_by": by, "error": None}
+    cat_total = models["total_params_billions"][row] if row is not None else np.nan
+    cat_active = models["active_params_billions"][row] if row is not None else np.nan
+    cat_datatype = models["datatype"][row] if row is not None else None
+    cat_task = models["task"][row] if row is not None else None
+    if row is None and np.isfinite(total):
+        answer["model_by"] = "inline model_total_params_billions"
+    elif row is None:
+        if named:
+            label = named[0]
+            value = {"model_id": model_id, "model_used_id": used_id,
+                     "model_hugging_face_path": hf_path, "model_name": name}[label]
+            answer["error"] = (
+                "unknown_model",
+                label,
+                f"model {value!r} is not in the catalog: register it (POST /model) or give "
+                "model_total_params_billions",
+            )
+        else:
+            answer["error"] = (
+                "missing_field",
+                "model_id",
+                "no model given: set model_id, model_hugging_face_path, model_family + "
+                "model_name, or model_total_params_billions",
+            )
+    elif np.isfinite(total) or np.isfinite(active) or datatype:
+        answer["model_by"] = by + " + inline overrides"
+    total_b = total if np.isfinite(total) else cat_total
+    # Active parameters: inline, else the catalog's when the total is the catalog's, else total.
+    if np.isfinite(active):
+        active_b = active
+    elif np.isfinite(total):
+        active_b = total
+    else:
+        active_b = cat_active if np.isfinite(cat_active) else cat_total
+    answer["total_params_billions"] = float(total_b)
+    answer["active_params_billions"] = float(min(active_b, total_b))
+    chosen = (datatype or cat_datatype or DEFAULT_DATATYPE).lower()
+    answer["bytes_per_param"] = DATATYPE_BYTES.get(chosen, DATATYPE_BYTES[DEFAULT_DATATYPE])
+    answer["task"] = task or (cat_task.lower() if cat_task else DEFAULT_TASK)
+    base = models["fine_tuned_from_model_id"][row] if row is not None else None
+    answer["base_model_row"] = models.find(base) if base else -1
+    if answer["error"] is None and not np.isfinite(total_b):
+        answer["error"] = (
+            "unknown_model",
+            named[0] if named else "model_id",
+            f"the catalog has no parameter count for model {models['model_id'][row]!r}: give "
+            "model_total_params_billions",
+        )
+    return answer
+
+
+def _resolve_models(usage: Usage, catalog: Catalog) -> dict[str, np.ndarray]:
+    s, x = usage.strings, usage.numbers
+    keys = list(
+        zip(
+            s["model_id"].tolist(),
+            s["model_used_id"].tolist(),
+            s["model_hugging_face_path"].tolist(),
+            s["model_family"].tolist(),
+            s["model_name"].tolist(),
+            x["model_total_params_billions"].tolist(),
+            x["model_active_params_billions"].tolist(),
+            s["model_datatype"].tolist(),
+            s["task"].tolist(),
+            strict=True,
+        )
+    )
+    codes, uniques = factorize(keys)
+    answers = [_model_answer(catalog, k) for k in uniques]
+    _errors_from(codes, answers, usage.errors)
+    names = ["model_row", "model_by", "total_params_billions", "active_params_billions",
+             "bytes_per_param", "task", "base_model_row"]
+    return _broadcast(codes, answers, names)
+
+
+# --- hardware --------------------------------------------------------------------------------
+
+
+def _hardware_answer(catalog: Catalog, key: tuple) -> dict:
+    node_id, cloud_id, instance, service_id, gpu_id = key
+    nodes, services, gpus = catalog.nodes, catalog.services, catalog.gpus
+    answer: dict = {"service_row": -1, "error": None}
+    service = services.find(service_id) if service_id else None
+    if service is not None:
+        answer["service_row"] = service
+    node, by = None, ""
+    if node_id:
+        node = nodes.find(node_id)
+        by = "node_id"
+        if node is None:
+            answer["error"] = ("unknown_node", "node_id", f"node {node_id!r} is not in the catalog")
+    elif instance:
+        if cloud_id:
+            node = nodes.find(f"{cloud_id}:{instance}")
+        else:
+            node = catalog.node_by_instance.get(lookup_key(instance))
+        by = "cloud_id + cloud_instance_id"
+        if node is None:
+            answer["error"] = (
+                "unknown_node",
+                "cloud_instance_id",
+                f"cloud instance {instance!r} of cloud {cloud_id!r} is not in the catalog",
+            )
+    elif service is not None:
+        node = nodes.find(services["default_node_id"][service])
+        by = "managed_service_id default node"
+    else:
+        node = nodes.find(DEFAULT_NODE_ID)
+        by = "default node" + (f" (managed_service_id {service_id!r} unknown)" if service_id else "")
+    answer["node_row"] = -1 if node is None else node
+    gpu = gpus.find(nodes["gpu_id"][node]) if node is not None else None
+    if gpu_id:
+        gpu = gpus.find(gpu_id)
+        by += " + gpu_id"
+        if gpu is None and answer["error"] is None:
+            answer["error"] = ("unknown_gpu", "gpu_id", f"GPU {gpu_id!r} is not in the catalog")
+    answer["gpu_row"] = -1 if gpu is None else gpu
+    answer["hardware_by"] = by
+    return answer
+
+
+def _resolve_hardware(usage: Usage, catalog: Catalog) -> dict[str, np.ndarray]:
+    s = usage.strings
+    keys = list(
+        zip(
+            s["node_id"].tolist(),
+            s["cloud_id"].tolist(),
+            s["cloud_instance_id"].tolist(),
+            s["managed_service_id"].tolist(),
+            s["gpu_id"].tolist(),
+            strict=True,
+        )
+    )
+    codes, uniques = factorize(keys)
+    answers = [_hardware_answer(catalog, k) for k in uniques]
+    _errors_from(codes, answers, usage.errors)
+    return _broadcast(codes, answers, ["node_row", "gpu_row", "service_row", "hardware_by"])
+
+
+# --- location --------------------------------------------------------------------------------
+
+
+def _grid(catalog: Catalog, zone: str, year: int) -> tuple[float, int] | None:
+    years = catalog.grid_years.get(lookup_key(zone))
+    if years is None:
+        return None
+    row = pick_year(years, year)
+    grid = catalog.grid_intensity
+    return float(grid["gco2e_per_kwh"][row]), int(grid["year"][row])
+
+
+def _location_answer(catalog: Catalog, key: tuple) -> dict:
+    country, region, cloud_id, cloud_region, service, node, year = key
+    services, regions = catalog.services, catalog.cloud_regions
+    answer: dict = {"country": None, "region": None}
+    region_row = None
+    if cloud_region:
+        if cloud_id:
+            region_row = regions.find(cloud_id, cloud_region)
+        if region_row is None:
+            region_row = catalog.region_by_name.get(lookup_key(cloud_region))
+    grid, by = None, ""
+    provider_grid = None
+    if region_row is not None:
+        years = catalog.region_years.get(
+            lookup_key(regions["cloud_id"][region_row])
+            + "|"
+            + lookup_key(regions["cloud_region"][region_row])
+        )
+        if years is not None:
+            row = pick_year(years, year)
+            table = catalog.cloud_region_intensity
+            provider_grid = (float(table["gco2e_per_kwh"][row]), int(table["year"][row]))
+    if country:
+        candidates = [(f"{country}-{region}", "country + region")] if region else []
+        candidates.append((country, "country"))
+        for zone, how in candidates:
+            grid = _grid(catalog, zone, year)
+            if grid is not None:
+                answer["country"], answer["region"] = country, region if "region" in how else None
+                by = how
+                break
+        if grid is None:
+            by = f"world (no grid data for {country})"
+    elif region_row is not None:
+        answer["country"] = regions["country"][region_row]
+        answer["region"] = regions["region"][region_row]
+        if provider_grid is not None:
+            grid, by = provider_grid, "cloud_region (provider-published intensity)"
+        else:
+            for zone in (f"{answer['country']}-{answer['region']}", answer["country"]):
+                grid = _grid(catalog, zone, year) if zone and "None" not in zone else None
+                if grid is not None:
+                    by = "cloud_region -> " + ("country + region" if "-" in zone else "country")
+                    if "-" not in zone:
+                        answer["region"] = None
+                    break
+    elif service >= 0 and services["default_country"][service]:
+        default_country = services["default_country"][service]
+        default_region = services["default_region"][service]
+        for zone in ([f"{default_country}-{default_region}"] if default_region else []) + [
+            default_country
+        ]:
+            grid = _grid(catalog, zone, year)
+            if grid is not None:
+                answer["country"] = default_country
+                answer["region"] = default_region if "-" in zone else None
+                by = "managed_service_id default location"
+                break
+    if grid is None:
+        grid = _grid(catalog, WORLD, year)
+        by = by or "world"
+        answer["country"], answer["region"] = None, None
+    answer["gco2e_per_kwh"], answer["grid_year"] = grid
+    answer["location_by"] = by
+    water = catalog.water_intensity.find(answer["country"] or WORLD)
+    if water is None:
+        water = catalog.water_intensity.find(WORLD)
+    answer["water_offsite_l_per_kwh"] = float(
+        catalog.water_intensity["water_offsite_l_per_kwh"][water]
+    )
+    answer["pue"], answer["wue_l_per_kwh"] = _efficiency(catalog, service, region_row, node, cloud_id, year)
+    return answer
+
+
+def _efficiency(
+    catalog: Catalog, service: int, region_row: int | None, node: int, cloud_id: str | None,
+    year: int,
+) -> tuple[float, float]:
+    """PUE and on-site WUE: managed service -> cloud region -> provider fleet -> default."""
+    pue = wue = np.nan
+    if service >= 0:
+        pue = catalog.services["pue"][service]
+        wue = catalog.services["wue_l_per_kwh"][service]
+    if region_row is not None:
+        pue = pue if np.isfinite(pue) else catalog.cloud_regions["pue"][region_row]
+        wue = wue if np.isfinite(wue) else catalog.cloud_regions["wue_l_per_kwh"][region_row]
+        cloud_id = cloud_id or catalog.cloud_regions["cloud_id"][region_row]
+    if not cloud_id and node >= 0:
+        cloud_id = catalog.nodes["cloud_id"][node]
+    for provider in (cloud_id, "default"):
+        years = catalog.efficiency_years.get(lookup_key(provider)) if provider else None
+        if years is not None:
+            row = pick_year(years, year)
+            table = catalog.provider_efficiency
+            pue = pue if np.isfinite(pue) else table["pue"][row]
+            wue = wue if np.isfinite(wue) else table["wue_l_per_kwh"][row]
+    return float(pue), float(wue)
+
+
+def _resolve_locations(
+    usage: Usage, catalog: Catalog, hardware: dict[str, np.ndarray]
+) -> dict[str, np.ndarray]:
+    s = usage.strings
+    keys = list(
+        zip(
+            s["country"].tolist(),
+            s["region"].tolist(),
+            s["cloud_id"].tolist(),
+            s["cloud_region"].tolist(),
+            hardware["service_row"].tolist(),
+            hardware["node_row"].tolist(),
+            usage.year.tolist(),
+            strict=True,
+        )
+    )
+    codes, uniques = factorize(keys)
+    answers = [_location_answer(catalog, k) for k in uniques]
+    names = ["country", "region", "location_by", "grid_year", "gco2e_per_kwh", "pue",
+             "wue_l_per_kwh", "water_offsite_l_per_kwh"]
+    return _broadcast(codes, answers, names)

@@ -1,0 +1,11 @@
+"""Cloud Functions (gen2) entry point: ``--target=ai_impact``. Thin: routing lives in the package."""
+
+import functions_framework
+from flask import Request, Response
+
+from ai_impact.http import route
+
+
+@functions_framework.http
+def ai_impact(request: Request) -> Response:
+    return route(request)

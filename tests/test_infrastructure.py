@@ -1,0 +1,60 @@
+"""Unit tests of the infrastructure physics (engine/infrastructure.py), one per function."""
+
+import numpy as np
+import pytest
+
+from ai_impact.engine import infrastructure as infra
+
+
+def a(*values: float) -> np.ndarray:
+    return np.array(values, dtype=np.float64)
+
+
+def test_replica_gpu_count_matches_mlenergy_deployments() -> None:
+    # Llama 3.1 8B / 70B / 405B in bf16 on H100 80GB: ML.ENERGY ran them on 1, 4 and 16 GPUs.
+    n = infra.replica_gpu_count(a(8.03, 70.6, 405.0), a(2, 2, 2), a(80, 80, 80))
+    assert n.tolist() == [1.0, 4.0, 16.0]
+    # FP8 halves the memory: 405B fits 8 H100s.
+    assert infra.replica_gpu_count(a(405.0), a(1), a(80)).tolist() == [8.0]
+    # Tiny models still take one GPU.
+    assert infra.replica_gpu_count(a(0.1), a(2), a(80)).tolist() == [1.0]
+
+
+def test_host_energy_is_the_replica_share_over_the_batch() -> None:
+    # 1200 W host, replica of 4 of 8 GPUs, 10 s busy, 64 concurrent: 1200*0.5*10/64 J.
+    e = infra.host_energy_j(a(1200), a(4), a(8), a(10), a(64))
+    assert e[0] == pytest.approx(1200 * 0.5 * 10 / 64)
+
+
+def test_idle_capacity_vanishes_at_full_utilisation_and_grows_below() -> None:
+    args = (a(60), a(4), a(1200), a(8), a(10), a(64))
+    assert infra.idle_capacity_energy_j(a(1.0), *args)[0] == 0.0
+    half = infra.idle_capacity_energy_j(a(0.5), *args)[0]
+    assert half == pytest.approx((4 * 60 + 1200 * 0.5) * 10 / 64)
+    assert infra.idle_capacity_energy_j(a(0.25), *args)[0] == pytest.approx(3 * half)
+
+
+def test_usage_emissions_scale_with_grid() -> None:
+    assert infra.usage_emissions_gco2e(a(1000), a(400))[0] == pytest.approx(400)
+
+
+def test_usage_water_on_site_on_it_energy_off_site_on_facility_energy() -> None:
+    # 1 Wh IT, PUE 1.2 -> 1.2 Wh facility; WUE 0.5 L/kWh, EWIF 3 L/kWh -> 0.5 + 3.6 mL.
+    assert infra.usage_water_ml(a(1), a(1.2), a(0.5), a(3))[0] == pytest.approx(4.1)
+
+
+def test_embodied_share_of_a_year() -> None:
+    one_year_s = infra.SECONDS_PER_YEAR
+    assert infra.embodied_share(a(one_year_s), a(1), a(1), a(1))[0] == pytest.approx(1.0)
+    assert infra.embodied_share(a(one_year_s), a(2), a(4), a(0.5))[0] == pytest.approx(0.25)
+
+
+def test_replica_embodied_adds_gpus_and_node_share() -> None:
+    # share 0.5, 2 GPUs of 100 kg, half of a 8-GPU node of 800 kg ex GPU.
+    v = infra.replica_embodied(a(0.5), a(2), a(100), a(8), a(800))
+    assert v[0] == pytest.approx(0.5 * (200 + 200))
+
+
+def test_amortised_per_request_and_unknown_totals() -> None:
+    v = infra.amortised_per_request(a(365_000, np.nan), a(365, 365), a(1000, 1000))
+    assert v.tolist() == [1.0, 0.0]
