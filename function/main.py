@@ -1,4 +1,4 @@
-"""Cloud Functions (gen2) entry point: ``--target=ai_impact``. Thin: routing lives in the package."""
+"""Cloud Functions (gen2) entry point, --target=ai_impact. Thin: routing is in the package."""
 
 import functions_framework
 from flask import Request, Response

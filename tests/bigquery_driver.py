@@ -20,7 +20,7 @@ RETRIED = {408, 429, 500, 503, 504}
 MAX_RETRIES = 20
 
 
-class QueryFailed(RuntimeError):
+class QueryFailed(RuntimeError):  # noqa: N818 - named for what the analyst sees
     """What the analyst would see: the query stops with this status and body."""
 
     def __init__(self, status: int, body: bytes) -> None:
@@ -81,7 +81,9 @@ class BigQueryDriver:
             if reply is None:
                 continue
             if self.return_type == "STRING" and not isinstance(reply, str):
-                raise QueryFailed(200, f"Failed to decode {reply!r:.80} to SQL type STRING".encode())
+                raise QueryFailed(
+                    200, f"Failed to decode {reply!r:.80} to SQL type STRING".encode()
+                )
         return replies
 
     def run(self, calls: list[list]) -> list:

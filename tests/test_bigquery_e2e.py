@@ -6,9 +6,9 @@ import urllib.request
 
 import orjson
 import pytest
-from bigquery_driver import BigQueryDriver, QueryFailed
 
 from ai_impact.bigquery import SCOPE3_ARGS
+from bigquery_driver import BigQueryDriver, QueryFailed
 
 GOOD_ROW = {
     "model_id": "llama_31_70b",
@@ -20,8 +20,27 @@ GOOD_ROW = {
     "utc_datetime": "2024-06-01T12:00:00Z",
 }
 GOOD_POSITIONAL = [
-    "gpt-4o", None, None, None, "2024-06-01T12:00:00Z", None, None, None, None, "openai",
-    "US", None, "chat", 300, 200, None, None, None, None, None, None,
+    "gpt-4o",
+    None,
+    None,
+    None,
+    "2024-06-01T12:00:00Z",
+    None,
+    None,
+    None,
+    None,
+    "openai",
+    "US",
+    None,
+    "chat",
+    300,
+    200,
+    None,
+    None,
+    None,
+    None,
+    None,
+    None,
 ]
 
 
@@ -107,8 +126,14 @@ def test_wrong_types_and_huge_ints_are_row_errors(server: str) -> None:
     replies = row_driver(server).run(calls)
     fields = [r["error"]["details"]["field"] for r in replies]
     assert fields == [
-        "output_tokens", "output_tokens", "input_tokens", "model_id", "country", "calls",
-        "calls", "calls",
+        "output_tokens",
+        "output_tokens",
+        "input_tokens",
+        "model_id",
+        "country",
+        "calls",
+        "calls",
+        "calls",
     ]
     for reply in replies:
         assert reply["error"]["code"] == "invalid_field"
@@ -162,7 +187,9 @@ def test_good_rows_are_unaffected_by_bad_rows(server: str) -> None:
     alone = row_driver(server).run(good)
     assert [replies[0], replies[2], replies[5]] == alone
     assert [r["error"]["code"] for r in (replies[1], replies[3], replies[4])] == [
-        "invalid_field", "unknown_model", "missing_field",
+        "invalid_field",
+        "unknown_model",
+        "missing_field",
     ]
 
 

@@ -61,8 +61,12 @@ def test_total_is_the_sum_of_the_blocks() -> None:
         {"model_id": "claude-3-5-sonnet-20241022", "output_tokens": 200},
         {"model_hugging_face_path": "meta-llama/Llama-3.1-8B-Instruct", "output_tokens": 200},
         {"model_id": "llama_31_8b", "output_tokens": 200, "node_id": "aws:p4d.24xlarge"},
-        {"model_id": "llama_31_8b", "output_tokens": 200, "cloud_id": "gcp",
-         "cloud_region": "europe-west1"},
+        {
+            "model_id": "llama_31_8b",
+            "output_tokens": 200,
+            "cloud_id": "gcp",
+            "cloud_region": "europe-west1",
+        },
         {"model_total_params_billions": 12, "output_tokens": 200},
     ],
 )
@@ -75,43 +79,61 @@ def test_rows_clients_send_are_estimated(row: dict) -> None:
 
 
 def test_debug_says_how_each_part_was_resolved() -> None:
-    out = one({"model_id": "openai/gpt-4o", "output_tokens": 10, "managed_service_id": "openai"},
-              debug=True)
+    out = one(
+        {"model_id": "openai/gpt-4o", "output_tokens": 10, "managed_service_id": "openai"},
+        debug=True,
+    )
     assumptions = out["debug"]["assumptions"]
     assert "router prefix" in assumptions["model_resolved_by"]
     assert assumptions["hardware_resolved_by"] == "managed_service_id default node"
     assert assumptions["location_resolved_by"] == "managed_service_id default location"
-    gcp = one({"model_id": "llama_31_8b", "cloud_id": "gcp", "cloud_region": "europe-west1",
-               "utc_datetime": "2022-05-01T00:00:00Z"}, debug=True)
+    gcp = one(
+        {
+            "model_id": "llama_31_8b",
+            "cloud_id": "gcp",
+            "cloud_region": "europe-west1",
+            "utc_datetime": "2022-05-01T00:00:00Z",
+        },
+        debug=True,
+    )
     assert gcp["debug"]["assumptions"]["grid_year"] == 2022
     assert "provider-published" in gcp["debug"]["assumptions"]["location_resolved_by"]
 
 
 def test_inline_fields_override_the_catalog() -> None:
     base = one({"model_id": "llama_31_70b", "output_tokens": 500}, debug=True)
-    fp8 = one({"model_id": "llama_31_70b", "output_tokens": 500, "model_datatype": "fp8"},
-              debug=True)
+    fp8 = one(
+        {"model_id": "llama_31_70b", "output_tokens": 500, "model_datatype": "fp8"}, debug=True
+    )
     assert fp8["debug"]["assumptions"]["bytes_per_param"] == 1
     assert fp8["debug"]["assumptions"]["gpu_count"] < base["debug"]["assumptions"]["gpu_count"]
     big_batch = one({"model_id": "llama_31_70b", "output_tokens": 500, "batch_size": 512})
     small_batch = one({"model_id": "llama_31_70b", "output_tokens": 500, "batch_size": 8})
-    assert (small_batch["inference_impact"]["usage_energy_wh"]
-            > 3 * big_batch["inference_impact"]["usage_energy_wh"])
+    assert (
+        small_batch["inference_impact"]["usage_energy_wh"]
+        > 3 * big_batch["inference_impact"]["usage_energy_wh"]
+    )
 
 
 def test_grid_matters() -> None:
     sweden = one({**SEED, "country": "SE"})
     poland = one({**SEED, "country": "PL"})
-    assert (poland["inference_impact"]["usage_emissions_gco2e"]
-            > 5 * sweden["inference_impact"]["usage_emissions_gco2e"])
-    assert (poland["inference_impact"]["usage_energy_wh"]
-            == sweden["inference_impact"]["usage_energy_wh"])
+    assert (
+        poland["inference_impact"]["usage_emissions_gco2e"]
+        > 5 * sweden["inference_impact"]["usage_emissions_gco2e"]
+    )
+    assert (
+        poland["inference_impact"]["usage_energy_wh"]
+        == sweden["inference_impact"]["usage_energy_wh"]
+    )
 
 
 def test_long_prompts_cost_more() -> None:
     short = one({**SEED, "input_tokens": 200})
     long = one({**SEED, "input_tokens": 20_000})
-    assert long["inference_impact"]["usage_energy_wh"] > short["inference_impact"]["usage_energy_wh"]
+    assert (
+        long["inference_impact"]["usage_energy_wh"] > short["inference_impact"]["usage_energy_wh"]
+    )
 
 
 @pytest.mark.parametrize(
@@ -121,13 +143,19 @@ def test_long_prompts_cost_more() -> None:
         ({"output_tokens": 5}, "missing_field", "model_id"),
         ({**SEED, "node_id": "aws:nope"}, "unknown_node", "node_id"),
         ({**SEED, "gpu_id": "gtx_480"}, "unknown_gpu", "gpu_id"),
-        ({**SEED, "cloud_id": "aws", "cloud_instance_id": "x9.huge"}, "unknown_node",
-         "cloud_instance_id"),
+        (
+            {**SEED, "cloud_id": "aws", "cloud_instance_id": "x9.huge"},
+            "unknown_node",
+            "cloud_instance_id",
+        ),
         ({**SEED, "output_tokens": -3}, "invalid_field", "output_tokens"),
         ({**SEED, "output_tokens": "three"}, "invalid_field", "output_tokens"),
         ({**SEED, "output_tokens": math.nan}, "invalid_field", "output_tokens"),
-        ({**SEED, "model_total_params_billions": 1e7}, "invalid_field",
-         "model_total_params_billions"),
+        (
+            {**SEED, "model_total_params_billions": 1e7},
+            "invalid_field",
+            "model_total_params_billions",
+        ),
         ({**SEED, "task": "clustering"}, "unsupported_task", "task"),
     ],
 )
@@ -135,8 +163,12 @@ def test_bad_rows_get_an_error_and_zeros(row: dict, code: str, field: str) -> No
     out = one(row)
     assert out["error"]["code"] == code
     assert out["error"]["details"] == {"reason": code, "field": field}
-    assert field in out["error"]["message"] or code in ("unknown_model", "unknown_node",
-                                                        "unknown_gpu", "unsupported_task")
+    assert field in out["error"]["message"] or code in (
+        "unknown_model",
+        "unknown_node",
+        "unknown_gpu",
+        "unsupported_task",
+    )
     for block in BLOCKS:
         assert set(out[block].values()) == {0.0}
 
@@ -176,13 +208,11 @@ def test_properties(rows: list[dict]) -> None:
     assert len(out) == len(rows)
     again = ai_impact.estimate(rows)
     assert out == again  # same input, same output
-    for row, result in zip(rows, out, strict=True):
+    for result in out:
         values = [result[b][m] for b in BLOCKS for m in METRICS]
         assert all(math.isfinite(v) and v >= 0 for v in values)
         for m in METRICS:
-            assert result["total_impact"][m] == pytest.approx(
-                sum(result[b][m] for b in BLOCKS[:3])
-            )
+            assert result["total_impact"][m] == pytest.approx(sum(result[b][m] for b in BLOCKS[:3]))
     # Row order is kept: reversing the rows reverses the results.
     assert ai_impact.estimate(rows[::-1]) == out[::-1]
 
@@ -195,11 +225,15 @@ def test_properties(rows: list[dict]) -> None:
     st.integers(0, 1000),
     st.integers(0, 1000),
 )
-def test_monotone_in_tokens(model: str, input_tokens: int, output_tokens: int, more_in: int,
-                            more_out: int) -> None:
+def test_monotone_in_tokens(
+    model: str, input_tokens: int, output_tokens: int, more_in: int, more_out: int
+) -> None:
     base = {"model_id": model, "input_tokens": input_tokens, "output_tokens": output_tokens}
-    bigger = {**base, "input_tokens": input_tokens + more_in,
-              "output_tokens": output_tokens + more_out}
+    bigger = {
+        **base,
+        "input_tokens": input_tokens + more_in,
+        "output_tokens": output_tokens + more_out,
+    }
     low, high = ai_impact.estimate([base, bigger])
     for block in ("inference_impact", "total_impact"):
         for m in METRICS:
@@ -209,8 +243,11 @@ def test_monotone_in_tokens(model: str, input_tokens: int, output_tokens: int, m
 def test_many_rows_match_one_by_one() -> None:
     rng = np.random.default_rng(7)
     rows = [
-        {"model_id": MODELS[i % len(MODELS)], "output_tokens": int(rng.integers(1, 5000)),
-         "input_tokens": int(rng.integers(0, 50_000))}
+        {
+            "model_id": MODELS[i % len(MODELS)],
+            "output_tokens": int(rng.integers(1, 5000)),
+            "input_tokens": int(rng.integers(0, 50_000)),
+        }
         for i in range(200)
     ]
     together = ai_impact.estimate(rows)

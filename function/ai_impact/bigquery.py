@@ -88,7 +88,7 @@ def error_body(message: str) -> bytes:
 
 
 def caller_project(caller: object) -> str | None:
-    """Project of the calling query from ``caller`` (``//bigquery.googleapis.com/projects/P/jobs/..``)."""
+    """Project of the calling query, from ``caller`` (``//bigquery.../projects/P/jobs/J``)."""
     if not isinstance(caller, str):
         return None
     found = _CALLER_PROJECT.search(caller)
@@ -139,7 +139,9 @@ def _row_from_positional(call: object) -> dict | str:
             f"a call of signature 'scope3' holds {SCOPE3_MIN_ARGS} to {len(SCOPE3_ARGS)} "
             "positional arguments"
         )
-    return {name: value for name, value in zip(SCOPE3_ARGS, call, strict=False) if value is not None}
+    return {
+        name: value for name, value in zip(SCOPE3_ARGS, call, strict=False) if value is not None
+    }
 
 
 def _estimate_isolated(

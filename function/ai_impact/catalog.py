@@ -252,7 +252,8 @@ class Table:
 
 
 def _fail(schema: Schema, line: int, field: str, problem: str) -> CatalogError:
-    return CatalogError(f"{schema.file}, line {line}, field {field}: {problem}")
+    where = f"line {line}" if line > 0 else f"custom row {-line}"
+    return CatalogError(f"{schema.file}, {where}, field {field}: {problem}")
 
 
 def _read(schema: Schema, path: Path) -> Table:
@@ -317,7 +318,10 @@ def _index(table: Table) -> None:
             other = table.index.setdefault(key, i)
             if other != i:
                 raise _fail(
-                    schema, line, field, f"{key!r} already names the row at line {table.lines[other]}"
+                    schema,
+                    line,
+                    field,
+                    f"{key!r} already names the row at line {table.lines[other]}",
                 )
 
 
@@ -357,6 +361,36 @@ class Catalog:
         if name in tables:
             return tables[name]
         raise AttributeError(name)
+
+    def extend(self, custom: dict[str, list[dict]], source: str = "custom entry") -> Catalog:
+        """A new catalog: this one plus ``custom`` rows (table name -> rows with the table's
+        column names), validated by the same schema. Custom ids must not collide with existing
+        ids or aliases (CatalogError). ``source`` fills rows that give none."""
+        tables = dict(self.tables)
+        for name, rows in custom.items():
+            if not rows:
+                continue
+            table = tables[name]
+            schema = table.schema
+            columns = {c: list(v) for c, v in table.columns.items()}
+            lines = list(table.lines)
+            for offset, row in enumerate(rows):
+                line = -(offset + 1)  # custom rows have no CSV line; negative marks them
+                for col in schema.columns:
+                    value = row.get(col.name)
+                    if col.name == "source" and not value:
+                        value = source
+                    text = "" if value is None else str(value)
+                    columns[col.name].append(_value(schema, col, text.strip(), line))
+                lines.append(line)
+            out = {
+                c.name: np.array(columns[c.name], dtype=np.float64)
+                if c.kind != "str"
+                else columns[c.name]
+                for c in schema.columns
+            }
+            tables[name] = Table(schema, out, lines)
+        return Catalog(tables)
 
     def _check_references(self) -> None:
         for (table_name, column), target_name in REFERENCES.items():

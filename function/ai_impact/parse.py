@@ -204,7 +204,7 @@ def _image_column(rows: Sequence[Mapping], name: str, errors: RowErrors) -> Imag
 
 
 def _check_codes(strings: dict[str, np.ndarray], errors: RowErrors) -> None:
-    """Normalise the case of country/region/task/datatype and check them (once per distinct value)."""
+    """Normalise case of country, region, task and datatype; check them once per distinct value."""
     checks = (
         ("country", str.upper, _CODE.match, "a two-letter ISO 3166-1 code (e.g. US)"),
         ("region", str.upper, _CODE.match, "a two-letter ISO 3166-2 subdivision code (e.g. NY)"),
@@ -236,7 +236,7 @@ def _object_array(values: list) -> np.ndarray:
 
 
 def _years(column: np.ndarray, errors: RowErrors) -> np.ndarray:
-    """Calendar year of each ``utc_datetime`` (RFC 3339 or BigQuery's TIMESTAMP text); 0 if absent."""
+    """Year of each ``utc_datetime`` (RFC 3339 or BigQuery's TIMESTAMP text); 0 if absent."""
     years = np.zeros(len(column), dtype=np.int64)
     bad = []
     for i, value in enumerate(column.tolist()):

@@ -23,15 +23,31 @@ CATALOG_AUTHOR = "ai-impact reference catalog"
 UNKNOWN_COUNTRY = "ZZ"
 
 _MODEL_FIELDS = (
-    "name", "family", "hugging_face_path", "total_params_billions", "number_of_experts",
-    "params_per_expert_billions", "datatype", "task", "training_usage_energy_kwh",
-    "training_usage_emissions_kgco2e", "training_usage_water_l",
-    "training_embodied_emissions_kgco2e", "training_embodied_water_l",
-    "estimated_use_life_days", "estimated_requests_per_day", "fine_tuned_from_model_id",
+    "name",
+    "family",
+    "hugging_face_path",
+    "total_params_billions",
+    "number_of_experts",
+    "params_per_expert_billions",
+    "datatype",
+    "task",
+    "training_usage_energy_kwh",
+    "training_usage_emissions_kgco2e",
+    "training_usage_water_l",
+    "training_embodied_emissions_kgco2e",
+    "training_embodied_water_l",
+    "estimated_use_life_days",
+    "estimated_requests_per_day",
+    "fine_tuned_from_model_id",
 )
 _NODE_FIELDS = (
-    "cloud_id", "cloud_instance_id", "idle_power_w_ex_gpu", "average_utilization_rate",
-    "embodied_emissions_kgco2e_ex_gpu", "embodied_water_l_ex_gpu", "use_life_years",
+    "cloud_id",
+    "cloud_instance_id",
+    "idle_power_w_ex_gpu",
+    "average_utilization_rate",
+    "embodied_emissions_kgco2e_ex_gpu",
+    "embodied_water_l_ex_gpu",
+    "use_life_years",
 )
 _STAMP = {"created_at": CATALOG_DATE, "updated_at": CATALOG_DATE, "created_by": CATALOG_AUTHOR}
 
@@ -45,9 +61,7 @@ def render(
 ) -> list[dict]:
     """ModeledRow dicts. ``resolved`` and ``catalog`` are needed only with ``debug``."""
     n = len(errors)
-    columns = {
-        block: [impacts.blocks[block][m].tolist() for m in METRICS] for block in BLOCKS
-    }
+    columns = {block: [impacts.blocks[block][m].tolist() for m in METRICS] for block in BLOCKS}
     rows = []
     for i in range(n):
         row = {

@@ -142,8 +142,16 @@ def _model_answer(catalog: Catalog, key: tuple) -> dict:
     if row is None and family and name:
         row = catalog.model_by_family_name.get(lookup_key(family) + "|" + lookup_key(name))
         by = "model_family + model_name" if row is not None else ""
-    named = [f for f, v in (("model_id", model_id), ("model_used_id", used_id),
-             ("model_hugging_face_path", hf_path), ("model_name", name)) if v is not None]
+    named = [
+        f
+        for f, v in (
+            ("model_id", model_id),
+            ("model_used_id", used_id),
+            ("model_hugging_face_path", hf_path),
+            ("model_name", name),
+        )
+        if v is not None
+    ]
     answer = {"model_row": -1 if row is None else row, "model_by": by, "error": None}
     cat_total = models["total_params_billions"][row] if row is not None else np.nan
     cat_active = models["active_params_billions"][row] if row is not None else np.nan
@@ -154,8 +162,12 @@ def _model_answer(catalog: Catalog, key: tuple) -> dict:
     elif row is None:
         if named:
             label = named[0]
-            value = {"model_id": model_id, "model_used_id": used_id,
-                     "model_hugging_face_path": hf_path, "model_name": name}[label]
+            value = {
+                "model_id": model_id,
+                "model_used_id": used_id,
+                "model_hugging_face_path": hf_path,
+                "model_name": name,
+            }[label]
             answer["error"] = (
                 "unknown_model",
                 label,
@@ -215,8 +227,15 @@ def _resolve_models(usage: Usage, catalog: Catalog) -> dict[str, np.ndarray]:
     codes, uniques = factorize(keys)
     answers = [_model_answer(catalog, k) for k in uniques]
     _errors_from(codes, answers, usage.errors)
-    names = ["model_row", "model_by", "total_params_billions", "active_params_billions",
-             "bytes_per_param", "task", "base_model_row"]
+    names = [
+        "model_row",
+        "model_by",
+        "total_params_billions",
+        "active_params_billions",
+        "bytes_per_param",
+        "task",
+        "base_model_row",
+    ]
     return _broadcast(codes, answers, names)
 
 
@@ -253,7 +272,9 @@ def _hardware_answer(catalog: Catalog, key: tuple) -> dict:
         by = "managed_service_id default node"
     else:
         node = nodes.find(DEFAULT_NODE_ID)
-        by = "default node" + (f" (managed_service_id {service_id!r} unknown)" if service_id else "")
+        by = "default node" + (
+            f" (managed_service_id {service_id!r} unknown)" if service_id else ""
+        )
     answer["node_row"] = -1 if node is None else node
     gpu = gpus.find(nodes["gpu_id"][node]) if node is not None else None
     if gpu_id:
@@ -287,91 +308,94 @@ def _resolve_hardware(usage: Usage, catalog: Catalog) -> dict[str, np.ndarray]:
 # --- location --------------------------------------------------------------------------------
 
 
-def _grid(catalog: Catalog, zone: str, year: int) -> tuple[float, int] | None:
-    years = catalog.grid_years.get(lookup_key(zone))
+def _grid(catalog: Catalog, country: str, region: str | None, year: int) -> dict | None:
+    """Grid intensity of ``country-region``, else of ``country``; None if neither has data."""
+    zones = ([(f"{country}-{region}", region)] if region else []) + [(country, None)]
+    for zone, zone_region in zones:
+        years = catalog.grid_years.get(lookup_key(zone))
+        if years is not None:
+            row = pick_year(years, year)
+            grid = catalog.grid_intensity
+            return {
+                "country": country if zone != WORLD else None,
+                "region": zone_region,
+                "gco2e_per_kwh": float(grid["gco2e_per_kwh"][row]),
+                "grid_year": int(grid["year"][row]),
+            }
+    return None
+
+
+def _cloud_region(catalog: Catalog, cloud_id: str | None, name: str | None) -> int | None:
+    if not name:
+        return None
+    row = catalog.cloud_regions.find(cloud_id, name) if cloud_id else None
+    return row if row is not None else catalog.region_by_name.get(lookup_key(name))
+
+
+def _provider_grid(catalog: Catalog, region_row: int, year: int) -> dict | None:
+    """The cloud provider's own published intensity for the region (Google publishes its own)."""
+    regions = catalog.cloud_regions
+    key = (
+        lookup_key(regions["cloud_id"][region_row])
+        + "|"
+        + lookup_key(regions["cloud_region"][region_row])
+    )
+    years = catalog.region_years.get(key)
     if years is None:
         return None
     row = pick_year(years, year)
-    grid = catalog.grid_intensity
-    return float(grid["gco2e_per_kwh"][row]), int(grid["year"][row])
+    table = catalog.cloud_region_intensity
+    return {
+        "country": regions["country"][region_row],
+        "region": regions["region"][region_row],
+        "gco2e_per_kwh": float(table["gco2e_per_kwh"][row]),
+        "grid_year": int(table["year"][row]),
+    }
 
 
 def _location_answer(catalog: Catalog, key: tuple) -> dict:
     country, region, cloud_id, cloud_region, service, node, year = key
-    services, regions = catalog.services, catalog.cloud_regions
-    answer: dict = {"country": None, "region": None}
-    region_row = None
-    if cloud_region:
-        if cloud_id:
-            region_row = regions.find(cloud_id, cloud_region)
-        if region_row is None:
-            region_row = catalog.region_by_name.get(lookup_key(cloud_region))
-    grid, by = None, ""
-    provider_grid = None
-    if region_row is not None:
-        years = catalog.region_years.get(
-            lookup_key(regions["cloud_id"][region_row])
-            + "|"
-            + lookup_key(regions["cloud_region"][region_row])
-        )
-        if years is not None:
-            row = pick_year(years, year)
-            table = catalog.cloud_region_intensity
-            provider_grid = (float(table["gco2e_per_kwh"][row]), int(table["year"][row]))
+    region_row = _cloud_region(catalog, cloud_id, cloud_region)
+    answer, tried = None, []
     if country:
-        candidates = [(f"{country}-{region}", "country + region")] if region else []
-        candidates.append((country, "country"))
-        for zone, how in candidates:
-            grid = _grid(catalog, zone, year)
-            if grid is not None:
-                answer["country"], answer["region"] = country, region if "region" in how else None
-                by = how
-                break
-        if grid is None:
-            by = f"world (no grid data for {country})"
-    elif region_row is not None:
-        answer["country"] = regions["country"][region_row]
-        answer["region"] = regions["region"][region_row]
-        if provider_grid is not None:
-            grid, by = provider_grid, "cloud_region (provider-published intensity)"
-        else:
-            for zone in (f"{answer['country']}-{answer['region']}", answer["country"]):
-                grid = _grid(catalog, zone, year) if zone and "None" not in zone else None
-                if grid is not None:
-                    by = "cloud_region -> " + ("country + region" if "-" in zone else "country")
-                    if "-" not in zone:
-                        answer["region"] = None
-                    break
-    elif service >= 0 and services["default_country"][service]:
-        default_country = services["default_country"][service]
-        default_region = services["default_region"][service]
-        for zone in ([f"{default_country}-{default_region}"] if default_region else []) + [
-            default_country
-        ]:
-            grid = _grid(catalog, zone, year)
-            if grid is not None:
-                answer["country"] = default_country
-                answer["region"] = default_region if "-" in zone else None
-                by = "managed_service_id default location"
-                break
-    if grid is None:
-        grid = _grid(catalog, WORLD, year)
-        by = by or "world"
-        answer["country"], answer["region"] = None, None
-    answer["gco2e_per_kwh"], answer["grid_year"] = grid
+        answer = _grid(catalog, country, region, year)
+        by = "country + region" if answer and answer["region"] else "country"
+        tried.append(country)
+    if answer is None and region_row is not None:
+        regions = catalog.cloud_regions
+        answer = _provider_grid(catalog, region_row, year)
+        by = "cloud_region (provider-published intensity)"
+        if answer is None:
+            answer = _grid(
+                catalog, regions["country"][region_row], regions["region"][region_row], year
+            )
+            by = "cloud_region -> country" + (" + region" if answer and answer["region"] else "")
+    services = catalog.services
+    if answer is None and service >= 0 and services["default_country"][service]:
+        answer = _grid(
+            catalog, services["default_country"][service], services["default_region"][service], year
+        )
+        by = "managed_service_id default location"
+    if answer is None:
+        answer = _grid(catalog, WORLD, None, year)
+        by = f"world (no grid data for {', '.join(tried)})" if tried else "world"
     answer["location_by"] = by
-    water = catalog.water_intensity.find(answer["country"] or WORLD)
-    if water is None:
-        water = catalog.water_intensity.find(WORLD)
-    answer["water_offsite_l_per_kwh"] = float(
-        catalog.water_intensity["water_offsite_l_per_kwh"][water]
+    waters = catalog.water_intensity
+    water = waters.find(answer["country"] or WORLD)
+    water = water if water is not None else waters.find(WORLD)
+    answer["water_offsite_l_per_kwh"] = float(waters["water_offsite_l_per_kwh"][water])
+    answer["pue"], answer["wue_l_per_kwh"] = _efficiency(
+        catalog, service, region_row, node, cloud_id, year
     )
-    answer["pue"], answer["wue_l_per_kwh"] = _efficiency(catalog, service, region_row, node, cloud_id, year)
     return answer
 
 
 def _efficiency(
-    catalog: Catalog, service: int, region_row: int | None, node: int, cloud_id: str | None,
+    catalog: Catalog,
+    service: int,
+    region_row: int | None,
+    node: int,
+    cloud_id: str | None,
     year: int,
 ) -> tuple[float, float]:
     """PUE and on-site WUE: managed service -> cloud region -> provider fleet -> default."""
@@ -413,6 +437,14 @@ def _resolve_locations(
     )
     codes, uniques = factorize(keys)
     answers = [_location_answer(catalog, k) for k in uniques]
-    names = ["country", "region", "location_by", "grid_year", "gco2e_per_kwh", "pue",
-             "wue_l_per_kwh", "water_offsite_l_per_kwh"]
+    names = [
+        "country",
+        "region",
+        "location_by",
+        "grid_year",
+        "gco2e_per_kwh",
+        "pue",
+        "wue_l_per_kwh",
+        "water_offsite_l_per_kwh",
+    ]
     return _broadcast(codes, answers, names)

@@ -104,8 +104,17 @@ def compute(usage: Usage, resolved: Resolved, catalog: Catalog) -> Impacts:
     output_tokens = _given(usage.number("output_tokens"), 0.0)
 
     with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
-        args = (active_b, total_b, bytes_per_param, gpu_count, batch_size,
-                gpu_tdp_w, gpu_bandwidth_tbps, gpu_tflops, gpu_memory_gb)
+        args = (
+            active_b,
+            total_b,
+            bytes_per_param,
+            gpu_count,
+            batch_size,
+            gpu_tdp_w,
+            gpu_bandwidth_tbps,
+            gpu_tflops,
+            gpu_memory_gb,
+        )
         gpu_j = text.gpu_energy_j(input_tokens, output_tokens, *args)
         busy_s = text.busy_time_s(input_tokens, output_tokens, *args)
 
@@ -115,19 +124,30 @@ def compute(usage: Usage, resolved: Resolved, catalog: Catalog) -> Impacts:
         life_years = _take(nodes, "use_life_years", nd)
         host_j = infra.host_energy_j(host_w, gpu_count, node_gpu_count, busy_s, batch_size)
         idle_j = infra.idle_capacity_energy_j(
-            utilization, _take(gpus, "idle_power_w", g), gpu_count, host_w, node_gpu_count,
-            busy_s, batch_size,
+            utilization,
+            _take(gpus, "idle_power_w", g),
+            gpu_count,
+            host_w,
+            node_gpu_count,
+            busy_s,
+            batch_size,
         )
         gpu_wh = gpu_j / 3600.0
         it_wh = (gpu_j + host_j + idle_j) / 3600.0
         facility_wh = it_wh * resolved.pue
         share = infra.embodied_share(busy_s, batch_size, life_years, utilization)
         embodied_kg = infra.replica_embodied(
-            share, gpu_count, _take(gpus, "embodied_emissions_kgco2e", g), node_gpu_count,
+            share,
+            gpu_count,
+            _take(gpus, "embodied_emissions_kgco2e", g),
+            node_gpu_count,
             _take(nodes, "embodied_emissions_kgco2e_ex_gpu", nd),
         )
         embodied_l = infra.replica_embodied(
-            share, gpu_count, _take(gpus, "embodied_water_l", g), node_gpu_count,
+            share,
+            gpu_count,
+            _take(gpus, "embodied_water_l", g),
+            node_gpu_count,
             _take(nodes, "embodied_water_l_ex_gpu", nd),
         )
         inference = {
@@ -147,8 +167,11 @@ def compute(usage: Usage, resolved: Resolved, catalog: Catalog) -> Impacts:
         training = {m: np.where(is_fine_tune, base[m], own[m]) for m in METRICS}
         fine_tuning = {m: np.where(is_fine_tune, own[m], 0.0) for m in METRICS}
 
-    blocks = {"inference_impact": inference, "training_impact": training,
-              "fine_tuning_impact": fine_tuning}
+    blocks = {
+        "inference_impact": inference,
+        "training_impact": training,
+        "fine_tuning_impact": fine_tuning,
+    }
     for block in blocks.values():
         for m in METRICS:
             block[m] = np.where(ok, block[m], 0.0)
@@ -159,13 +182,21 @@ def compute(usage: Usage, resolved: Resolved, catalog: Catalog) -> Impacts:
         for m in METRICS:
             block[m] = np.where(ok, block[m], 0.0)
     blocks["total_impact"] = {
-        m: blocks["inference_impact"][m] + blocks["training_impact"][m]
+        m: blocks["inference_impact"][m]
+        + blocks["training_impact"][m]
         + blocks["fine_tuning_impact"][m]
         for m in METRICS
     }
     zero = np.where(ok, 1.0, 0.0)
-    return Impacts(blocks, gpu_wh * zero, it_wh * zero, facility_wh * zero, busy_s * zero,
-                   gpu_count, batch_size)
+    return Impacts(
+        blocks,
+        gpu_wh * zero,
+        it_wh * zero,
+        facility_wh * zero,
+        busy_s * zero,
+        gpu_count,
+        batch_size,
+    )
 
 
 def _amortised(catalog: Catalog, model_row: np.ndarray) -> dict[str, np.ndarray]:

@@ -1,0 +1,168 @@
+"""Benchmarks (``make bench``): ratios measured in one run on this machine, never pass/fail.
+
+1. Engine: rows/s of the numpy chain on 1M text rows, against EcoLogits' own per-request
+   computation (``ecologits.impacts.llm.compute_llm_impacts``) on the same machine, same run.
+2. End to end ``ai_impact.estimate`` (parse + resolve + engine + render) rows/s.
+3. BigQuery handler: a 10,000-call batch, request bytes in -> reply bytes out, against the
+   floor any JSON protocol pays (orjson loads + dumps of the same payloads); cold import time of
+   the entry module; peak memory of a 50,000-call batch (in a fresh process).
+"""
+
+from __future__ import annotations
+
+import gc
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import orjson
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "function"))
+
+import ai_impact  # noqa: E402
+from ai_impact import bigquery  # noqa: E402
+from ai_impact import catalog as _catalog  # noqa: E402
+from ai_impact.engine.chain import compute  # noqa: E402
+from ai_impact.parse import parse_rows  # noqa: E402
+from ai_impact.resolve import resolve  # noqa: E402
+
+MODELS = ["llama_31_8b", "llama_31_70b", "gpt-4o", "claude-3-5-sonnet-20241022", "llama_31_405b"]
+SERVICES = ["openai", "anthropic", "together", "aws-bedrock", None]
+COUNTRIES = ["US", "FR", "DE", "IN", None]
+
+
+def best_of(repeats: int, fn: Callable[[], object]) -> float:
+    """Fastest wall time of ``repeats`` runs, s (the least disturbed by other load)."""
+    times = []
+    for _ in range(repeats):
+        gc.collect()
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return min(times)
+
+
+def text_rows(n: int, seed: int = 1) -> list[dict]:
+    rng = np.random.default_rng(seed)
+    rows = []
+    for i in range(n):
+        row = {
+            "model_id": MODELS[i % len(MODELS)],
+            "input_tokens": int(rng.integers(10, 5000)),
+            "output_tokens": int(rng.integers(10, 2000)),
+            "utc_datetime": "2025-03-01T12:00:00Z",
+        }
+        if SERVICES[i % 5]:
+            row["managed_service_id"] = SERVICES[i % 5]
+        if COUNTRIES[(i // 5) % 5]:
+            row["country"] = COUNTRIES[(i // 5) % 5]
+        rows.append(row)
+    return rows
+
+
+def ecologits_rows_per_s(n: int = 3000) -> float:
+    from ecologits.impacts.llm import compute_llm_impacts
+
+    rng = np.random.default_rng(2)
+    tokens = rng.integers(10, 2000, n)
+
+    def run() -> None:
+        for t in tokens:
+            compute_llm_impacts(
+                model_active_parameter_count=70.6,
+                model_total_parameter_count=70.6,
+                output_token_count=int(t),
+                if_electricity_mix_adpe=7.37708e-8,
+                if_electricity_mix_pe=9.988,
+                if_electricity_mix_gwp=0.3844,
+                if_electricity_mix_wue=3.1321,
+                datacenter_pue=1.2,
+                datacenter_wue=0.569,
+                request_latency=100.0,
+            )
+
+    return n / best_of(3, run)
+
+
+def bench_engine() -> None:
+    cat = _catalog.default()
+    n = 1_000_000
+    base = text_rows(10_000)
+    rows = base * (n // len(base))
+    usage = parse_rows(rows)
+    resolved = resolve(usage, cat)
+    engine_s = best_of(3, lambda: compute(usage, resolved, cat))
+    engine_rate = n / engine_s
+    print(f"engine (numpy chain), 1M text rows:      {engine_rate:14,.0f} rows/s")
+    small = rows[:100_000]
+    e2e_rate = len(small) / best_of(2, lambda: ai_impact.estimate(small))
+    print(f"ai_impact.estimate end to end, 100k rows: {e2e_rate:13,.0f} rows/s")
+    eco_rate = ecologits_rows_per_s()
+    print(f"EcoLogits compute_llm_impacts per request: {eco_rate:12,.0f} rows/s")
+    print(f"ratio engine / EcoLogits:                 {engine_rate / eco_rate:13,.0f} x")
+    print(f"ratio estimate() end to end / EcoLogits:  {e2e_rate / eco_rate:13,.0f} x")
+
+
+def bigquery_body(n: int, seed: int = 3) -> bytes:
+    rows = text_rows(n, seed)
+    envelope = {
+        "requestId": "bench",
+        "caller": "//bigquery.googleapis.com/projects/bench/jobs/bench:US.job",
+        "sessionUser": "bench@example.com",
+        "userDefinedContext": {"signature": "row"},
+        "calls": [[r] for r in rows],
+    }
+    return orjson.dumps(envelope)
+
+
+def bench_bigquery() -> None:
+    body = bigquery_body(10_000)
+    outcome = bigquery.handle(body, ai_impact.estimate)
+    assert outcome.status == 200
+    handler_s = best_of(5, lambda: bigquery.handle(body, ai_impact.estimate))
+    reply = outcome.body
+    floor_s = best_of(
+        5,
+        lambda: (
+            orjson.dumps(orjson.loads(body)),
+            orjson.loads(reply) and orjson.dumps(orjson.loads(reply)),
+        ),
+    )
+    print(f"BigQuery handler, 10k calls bytes->bytes: {10_000 / handler_s:13,.0f} rows/s")
+    print(f"orjson loads+dumps floor, same payloads:  {10_000 / floor_s:13,.0f} rows/s")
+    print(f"handler / floor throughput:               {floor_s / handler_s:13.0%}")
+
+    import_code = (
+        "import sys,time; sys.path.insert(0,'function'); t=time.perf_counter(); import main; "
+        "print(time.perf_counter()-t)"
+    )
+    imports = [
+        float(subprocess.check_output([sys.executable, "-c", import_code], cwd=ROOT, text=True))
+        for _ in range(3)
+    ]
+    print(f"cold import of function/main.py:          {min(imports):13.3f} s")
+
+    memory_code = (
+        "import sys,resource; sys.path.insert(0,'function'); sys.path.insert(0,'bench'); "
+        "import main, ai_impact; from ai_impact import bigquery; import run; "
+        "body=run.bigquery_body(50_000); "
+        "before=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss; "
+        "out=bigquery.handle(body, ai_impact.estimate); assert out.status==200; "
+        "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss/1024, before/1024)"
+    )
+    peak, before = subprocess.check_output(
+        [sys.executable, "-c", memory_code], cwd=ROOT, text=True
+    ).split()
+    print(
+        f"peak RSS, 50k-call batch (whole process): {float(peak):13.0f} MB "
+        f"(before handling: {float(before):.0f} MB)"
+    )
+
+
+if __name__ == "__main__":
+    bench_engine()
+    bench_bigquery()

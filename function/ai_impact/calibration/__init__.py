@@ -1,0 +1,1 @@
+"""Calibration data and scripts that derive the engine coefficients."""
