@@ -80,7 +80,11 @@ def test_rows_clients_send_are_estimated(row: dict) -> None:
 
 def test_debug_says_how_each_part_was_resolved() -> None:
     out = one(
-        {"model_id": "openai/gpt-4o", "output_tokens": 10, "managed_service_id": "openai"},
+        {
+            "model_id": "openrouter/openai/gpt-4o",
+            "output_tokens": 10,
+            "managed_service_id": "openai",
+        },
         debug=True,
     )
     assumptions = out["debug"]["assumptions"]

@@ -24,8 +24,11 @@ class CatalogError(ValueError):
     """A reference-data file breaks its schema; the message names the file, line and field."""
 
 
-def lookup_key(value: str) -> str:
-    """The normalised form of an id or alias used for lookups: trimmed, lower case, '_' -> '-'."""
+def lookup_key(value: str | float) -> str:
+    """The normalised form of an id or alias used for lookups: trimmed, lower case, '_' -> '-'.
+    Numbers (years in composite keys) become their integer text."""
+    if not isinstance(value, str):
+        return str(int(value))
     return value.strip().lower().replace("_", "-")
 
 
