@@ -20,18 +20,18 @@ def test_replica_gpu_count_matches_mlenergy_deployments() -> None:
     assert infra.replica_gpu_count(a(0.1), a(2), a(80)).tolist() == [1.0]
 
 
-def test_host_energy_is_the_replica_share_over_the_batch() -> None:
-    # 1200 W host, replica of 4 of 8 GPUs, 10 s busy, 64 concurrent: 1200*0.5*10/64 J.
-    e = infra.host_energy_j(a(1200), a(4), a(8), a(10), a(64))
-    assert e[0] == pytest.approx(1200 * 0.5 * 10 / 64)
+def test_host_power_is_the_replica_share_over_the_batch() -> None:
+    # 1200 W host, replica of 4 of 8 GPUs, 64 concurrent requests: 1200 * 0.5 / 64 W each.
+    p = infra.host_power_share_w(a(1200), a(4), a(8), a(64))
+    assert p[0] == pytest.approx(1200 * 0.5 / 64)
 
 
 def test_idle_capacity_vanishes_at_full_utilisation_and_grows_below() -> None:
-    args = (a(60), a(4), a(1200), a(8), a(10), a(64))
-    assert infra.idle_capacity_energy_j(a(1.0), *args)[0] == 0.0
-    half = infra.idle_capacity_energy_j(a(0.5), *args)[0]
-    assert half == pytest.approx((4 * 60 + 1200 * 0.5) * 10 / 64)
-    assert infra.idle_capacity_energy_j(a(0.25), *args)[0] == pytest.approx(3 * half)
+    args = (a(60), a(4), a(1200), a(8), a(64))
+    assert infra.idle_power_share_w(a(1.0), *args)[0] == 0.0
+    half = infra.idle_power_share_w(a(0.5), *args)[0]
+    assert half == pytest.approx((4 * 60 + 1200 * 0.5) / 64)
+    assert infra.idle_power_share_w(a(0.25), *args)[0] == pytest.approx(3 * half)
 
 
 def test_usage_emissions_scale_with_grid() -> None:
@@ -43,16 +43,15 @@ def test_usage_water_on_site_on_it_energy_off_site_on_facility_energy() -> None:
     assert infra.usage_water_ml(a(1), a(1.2), a(0.5), a(3))[0] == pytest.approx(4.1)
 
 
-def test_embodied_share_of_a_year() -> None:
-    one_year_s = infra.SECONDS_PER_YEAR
-    assert infra.embodied_share(a(one_year_s), a(1), a(1), a(1))[0] == pytest.approx(1.0)
-    assert infra.embodied_share(a(one_year_s), a(2), a(4), a(0.5))[0] == pytest.approx(0.25)
-
-
-def test_replica_embodied_adds_gpus_and_node_share() -> None:
-    # share 0.5, 2 GPUs of 100 kg, half of a 8-GPU node of 800 kg ex GPU.
-    v = infra.replica_embodied(a(0.5), a(2), a(100), a(8), a(800))
-    assert v[0] == pytest.approx(0.5 * (200 + 200))
+def test_embodied_per_busy_second() -> None:
+    year_s = infra.SECONDS_PER_YEAR
+    # 1 GPU of 100 kg alone in its node (node 0 kg), 1 request at a time, 1 year, always busy:
+    # a request holding it for a whole year carries all 100 kg.
+    whole = infra.embodied_per_busy_second(a(1), a(100), a(1), a(0), a(1), a(1), a(1))
+    assert whole[0] * year_s == pytest.approx(100)
+    # 2 of 8 GPUs (100 kg each) + a quarter of an 800 kg node, batch 2, 4 years, 50% busy.
+    rate = infra.embodied_per_busy_second(a(2), a(100), a(8), a(800), a(2), a(4), a(0.5))
+    assert rate[0] * year_s == pytest.approx((200 + 200) / (2 * 4 * 0.5))
 
 
 def test_amortised_per_request_and_unknown_totals() -> None:

@@ -20,19 +20,23 @@ class RowErrors:
         self.code = np.full(n_rows, None, dtype=object)
         self.field = np.full(n_rows, None, dtype=object)
         self.message = np.full(n_rows, None, dtype=object)
+        self._has = np.zeros(n_rows, dtype=bool)
 
     def __len__(self) -> int:
         return len(self.code)
 
     @property
     def any(self) -> np.ndarray:
-        """Boolean mask of rows that carry an error."""
-        return self.code != None  # noqa: E711 (element-wise comparison on an object array)
+        """Boolean mask of rows that carry an error (read-only view)."""
+        view = self._has.view()
+        view.flags.writeable = False
+        return view
 
     def add(self, mask: np.ndarray, code: str, field: str, message: str) -> None:
         """Record ``code`` on the rows of ``mask`` that have no error yet (the first one wins)."""
-        new = np.asarray(mask, dtype=bool) & ~self.any
+        new = np.asarray(mask, dtype=bool) & ~self._has
         if new.any():
+            self._has |= new
             self.code[new] = code
             self.field[new] = field
             self.message[new] = message
@@ -40,7 +44,8 @@ class RowErrors:
     def add_each(self, rows: np.ndarray, code: str, field: str, messages: list[str]) -> None:
         """Record ``code`` with one message per row index in ``rows`` (where no error yet)."""
         for row, message in zip(rows.tolist(), messages, strict=True):
-            if self.code[row] is None:
+            if not self._has[row]:
+                self._has[row] = True
                 self.code[row] = code
                 self.field[row] = field
                 self.message[row] = message

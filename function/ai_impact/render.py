@@ -85,8 +85,8 @@ def _clean(value: object) -> object:
 
 
 def _model(i: int, resolved: Resolved, catalog: Catalog) -> dict | None:
-    row = int(resolved.model_row[i])
-    total = _clean(resolved.total_params_billions[i])
+    row = int(resolved.model.at("model_row", i))
+    total = _clean(resolved.model.at("total_params_billions", i))
     if row < 0 and total is None:
         return None
     if row >= 0:
@@ -98,17 +98,18 @@ def _model(i: int, resolved: Resolved, catalog: Catalog) -> dict | None:
             out[name] = _clean(table[name][row])
     else:
         out = {"id": "inline", "aliases": [], "total_params_billions": total}
-    out["task"] = resolved.task[i]
+    out["task"] = resolved.model.at("task", i)
     out["customer_id"] = CATALOG_CUSTOMER_ID
     return out | _STAMP
 
 
 def _node(i: int, impacts: Impacts, resolved: Resolved, catalog: Catalog) -> dict | None:
-    row = int(resolved.node_row[i])
+    hardware = resolved.hardware
+    row = int(hardware.at("node_row", i))
     if row < 0:
         return None
     table = catalog.nodes
-    gpu = int(resolved.gpu_row[i])
+    gpu = int(hardware.at("gpu_row", i))
     out = {
         "id": table["node_id"][row],
         "gpu_id": catalog.gpus["gpu_id"][gpu] if gpu >= 0 else table["gpu_id"][row],
@@ -117,17 +118,19 @@ def _node(i: int, impacts: Impacts, resolved: Resolved, catalog: Catalog) -> dic
     }
     for name in _NODE_FIELDS:
         out[name] = _clean(table[name][row])
-    service = int(resolved.service_row[i])
+    service = int(hardware.at("service_row", i))
     out["managed_service_id"] = catalog.services["service_id"][service] if service >= 0 else None
     out["customer_id"] = None
     return out | _STAMP
 
 
 def _debug(i: int, impacts: Impacts, resolved: Resolved, catalog: Catalog) -> dict:
+    model, hardware, location = resolved.model, resolved.hardware, resolved.location
+    deployment = impacts.deployment[i]
     grid = {
-        "country": resolved.country[i] or UNKNOWN_COUNTRY,
-        "region": resolved.region[i],
-        "gco2e_per_kwh": _clean(resolved.gco2e_per_kwh[i]),
+        "country": location.at("country", i) or UNKNOWN_COUNTRY,
+        "region": location.at("region", i),
+        "gco2e_per_kwh": _clean(location.at("gco2e_per_kwh", i)),
     }
     busy_ms = _clean(impacts.busy_time_s[i] * 1000.0)
     return {
@@ -148,18 +151,18 @@ def _debug(i: int, impacts: Impacts, resolved: Resolved, catalog: Catalog) -> di
         },
         "assumptions": {
             "method": "ai-impact text v1 (ML.ENERGY-calibrated; docs/methodology.md)",
-            "model_resolved_by": resolved.model_by[i] or None,
-            "hardware_resolved_by": resolved.hardware_by[i] or None,
-            "location_resolved_by": resolved.location_by[i] or None,
-            "total_params_billions": _clean(resolved.total_params_billions[i]),
-            "active_params_billions": _clean(resolved.active_params_billions[i]),
-            "bytes_per_param": _clean(resolved.bytes_per_param[i]),
-            "gpu_count": _clean(impacts.gpu_count[i]),
-            "batch_size": _clean(impacts.batch_size[i]),
+            "model_resolved_by": model.at("model_by", i) or None,
+            "hardware_resolved_by": hardware.at("hardware_by", i) or None,
+            "location_resolved_by": location.at("location_by", i) or None,
+            "total_params_billions": _clean(model.at("total_params_billions", i)),
+            "active_params_billions": _clean(model.at("active_params_billions", i)),
+            "bytes_per_param": _clean(model.at("bytes_per_param", i)),
+            "gpu_count": _clean(impacts.gpu_count[deployment]),
+            "batch_size": _clean(impacts.batch_size[deployment]),
             "busy_time_s": _clean(impacts.busy_time_s[i]),
-            "pue": _clean(resolved.pue[i]),
-            "wue_l_per_kwh": _clean(resolved.wue_l_per_kwh[i]),
-            "water_offsite_l_per_kwh": _clean(resolved.water_offsite_l_per_kwh[i]),
-            "grid_year": _clean(resolved.grid_year[i]),
+            "pue": _clean(location.at("pue", i)),
+            "wue_l_per_kwh": _clean(location.at("wue_l_per_kwh", i)),
+            "water_offsite_l_per_kwh": _clean(location.at("water_offsite_l_per_kwh", i)),
+            "grid_year": _clean(location.at("grid_year", i)),
         },
     }

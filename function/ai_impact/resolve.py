@@ -28,6 +28,7 @@ from ai_impact.errors import RowErrors
 from ai_impact.factorize import factorize
 from ai_impact.fields import DATATYPE_BYTES
 from ai_impact.parse import Usage
+from ai_impact.tasks import TEXT_TASKS
 
 # EcoLogits' reference server: AWS p5.48xlarge, 8 x H100 80GB (EcoLogits methodology, 2025).
 DEFAULT_NODE_ID = "aws:p5.48xlarge"
@@ -41,30 +42,57 @@ _DATE_SUFFIX = re.compile(r"[-@_:]?(?:\d{4}-\d{2}-\d{2}|\d{8}|latest)$")
 
 
 @dataclass
+class Part:
+    """Answers for the distinct keys of one part (model, hardware or location) of a batch.
+
+    ``values[name][k]`` answers distinct key k; ``codes[i]`` is the key of row i. NaN, -1 or
+    None where the key could not be resolved.
+    """
+
+    codes: np.ndarray
+    values: dict[str, np.ndarray]
+
+    def at(self, name: str, row: int) -> object:
+        """The value of ``name`` for one row."""
+        return self.values[name][self.codes[row]]
+
+    def column(self, name: str) -> np.ndarray:
+        """The value of ``name`` for every row."""
+        return self.values[name][self.codes]
+
+
+@dataclass
 class Resolved:
-    """Per-row numeric columns and labels; NaN / -1 / None where the row could not be resolved."""
+    model: Part
+    hardware: Part
+    location: Part
 
-    model_row: np.ndarray
-    model_by: np.ndarray
-    total_params_billions: np.ndarray
-    active_params_billions: np.ndarray
-    bytes_per_param: np.ndarray
-    task: np.ndarray
-    base_model_row: np.ndarray  # model this one was fine-tuned from, -1 if none
 
-    node_row: np.ndarray
-    gpu_row: np.ndarray
-    service_row: np.ndarray
-    hardware_by: np.ndarray
-
-    country: np.ndarray
-    region: np.ndarray
-    location_by: np.ndarray
-    grid_year: np.ndarray
-    gco2e_per_kwh: np.ndarray
-    pue: np.ndarray
-    wue_l_per_kwh: np.ndarray
-    water_offsite_l_per_kwh: np.ndarray
+MODEL_NUMBERS = ("total_params_billions", "active_params_billions", "bytes_per_param")
+AMORTISED = (
+    "training_usage_energy_kwh",
+    "training_usage_emissions_kgco2e",
+    "training_usage_water_l",
+    "training_embodied_emissions_kgco2e",
+    "training_embodied_water_l",
+)
+GPU_NUMBERS = (
+    "memory_gb",
+    "tdp_w",
+    "idle_power_w",
+    "memory_bandwidth_tbps",
+    "bf16_dense_tflops",
+    "embodied_emissions_kgco2e",
+    "embodied_water_l",
+)
+NODE_NUMBERS = (
+    "gpu_count",
+    "idle_power_w_ex_gpu",
+    "embodied_emissions_kgco2e_ex_gpu",
+    "embodied_water_l_ex_gpu",
+    "use_life_years",
+    "average_utilization_rate",
+)
 
 
 def resolve(usage: Usage, catalog: Catalog) -> Resolved:
@@ -72,26 +100,41 @@ def resolve(usage: Usage, catalog: Catalog) -> Resolved:
     model = _resolve_models(usage, catalog)
     hardware = _resolve_hardware(usage, catalog)
     location = _resolve_locations(usage, catalog, hardware)
-    return Resolved(**model, **hardware, **location)
+    return Resolved(model, hardware, location)
 
 
-def _broadcast(codes: np.ndarray, answers: list[dict], names: list[str]) -> dict[str, np.ndarray]:
-    out = {}
+def _part(codes: np.ndarray, answers: list[dict], names: list[str] | tuple[str, ...]) -> Part:
+    values = {}
     for name in names:
-        values = [a[name] for a in answers]
-        kind = object if any(isinstance(v, str) or v is None for v in values) else None
-        column = np.empty(len(values), dtype=object) if kind else np.array(values)
-        if kind:
-            column[:] = values
-        out[name] = column[codes] if len(codes) else column[:0]
-    return out
+        column = [a[name] for a in answers]
+        if any(isinstance(v, str) or v is None for v in column):
+            array = np.empty(len(column), dtype=object)
+            array[:] = column
+        else:
+            array = np.array(column, dtype=np.float64 if column else None)
+        values[name] = array
+    return Part(codes, values)
+
+
+def _hashable(column: np.ndarray) -> list:
+    """Floats for use in dict keys: NaN (never equal to itself) becomes one shared NaN object,
+    so that rows without the value share one key."""
+    finite = np.isfinite(column)
+    if not finite.any():
+        return [_NAN] * len(column)
+    return [v if ok else _NAN for v, ok in zip(column.tolist(), finite.tolist(), strict=True)]
+
+
+_NAN = float("nan")
 
 
 def _errors_from(codes: np.ndarray, answers: list[dict], errors: RowErrors) -> None:
-    for u, answer in enumerate(answers):
-        if answer.get("error"):
-            code, field, message = answer["error"]
-            errors.add(codes == u, code, field, message)
+    failing = [u for u, answer in enumerate(answers) if answer.get("error")]
+    if not failing:
+        return
+    for u in failing:
+        code, field, message = answers[u]["error"]
+        errors.add(codes == u, code, field, message)
 
 
 # --- model -----------------------------------------------------------------------------------
@@ -197,7 +240,12 @@ def _model_answer(catalog: Catalog, key: tuple) -> dict:
     answer["bytes_per_param"] = DATATYPE_BYTES.get(chosen, DATATYPE_BYTES[DEFAULT_DATATYPE])
     answer["task"] = task or (cat_task.lower() if cat_task else DEFAULT_TASK)
     base = models["fine_tuned_from_model_id"][row] if row is not None else None
-    answer["base_model_row"] = models.find(base) if base else -1
+    base_row = models.find(base) if base else None
+    answer["base_model_row"] = -1 if base_row is None else base_row
+    for prefix, source in (("", row), ("base_", base_row)):
+        for name in (*AMORTISED, "estimated_use_life_days", "estimated_requests_per_day"):
+            answer[prefix + name] = float(models[name][source]) if source is not None else np.nan
+    answer["text_task"] = answer["task"] in TEXT_TASKS
     if answer["error"] is None and not np.isfinite(total_b):
         answer["error"] = (
             "unknown_model",
@@ -208,7 +256,7 @@ def _model_answer(catalog: Catalog, key: tuple) -> dict:
     return answer
 
 
-def _resolve_models(usage: Usage, catalog: Catalog) -> dict[str, np.ndarray]:
+def _resolve_models(usage: Usage, catalog: Catalog) -> Part:
     s, x = usage.strings, usage.numbers
     keys = list(
         zip(
@@ -217,8 +265,8 @@ def _resolve_models(usage: Usage, catalog: Catalog) -> dict[str, np.ndarray]:
             s["model_hugging_face_path"].tolist(),
             s["model_family"].tolist(),
             s["model_name"].tolist(),
-            x["model_total_params_billions"].tolist(),
-            x["model_active_params_billions"].tolist(),
+            _hashable(x["model_total_params_billions"]),
+            _hashable(x["model_active_params_billions"]),
             s["model_datatype"].tolist(),
             s["task"].tolist(),
             strict=True,
@@ -227,16 +275,21 @@ def _resolve_models(usage: Usage, catalog: Catalog) -> dict[str, np.ndarray]:
     codes, uniques = factorize(keys)
     answers = [_model_answer(catalog, k) for k in uniques]
     _errors_from(codes, answers, usage.errors)
+    amortised = [
+        p + n
+        for p in ("", "base_")
+        for n in (*AMORTISED, "estimated_use_life_days", "estimated_requests_per_day")
+    ]
     names = [
         "model_row",
         "model_by",
-        "total_params_billions",
-        "active_params_billions",
-        "bytes_per_param",
+        *MODEL_NUMBERS,
         "task",
+        "text_task",
         "base_model_row",
+        *amortised,
     ]
-    return _broadcast(codes, answers, names)
+    return _part(codes, answers, names)
 
 
 # --- hardware --------------------------------------------------------------------------------
@@ -284,10 +337,14 @@ def _hardware_answer(catalog: Catalog, key: tuple) -> dict:
             answer["error"] = ("unknown_gpu", "gpu_id", f"GPU {gpu_id!r} is not in the catalog")
     answer["gpu_row"] = -1 if gpu is None else gpu
     answer["hardware_by"] = by
+    for name in GPU_NUMBERS:
+        answer[name] = float(gpus[name][gpu]) if gpu is not None else np.nan
+    for name in NODE_NUMBERS:
+        answer["node_" + name] = float(nodes[name][node]) if node is not None else np.nan
     return answer
 
 
-def _resolve_hardware(usage: Usage, catalog: Catalog) -> dict[str, np.ndarray]:
+def _resolve_hardware(usage: Usage, catalog: Catalog) -> Part:
     s = usage.strings
     keys = list(
         zip(
@@ -302,7 +359,15 @@ def _resolve_hardware(usage: Usage, catalog: Catalog) -> dict[str, np.ndarray]:
     codes, uniques = factorize(keys)
     answers = [_hardware_answer(catalog, k) for k in uniques]
     _errors_from(codes, answers, usage.errors)
-    return _broadcast(codes, answers, ["node_row", "gpu_row", "service_row", "hardware_by"])
+    names = [
+        "node_row",
+        "gpu_row",
+        "service_row",
+        "hardware_by",
+        *GPU_NUMBERS,
+        *("node_" + n for n in NODE_NUMBERS),
+    ]
+    return _part(codes, answers, names)
 
 
 # --- location --------------------------------------------------------------------------------
@@ -419,9 +484,7 @@ def _efficiency(
     return float(pue), float(wue)
 
 
-def _resolve_locations(
-    usage: Usage, catalog: Catalog, hardware: dict[str, np.ndarray]
-) -> dict[str, np.ndarray]:
+def _resolve_locations(usage: Usage, catalog: Catalog, hardware: Part) -> Part:
     s = usage.strings
     keys = list(
         zip(
@@ -429,14 +492,18 @@ def _resolve_locations(
             s["region"].tolist(),
             s["cloud_id"].tolist(),
             s["cloud_region"].tolist(),
-            hardware["service_row"].tolist(),
-            hardware["node_row"].tolist(),
+            hardware.codes.tolist(),
             usage.year.tolist(),
             strict=True,
         )
     )
     codes, uniques = factorize(keys)
-    answers = [_location_answer(catalog, k) for k in uniques]
+    answers = []
+    for country, region, cloud_id, cloud_region, hardware_code, year in uniques:
+        service = int(hardware.values["service_row"][hardware_code])
+        node = int(hardware.values["node_row"][hardware_code])
+        key = (country, region, cloud_id, cloud_region, service, node, year)
+        answers.append(_location_answer(catalog, key))
     names = [
         "country",
         "region",
@@ -447,4 +514,4 @@ def _resolve_locations(
         "wue_l_per_kwh",
         "water_offsite_l_per_kwh",
     ]
-    return _broadcast(codes, answers, names)
+    return _part(codes, answers, names)

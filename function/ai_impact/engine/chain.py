@@ -5,6 +5,10 @@ x PUE = facility energy -> x grid intensity = usage emissions; water = WUE x IT 
 off-site water intensity x facility energy; embodied = busy share of GPU + server manufacturing;
 training and fine-tuning = model totals / (use-life days x requests per day). docs/methodology.md
 gives every formula, coefficient and source.
+
+Everything that does not depend on a request's token counts is computed once per distinct
+*deployment* (model x hardware x location x batch size x GPU count) and broadcast to the rows;
+per row remain a handful of multiply-adds (``text.request_*`` and the lines below).
 """
 
 from __future__ import annotations
@@ -13,20 +17,14 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ai_impact.catalog import Catalog, Table
 from ai_impact.engine import infrastructure as infra
 from ai_impact.engine import text
 from ai_impact.parse import Usage
-from ai_impact.resolve import Resolved
+from ai_impact.resolve import AMORTISED, Part, Resolved
 
 # Concurrent requests per replica when the log does not say: EcoLogits' assumption (B = 64), in
 # the middle of the batch sizes ML.ENERGY measured for served chat (8..1024).
 DEFAULT_BATCH_SIZE = 64.0
-
-# Tasks estimated by the text-generation model (prompt in, tokens out).
-TEXT_TASKS = frozenset(
-    {"text-generation", "chat", "summarization", "translation", "question-answering"}
-)
 
 METRICS = (
     "usage_energy_wh",
@@ -36,177 +34,236 @@ METRICS = (
     "embodied_water_ml",
 )
 BLOCKS = ("inference_impact", "training_impact", "fine_tuning_impact", "total_impact")
-TRAINING_COLUMNS = (
-    "training_usage_energy_kwh",
-    "training_usage_emissions_kgco2e",
-    "training_usage_water_l",
-    "training_embodied_emissions_kgco2e",
-    "training_embodied_water_l",
-)
+_TABLE_LIMIT = 1 << 22  # distinct-key ranges up to this are factorised with a lookup table
 
 
 @dataclass
 class Impacts:
-    """Per-row results: ``blocks[block][metric]`` arrays plus the quantities shown in debug."""
+    """Per-row results: ``blocks[block][metric]`` arrays, plus what debug shows."""
 
     blocks: dict[str, dict[str, np.ndarray]]
     gpu_wh: np.ndarray
     it_wh: np.ndarray
     facility_wh: np.ndarray
     busy_time_s: np.ndarray
-    gpu_count: np.ndarray
-    batch_size: np.ndarray
+    deployment: np.ndarray  # row -> deployment
+    gpu_count: np.ndarray  # per deployment
+    batch_size: np.ndarray  # per deployment
 
 
-def _take(table: Table, name: str, rows: np.ndarray) -> np.ndarray:
-    """Column ``name`` at ``rows``; NaN where a row is -1 (unresolved)."""
-    column = np.asarray(table[name], dtype=np.float64)
-    if not len(column):
-        return np.full(len(rows), np.nan)
-    values = column[np.maximum(rows, 0)]
-    return np.where(rows >= 0, values, np.nan)
+def _broadcast(values: np.ndarray, codes: np.ndarray) -> np.ndarray:
+    """``values[codes]``, skipping the gather when every value is zero (the common case for
+    fine-tuning)."""
+    return values[codes] if values.any() else np.zeros(len(codes))
 
 
 def _given(value: np.ndarray, default: np.ndarray | float) -> np.ndarray:
     return np.where(np.isfinite(value), value, default)
 
 
-def compute(usage: Usage, resolved: Resolved, catalog: Catalog) -> Impacts:
-    """All impacts of a batch. Rows with an error (``usage.errors``) get zeros everywhere."""
-    errors = usage.errors
-    task = resolved.task
-    unsupported = ~np.isin(task, list(TEXT_TASKS)) & ~errors.any
-    if unsupported.any():
-        for name in sorted(set(task[unsupported].tolist())):
-            errors.add(
-                unsupported & (task == name),
+def _factorize_ints(key: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Codes of non-negative int keys and the first row of each distinct key."""
+    n = len(key)
+    if n == 0:
+        return key, key
+    size = int(key.max()) + 1
+    if size > _TABLE_LIMIT:
+        _, first, codes = np.unique(key, return_index=True, return_inverse=True)
+        return codes.reshape(-1), first
+    first_row = np.full(size, n, dtype=np.int64)
+    first_row[key[::-1]] = np.arange(n - 1, -1, -1)  # repeated indices: the last write wins
+    present = np.flatnonzero(first_row < n)
+    remap = np.empty(size, dtype=np.int64)
+    remap[present] = np.arange(len(present))
+    return remap[key], first_row[present]
+
+
+def _value_codes(values: np.ndarray) -> tuple[np.ndarray, int]:
+    """Codes of float values (NaN included) and how many distinct values there are."""
+    if not np.isfinite(values).any():
+        return np.zeros(len(values), dtype=np.int64), 1
+    _, codes = np.unique(np.nan_to_num(values, nan=-1.0), return_inverse=True)
+    return codes.reshape(-1), int(codes.max()) + 1
+
+
+def deployments(resolved: Resolved, usage: Usage) -> tuple[np.ndarray, np.ndarray]:
+    """Row -> deployment codes, and the first row of each deployment."""
+    key = resolved.model.codes.astype(np.int64)
+    for part in (resolved.hardware, resolved.location):
+        key = key * (int(part.codes.max(initial=0)) + 1) + part.codes
+    for name in ("batch_size", "gpu_count"):
+        codes, count = _value_codes(usage.number(name))
+        key = key * count + codes
+    return _factorize_ints(key)
+
+
+def _flag_unsupported_tasks(usage: Usage, model: Part) -> None:
+    text_task = model.values["text_task"]
+    if len(text_task) and not all(text_task.tolist()):
+        for u in np.flatnonzero(~text_task.astype(bool)):
+            usage.errors.add(
+                model.codes == u,
                 "unsupported_task",
                 "task",
-                f"task {name!r} is not estimated by this version (text tasks only)",
+                f"task {model.values['task'][u]!r} is not estimated by this version "
+                "(text tasks only)",
             )
-    ok = ~errors.any
 
-    gpus, nodes = catalog.gpus, catalog.nodes
-    g, nd = resolved.gpu_row, resolved.node_row
-    gpu_memory_gb = _take(gpus, "memory_gb", g)
-    gpu_tdp_w = _take(gpus, "tdp_w", g)
-    gpu_bandwidth_tbps = _take(gpus, "memory_bandwidth_tbps", g)
-    gpu_tflops = _take(gpus, "bf16_dense_tflops", g)
-    total_b, active_b = resolved.total_params_billions, resolved.active_params_billions
-    bytes_per_param = resolved.bytes_per_param
 
-    gpu_count = _given(
-        usage.number("gpu_count"),
-        infra.replica_gpu_count(total_b, bytes_per_param, gpu_memory_gb),
-    )
-    batch_size = _given(usage.number("batch_size"), DEFAULT_BATCH_SIZE)
-    input_tokens = _given(usage.number("input_tokens"), 0.0)
-    output_tokens = _given(usage.number("output_tokens"), 0.0)
+def _amortised(model: Part) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
+    """Per distinct model: training and fine-tuning blocks of one request (Wh, g, mL)."""
+    v = model.values
+    to_block_units = 1000.0  # kWh -> Wh, kg -> g, L -> mL
+    own, base = {}, {}
+    for metric, column in zip(METRICS, AMORTISED, strict=True):
+        own[metric] = to_block_units * infra.amortised_per_request(
+            v[column], v["estimated_use_life_days"], v["estimated_requests_per_day"]
+        )
+        base[metric] = to_block_units * infra.amortised_per_request(
+            v["base_" + column],
+            v["base_estimated_use_life_days"],
+            v["base_estimated_requests_per_day"],
+        )
+    fine_tune = v["base_model_row"].astype(np.int64) >= 0
+    training = {m: np.where(fine_tune, base[m], own[m]) for m in METRICS}
+    fine_tuning = {m: np.where(fine_tune, own[m], 0.0) for m in METRICS}
+    return training, fine_tuning
+
+
+def compute(usage: Usage, resolved: Resolved) -> Impacts:
+    """All impacts of a batch. Rows with an error (``usage.errors``) get zeros everywhere."""
+    model, hardware, location = resolved.model, resolved.hardware, resolved.location
+    _flag_unsupported_tasks(usage, model)
+    codes, first = deployments(resolved, usage)
+    m, h, loc = model.codes[first], hardware.codes[first], location.codes[first]
+
+    def mv(name: str) -> np.ndarray:
+        return model.values[name][m]
+
+    def hv(name: str) -> np.ndarray:
+        return hardware.values[name][h]
+
+    def lv(name: str) -> np.ndarray:
+        return location.values[name][loc]
 
     with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
-        args = (
-            active_b,
-            total_b,
-            bytes_per_param,
-            gpu_count,
-            batch_size,
-            gpu_tdp_w,
-            gpu_bandwidth_tbps,
-            gpu_tflops,
-            gpu_memory_gb,
+        # Per deployment.
+        gpu_count = _given(
+            usage.number("gpu_count")[first],
+            infra.replica_gpu_count(
+                mv("total_params_billions"), mv("bytes_per_param"), hv("memory_gb")
+            ),
         )
-        gpu_j = text.gpu_energy_j(input_tokens, output_tokens, *args)
-        busy_s = text.busy_time_s(input_tokens, output_tokens, *args)
-
-        node_gpu_count = _take(nodes, "gpu_count", nd)
-        host_w = _take(nodes, "idle_power_w_ex_gpu", nd)
-        utilization = _take(nodes, "average_utilization_rate", nd)
-        life_years = _take(nodes, "use_life_years", nd)
-        host_j = infra.host_energy_j(host_w, gpu_count, node_gpu_count, busy_s, batch_size)
-        idle_j = infra.idle_capacity_energy_j(
-            utilization,
-            _take(gpus, "idle_power_w", g),
+        batch = _given(usage.number("batch_size")[first], DEFAULT_BATCH_SIZE)
+        coef = text.coefficients(
+            mv("active_params_billions"),
+            mv("total_params_billions"),
+            mv("bytes_per_param"),
             gpu_count,
-            host_w,
-            node_gpu_count,
-            busy_s,
-            batch_size,
+            batch,
+            hv("tdp_w"),
+            hv("memory_bandwidth_tbps"),
+            hv("bf16_dense_tflops"),
+            hv("memory_gb"),
+        )
+        node_gpus, host_w = hv("node_gpu_count"), hv("node_idle_power_w_ex_gpu")
+        life, utilization = hv("node_use_life_years"), hv("node_average_utilization_rate")
+        overhead_w = infra.host_power_share_w(host_w, gpu_count, node_gpus, batch)
+        overhead_w += infra.idle_power_share_w(
+            utilization, hv("idle_power_w"), gpu_count, host_w, node_gpus, batch
+        )
+        # The chain is linear in IT energy: factors per IT Wh, once per deployment.
+        pue = lv("pue")
+        gco2e_per_it_wh = infra.usage_emissions_gco2e(pue, lv("gco2e_per_kwh"))
+        water_ml_per_it_wh = infra.usage_water_ml(
+            1.0, pue, lv("wue_l_per_kwh"), lv("water_offsite_l_per_kwh")
+        )
+        embodied_g_per_s = 1000.0 * infra.embodied_per_busy_second(
+            gpu_count,
+            hv("embodied_emissions_kgco2e"),
+            node_gpus,
+            hv("node_embodied_emissions_kgco2e_ex_gpu"),
+            batch,
+            life,
+            utilization,
+        )
+        embodied_ml_per_s = 1000.0 * infra.embodied_per_busy_second(
+            gpu_count,
+            hv("embodied_water_l"),
+            node_gpus,
+            hv("node_embodied_water_l_ex_gpu"),
+            batch,
+            life,
+            utilization,
+        )
+        training_u, fine_tuning_u = _amortised(model)
+        complete = np.logical_and.reduce(
+            [
+                np.isfinite(a)
+                for a in (
+                    *vars(coef).values(),
+                    overhead_w,
+                    gco2e_per_it_wh,
+                    water_ml_per_it_wh,
+                    embodied_g_per_s,
+                    embodied_ml_per_s,
+                )
+            ]
+        )
+
+        # Per row.
+        input_tokens = _given(usage.number("input_tokens"), 0.0)
+        output_tokens = _given(usage.number("output_tokens"), 0.0)
+        gpu_j = text.request_gpu_energy_j(
+            input_tokens,
+            output_tokens,
+            coef.decode_j_per_token[codes],
+            coef.attention_j_per_token[codes],
+            coef.prefill_j_per_token[codes],
+        )
+        busy_s = text.request_busy_time_s(
+            input_tokens,
+            output_tokens,
+            coef.step_fixed_ms[codes],
+            coef.step_context_ms[codes],
+            coef.prefill_ms_per_token[codes],
         )
         gpu_wh = gpu_j / 3600.0
-        it_wh = (gpu_j + host_j + idle_j) / 3600.0
-        facility_wh = it_wh * resolved.pue
-        share = infra.embodied_share(busy_s, batch_size, life_years, utilization)
-        embodied_kg = infra.replica_embodied(
-            share,
-            gpu_count,
-            _take(gpus, "embodied_emissions_kgco2e", g),
-            node_gpu_count,
-            _take(nodes, "embodied_emissions_kgco2e_ex_gpu", nd),
-        )
-        embodied_l = infra.replica_embodied(
-            share,
-            gpu_count,
-            _take(gpus, "embodied_water_l", g),
-            node_gpu_count,
-            _take(nodes, "embodied_water_l_ex_gpu", nd),
-        )
+        it_wh = gpu_wh + busy_s * overhead_w[codes] / 3600.0
+        facility_wh = it_wh * pue[codes]
         inference = {
             "usage_energy_wh": facility_wh,
-            "usage_emissions_gco2e": infra.usage_emissions_gco2e(
-                facility_wh, resolved.gco2e_per_kwh
-            ),
-            "usage_water_ml": infra.usage_water_ml(
-                it_wh, facility_wh, resolved.wue_l_per_kwh, resolved.water_offsite_l_per_kwh
-            ),
-            "embodied_emissions_gco2e": embodied_kg * 1000.0,
-            "embodied_water_ml": embodied_l * 1000.0,
+            "usage_emissions_gco2e": it_wh * gco2e_per_it_wh[codes],
+            "usage_water_ml": it_wh * water_ml_per_it_wh[codes],
+            "embodied_emissions_gco2e": busy_s * embodied_g_per_s[codes],
+            "embodied_water_ml": busy_s * embodied_ml_per_s[codes],
         }
-        own = _amortised(catalog, resolved.model_row)
-        base = _amortised(catalog, resolved.base_model_row)
-        is_fine_tune = resolved.base_model_row >= 0
-        training = {m: np.where(is_fine_tune, base[m], own[m]) for m in METRICS}
-        fine_tuning = {m: np.where(is_fine_tune, own[m], 0.0) for m in METRICS}
+        training = {k: _broadcast(v, model.codes) for k, v in training_u.items()}
+        fine_tuning = {k: _broadcast(v, model.codes) for k, v in fine_tuning_u.items()}
+        total = {k: inference[k] + training[k] for k in METRICS}
+        if any(v.any() for v in fine_tuning_u.values()):
+            for k in METRICS:
+                total[k] += fine_tuning[k]
 
+    errors = usage.errors
+    if not complete.all():
+        errors.add(
+            ~complete[codes],
+            "invalid_field",
+            "row",
+            "the model or hardware of this row lacks a parameter the estimate needs",
+        )
     blocks = {
         "inference_impact": inference,
         "training_impact": training,
         "fine_tuning_impact": fine_tuning,
+        "total_impact": total,
     }
-    for block in blocks.values():
-        for m in METRICS:
-            block[m] = np.where(ok, block[m], 0.0)
-            bad = ok & ~np.isfinite(block[m])
-            errors.add(bad, "invalid_field", "row", "the estimate is not finite for this row")
-    ok = ~errors.any
-    for block in blocks.values():
-        for m in METRICS:
-            block[m] = np.where(ok, block[m], 0.0)
-    blocks["total_impact"] = {
-        m: blocks["inference_impact"][m]
-        + blocks["training_impact"][m]
-        + blocks["fine_tuning_impact"][m]
-        for m in METRICS
-    }
-    zero = np.where(ok, 1.0, 0.0)
-    return Impacts(
-        blocks,
-        gpu_wh * zero,
-        it_wh * zero,
-        facility_wh * zero,
-        busy_s * zero,
-        gpu_count,
-        batch_size,
-    )
-
-
-def _amortised(catalog: Catalog, model_row: np.ndarray) -> dict[str, np.ndarray]:
-    """Per-request share of a model's training totals, in the units of the impact blocks."""
-    models = catalog.models
-    life = _take(models, "estimated_use_life_days", model_row)
-    per_day = _take(models, "estimated_requests_per_day", model_row)
-    to_block_units = 1000.0  # kWh -> Wh, kg -> g, L -> mL
-    return {
-        metric: infra.amortised_per_request(_take(models, column, model_row), life, per_day)
-        * to_block_units
-        for metric, column in zip(METRICS, TRAINING_COLUMNS, strict=True)
-    }
+    per_row = [gpu_wh, it_wh, facility_wh, busy_s]
+    if errors.any.any():
+        keep = np.where(errors.any, 0.0, 1.0)
+        for block in blocks.values():
+            for k in METRICS:
+                block[k] = np.nan_to_num(block[k] * keep)
+        per_row = [np.nan_to_num(a * keep) for a in per_row]
+    return Impacts(blocks, *per_row, codes, gpu_count, batch)

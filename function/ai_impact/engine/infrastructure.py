@@ -44,44 +44,39 @@ def replica_gpu_count(
     return np.exp2(np.ceil(np.log2(np.maximum(needed, 1.0))))
 
 
-def host_energy_j(
+def host_power_share_w(
     host_power_w: np.ndarray,
     gpu_count: np.ndarray,
     node_gpu_count: np.ndarray,
-    busy_time_s: np.ndarray,
     batch_size: np.ndarray,
 ) -> np.ndarray:
-    """Energy of the server around the GPUs (CPU, memory, disks, fans, NIC) for one request.
+    """Power of the server around the GPUs (CPU, memory, disks, fans, NIC) attributed to one
+    request while it occupies the replica, W.
 
-    ``E = P_host * (n_gpu / N_node) * t_busy / B``: the replica's share of the node's non-GPU
-    power over the time the request occupies the replica, shared by the B requests served at once.
+    ``P = P_host * (n_gpu / N_node) / B``: the replica's share of the node's non-GPU power,
+    shared by the B requests served at once. Energy = P x busy time.
 
     Parameters
     ----------
     host_power_w : node power excluding GPUs, W (``nodes.idle_power_w_ex_gpu``).
     gpu_count : GPUs of the replica.  node_gpu_count : GPUs installed in the node.
-    busy_time_s : time the request occupies the replica, s.  batch_size : concurrent requests.
-
-    Returns
-    -------
-    Energy, J.
+    batch_size : concurrent requests on the replica.
     """
-    return host_power_w * (gpu_count / node_gpu_count) * busy_time_s / batch_size
+    return host_power_w * (gpu_count / node_gpu_count) / batch_size
 
 
-def idle_capacity_energy_j(
+def idle_power_share_w(
     utilization: np.ndarray,
     gpu_idle_power_w: np.ndarray,
     gpu_count: np.ndarray,
     host_power_w: np.ndarray,
     node_gpu_count: np.ndarray,
-    busy_time_s: np.ndarray,
     batch_size: np.ndarray,
 ) -> np.ndarray:
-    """Energy of provisioned but idle capacity attributed to one request.
+    """Power of provisioned but idle capacity attributed to one request while it runs, W.
 
     A fleet busy a fraction ``u`` of the time idles ``(1 - u) / u`` seconds per busy second,
-    drawing idle power: ``E = (1/u - 1) * (n_gpu * P_gpu_idle + P_host * n_gpu / N_node) * t / B``.
+    drawing idle power: ``P = (1/u - 1) * (n_gpu * P_gpu_idle + P_host * n_gpu / N_node) / B``.
     Google measured idle machines at 10% of serving energy against 58% for accelerators and 25%
     for hosts (Elsworth et al. 2025, arXiv:2508.15734); this term is its counterpart.
 
@@ -89,14 +84,10 @@ def idle_capacity_energy_j(
     ----------
     utilization : average utilisation of the fleet, 0..1 (``nodes.average_utilization_rate``).
     gpu_idle_power_w : idle power of one GPU, W.  gpu_count, host_power_w, node_gpu_count,
-    busy_time_s, batch_size : as in :func:`host_energy_j`.
-
-    Returns
-    -------
-    Energy, J.
+    batch_size : as in :func:`host_power_share_w`.
     """
     replica_idle_w = gpu_count * gpu_idle_power_w + host_power_w * gpu_count / node_gpu_count
-    return (1.0 / utilization - 1.0) * replica_idle_w * busy_time_s / batch_size
+    return (1.0 / utilization - 1.0) * replica_idle_w / batch_size
 
 
 def usage_emissions_gco2e(facility_wh: np.ndarray, gco2e_per_kwh: np.ndarray) -> np.ndarray:
@@ -129,37 +120,35 @@ def usage_water_ml(
     return it_wh * wue_l_per_kwh + facility_wh * water_offsite_l_per_kwh
 
 
-def embodied_share(
-    busy_time_s: np.ndarray,
-    batch_size: np.ndarray,
-    use_life_years: np.ndarray,
-    utilization: np.ndarray,
-) -> np.ndarray:
-    """Fraction of the hardware's manufacturing footprint attributed to one request.
-
-    ``s = t_busy / (B * L * u)``: the hardware serves requests during a fraction u of its life L;
-    each request holds it t_busy seconds, shared with B others.
-
-    Parameters
-    ----------
-    busy_time_s : s.  batch_size : concurrent requests.  use_life_years : years.
-    utilization : 0..1.
-    """
-    return busy_time_s / (batch_size * use_life_years * SECONDS_PER_YEAR * utilization)
-
-
-def replica_embodied(
-    share: np.ndarray,
+def embodied_per_busy_second(
     gpu_count: np.ndarray,
     per_gpu: np.ndarray,
     node_gpu_count: np.ndarray,
     per_node_ex_gpu: np.ndarray,
+    batch_size: np.ndarray,
+    use_life_years: np.ndarray,
+    utilization: np.ndarray,
 ) -> np.ndarray:
-    """Embodied quantity of the replica times ``share``: ``s * (n * I_gpu + n / N * I_node)``.
+    """Manufacturing footprint attributed to one request per second it occupies the replica.
 
-    Works for emissions (kgCO2e in, kgCO2e out) and water (L in, L out) alike.
+    ``r = (n_gpu * I_gpu + n_gpu / N_node * I_node) / (B * L * u)``: the replica (its GPUs and
+    its share of the server) serves requests during a fraction u of its life L, shared by the B
+    requests served at once. Embodied impact of a request = r x busy time. Works for emissions
+    (kgCO2e in, kgCO2e/s out) and water (L in, L/s out).
+
+    Parameters
+    ----------
+    gpu_count : GPUs of the replica.  per_gpu : embodied quantity of one GPU.
+    node_gpu_count : GPUs installed in the node.  per_node_ex_gpu : embodied quantity of the
+    node without its GPUs.  batch_size : concurrent requests.  use_life_years : years.
+    utilization : 0..1.
+
+    References
+    ----------
+    EcoLogits methodology (embodied impacts allocated by time, Rince & Banse 2025).
     """
-    return share * (gpu_count * per_gpu + gpu_count / node_gpu_count * per_node_ex_gpu)
+    replica = gpu_count * per_gpu + gpu_count / node_gpu_count * per_node_ex_gpu
+    return replica / (batch_size * use_life_years * SECONDS_PER_YEAR * utilization)
 
 
 def amortised_per_request(

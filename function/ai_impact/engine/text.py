@@ -28,6 +28,8 @@ and output tokens.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
 # --- constants printed by `python -m ai_impact.calibration.fit_text` (v3 stack) --------------
@@ -71,6 +73,11 @@ def _weight_gb_per_step(
 def _context_ratio(input_tokens: np.ndarray, output_tokens: np.ndarray) -> np.ndarray:
     """Average decoding context of the request relative to a chat request's."""
     return (input_tokens + 0.5 * output_tokens) / (CHAT_PROMPT_TOKENS + 0.5 * CHAT_OUTPUT_TOKENS)
+
+
+def _extra_prompt_tokens(input_tokens: np.ndarray) -> np.ndarray:
+    """Prompt tokens beyond the chat prompt already amortised in the decode J/token."""
+    return np.maximum(input_tokens - CHAT_PROMPT_TOKENS, 0.0)
 
 
 def _prefill_j_per_token(
@@ -184,8 +191,101 @@ def prefill_energy_j(
     Kaplan et al. 2020, arXiv:2001.08361 (2N FLOPs per token); Dubey et al. 2024,
     arXiv:2407.21783 (MFU); docs/calibration.md.
     """
-    extra_tokens = np.maximum(input_tokens - CHAT_PROMPT_TOKENS, 0.0)
-    return extra_tokens * _prefill_j_per_token(active_params_billions, gpu_tdp_w, gpu_bf16_tflops)
+    return _extra_prompt_tokens(input_tokens) * _prefill_j_per_token(
+        active_params_billions, gpu_tdp_w, gpu_bf16_tflops
+    )
+
+
+@dataclass
+class Coefficients:
+    """Per-deployment coefficients of the request formulas (arrays over deployments).
+
+    A deployment is a model served on a replica (GPU type and count, batch size): everything
+    here is independent of the request's token counts, so a batch computes it once per distinct
+    deployment and broadcasts it to the rows.
+    """
+
+    decode_j_per_token: np.ndarray  # at chat context, chat prompt included
+    attention_j_per_token: np.ndarray  # the part of it that scales with the context
+    prefill_j_per_token: np.ndarray  # per prompt token beyond the chat prompt
+    step_fixed_ms: np.ndarray  # decode step time independent of the context
+    step_context_ms: np.ndarray  # x ctx**TIME_CONTEXT_EXPONENT
+    prefill_ms_per_token: np.ndarray  # co-batched prompt processing, per prompt token
+
+
+def coefficients(
+    active_params_billions: np.ndarray,
+    total_params_billions: np.ndarray,
+    bytes_per_param: np.ndarray,
+    gpu_count: np.ndarray,
+    batch_size: np.ndarray,
+    gpu_tdp_w: np.ndarray,
+    gpu_memory_bandwidth_tbps: np.ndarray,
+    gpu_bf16_tflops: np.ndarray,
+    gpu_memory_gb: np.ndarray,
+) -> Coefficients:
+    """The coefficients of :func:`request_gpu_energy_j` and :func:`request_busy_time_s`.
+
+    Parameters are those of :func:`decode_energy_per_token_j`; see :func:`gpu_energy_j` and
+    :func:`busy_time_s` for the formulas they enter.
+    """
+    weight_gb = _weight_gb_per_step(
+        active_params_billions, total_params_billions, bytes_per_param, batch_size
+    )
+    return Coefficients(
+        decode_j_per_token=decode_energy_per_token_j(
+            active_params_billions,
+            total_params_billions,
+            bytes_per_param,
+            gpu_count,
+            batch_size,
+            gpu_tdp_w,
+            gpu_memory_bandwidth_tbps,
+            gpu_bf16_tflops,
+            gpu_memory_gb,
+        ),
+        attention_j_per_token=_attention_j_per_token(
+            active_params_billions, gpu_tdp_w, gpu_memory_bandwidth_tbps
+        ),
+        prefill_j_per_token=_prefill_j_per_token(
+            active_params_billions, gpu_tdp_w, gpu_bf16_tflops
+        ),
+        step_fixed_ms=TIME_WEIGHT_COEF * weight_gb / (gpu_count * gpu_memory_bandwidth_tbps)
+        + TIME_STEP_OVERHEAD_MS * gpu_count**TIME_GPU_COUNT_EXPONENT,
+        step_context_ms=batch_size * TIME_SEQUENCE_MS,
+        prefill_ms_per_token=batch_size
+        * 2.0
+        * active_params_billions
+        / (gpu_count * gpu_bf16_tflops * PREFILL_MFU),
+    )
+
+
+def request_gpu_energy_j(
+    input_tokens: np.ndarray,
+    output_tokens: np.ndarray,
+    decode_j_per_token: np.ndarray,
+    attention_j_per_token: np.ndarray,
+    prefill_j_per_token: np.ndarray,
+) -> np.ndarray:
+    """GPU energy of one request from its deployment's coefficients, J (see gpu_energy_j)."""
+    context = _context_ratio(input_tokens, output_tokens)
+    return (
+        output_tokens * (decode_j_per_token + attention_j_per_token * (context - 1.0))
+        + _extra_prompt_tokens(input_tokens) * prefill_j_per_token
+    )
+
+
+def request_busy_time_s(
+    input_tokens: np.ndarray,
+    output_tokens: np.ndarray,
+    step_fixed_ms: np.ndarray,
+    step_context_ms: np.ndarray,
+    prefill_ms_per_token: np.ndarray,
+) -> np.ndarray:
+    """Busy time of one request from its deployment's coefficients (s); see :func:`busy_time_s`."""
+    context = _context_ratio(input_tokens, output_tokens)
+    step_ms = step_fixed_ms + step_context_ms * context**TIME_CONTEXT_EXPONENT
+    return 1e-3 * (output_tokens * step_ms + input_tokens * prefill_ms_per_token)
 
 
 def gpu_energy_j(
@@ -229,7 +329,7 @@ def gpu_energy_j(
     ----------
     Chung et al. 2025, arXiv:2505.06371; docs/calibration.md.
     """
-    per_token = decode_energy_per_token_j(
+    c = coefficients(
         active_params_billions,
         total_params_billions,
         bytes_per_param,
@@ -240,10 +340,13 @@ def gpu_energy_j(
         gpu_bf16_tflops,
         gpu_memory_gb,
     )
-    attention = _attention_j_per_token(active_params_billions, gpu_tdp_w, gpu_memory_bandwidth_tbps)
-    context = _context_ratio(input_tokens, output_tokens)
-    prefill = prefill_energy_j(input_tokens, active_params_billions, gpu_tdp_w, gpu_bf16_tflops)
-    return output_tokens * (per_token - attention + attention * context) + prefill
+    return request_gpu_energy_j(
+        input_tokens,
+        output_tokens,
+        c.decode_j_per_token,
+        c.attention_j_per_token,
+        c.prefill_j_per_token,
+    )
 
 
 def busy_time_s(
@@ -288,15 +391,17 @@ def busy_time_s(
     Fitted on ML.ENERGY per-request latency by Little's law (average batch x output tokens /
     token rate); ``ai_impact.calibration.fit_text``; docs/calibration.md.
     """
-    del gpu_tdp_w, gpu_memory_gb
-    weight_gb = _weight_gb_per_step(
-        active_params_billions, total_params_billions, bytes_per_param, batch_size
+    c = coefficients(
+        active_params_billions,
+        total_params_billions,
+        bytes_per_param,
+        gpu_count,
+        batch_size,
+        gpu_tdp_w,
+        gpu_memory_bandwidth_tbps,
+        gpu_bf16_tflops,
+        gpu_memory_gb,
     )
-    context = _context_ratio(input_tokens, output_tokens)
-    step_ms = (
-        TIME_WEIGHT_COEF * weight_gb / (gpu_count * gpu_memory_bandwidth_tbps)
-        + TIME_STEP_OVERHEAD_MS * gpu_count**TIME_GPU_COUNT_EXPONENT
-        + batch_size * TIME_SEQUENCE_MS * context**TIME_CONTEXT_EXPONENT
+    return request_busy_time_s(
+        input_tokens, output_tokens, c.step_fixed_ms, c.step_context_ms, c.prefill_ms_per_token
     )
-    prefill_ms = 2.0 * active_params_billions / (gpu_count * gpu_bf16_tflops * PREFILL_MFU)
-    return 1e-3 * (output_tokens * step_ms + batch_size * input_tokens * prefill_ms)
