@@ -14,6 +14,7 @@ $(STAMP): pyproject.toml
 	touch $@
 
 run: $(STAMP)
+	-@$(VENV)/bin/ai-impact dev-token
 	cd function && ../$(VENV)/bin/functions-framework --target=ai_impact --source=main.py --host=127.0.0.1 --port=$(PORT)
 
 test: $(STAMP) lint

@@ -1,17 +1,25 @@
-"""Shared fixtures: a real server process on loopback, started the way README says."""
+"""Shared fixtures: a real server process on loopback, started the way README says, with its
+store in a temporary file and tokens made by the ``ai-impact`` CLI."""
 
 from __future__ import annotations
 
+import contextlib
+import io
 import os
 import signal
 import socket
 import subprocess
 import time
+import urllib.error
 import urllib.request
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
+import orjson
 import pytest
+
+from ai_impact import cli
 
 ROOT = Path(__file__).resolve().parents[1]
 # The server stops by itself after this many seconds even if the test run dies.
@@ -39,26 +47,122 @@ def wait_ready(base_url: str, process: subprocess.Popen, timeout_s: float = 60) 
     raise RuntimeError("server did not become ready")
 
 
-@pytest.fixture(scope="session")
-def server() -> Iterator[str]:
-    """``make run`` on a free loopback port; yields the base URL and stops the server after."""
-    port = free_port()
-    env = {**os.environ, "PORT": str(port)}
-    process = subprocess.Popen(
-        ["timeout", str(SERVER_LIFETIME_S), "make", "--no-print-directory", "run", f"PORT={port}"],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-    )
-    base_url = f"http://127.0.0.1:{port}"
-    try:
-        wait_ready(base_url, process)
-        yield base_url
-    finally:
-        os.killpg(process.pid, signal.SIGTERM)
+class ServerProcess:
+    """``make run`` on a loopback port with the store file ``db``; restartable."""
+
+    def __init__(self, db: Path, port: int | None = None) -> None:
+        self.db = db
+        self.port = port or free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.process: subprocess.Popen | None = None
+
+    def start(self) -> ServerProcess:
+        env = {
+            **os.environ,
+            "PORT": str(self.port),
+            "AI_IMPACT_DB": str(self.db),
+            "AI_IMPACT_RATE_PER_MINUTE": "0",  # tests set rates per token
+        }
+        self.process = subprocess.Popen(
+            [
+                "timeout",
+                str(SERVER_LIFETIME_S),
+                "make",
+                "--no-print-directory",
+                "run",
+                f"PORT={self.port}",
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )
         try:
-            process.wait(timeout=10)
+            wait_ready(self.url, self.process)
+        except RuntimeError:
+            self.stop()
+            raise
+        return self
+
+    def stop(self) -> None:
+        if self.process is None:
+            return
+        os.killpg(self.process.pid, signal.SIGTERM)
+        try:
+            self.process.wait(timeout=10)
         except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
+            os.killpg(self.process.pid, signal.SIGKILL)
+        self.process = None
+
+
+def make_token(db: Path, *args: str) -> str:
+    """``ai-impact token create ARGS``: the printed secret."""
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(io.StringIO()):
+        assert cli.main(["--db", str(db), "token", "create", *args]) == 0
+    return out.getvalue().strip()
+
+
+@dataclass(frozen=True)
+class Tokens:
+    admin: str
+    owner: str  # a user of customer "acme"
+    other: str  # a user of customer "globex"
+
+
+@pytest.fixture(scope="session")
+def store_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("store") / "store.sqlite3"
+
+
+@pytest.fixture(scope="session")
+def tokens(store_path: Path) -> Tokens:
+    return Tokens(
+        admin=make_token(store_path, "--role", "admin", "--customer", "ops", "--name", "ops-admin"),
+        owner=make_token(store_path, "--role", "user", "--customer", "acme", "--name", "acme-dev"),
+        other=make_token(store_path, "--role", "user", "--customer", "globex"),
+    )
+
+
+@pytest.fixture(scope="session")
+def server(store_path: Path) -> Iterator[str]:
+    """``make run`` on a free loopback port; yields the base URL and stops the server after."""
+    process = ServerProcess(store_path).start()
+    try:
+        yield process.url
+    finally:
+        process.stop()
+
+
+@dataclass(frozen=True)
+class Answer:
+    status: int
+    headers: dict[str, str]
+    body: bytes
+
+    def json(self) -> object:
+        return orjson.loads(self.body)
+
+
+def call(
+    url: str,
+    method: str = "GET",
+    token: str | None = None,
+    json: object = None,
+    data: bytes | None = None,
+    headers: dict[str, str] | None = None,
+) -> Answer:
+    """One HTTP request; any status is returned, never raised."""
+    headers = dict(headers or {})
+    if token is not None:
+        headers["Authorization"] = f"Bearer {token}"
+    if json is not None:
+        data = orjson.dumps(json)
+        headers.setdefault("Content-Type", "application/json")
+    request = urllib.request.Request(url, data=data, method=method, headers=headers)
+    try:
+        with urllib.request.urlopen(request, timeout=60) as response:
+            return Answer(response.status, dict(response.headers), response.read())
+    except urllib.error.HTTPError as error:
+        return Answer(error.code, dict(error.headers), error.read())

@@ -167,8 +167,9 @@ def _estimate_isolated(
         return replies
 
 
-def handle(body: bytes, estimate: Callable[..., list[dict]]) -> Outcome:
-    """Answer one BigQuery request. Never raises for any input bytes."""
+def handle(body: bytes, estimate_for: Callable[[str | None], Callable[..., list[dict]]]) -> Outcome:
+    """Answer one BigQuery request. ``estimate_for(project)`` gives the estimate function for
+    the calling project (whose customer's custom catalog entries it uses)."""
     try:
         envelope = orjson.loads(body)
     except orjson.JSONDecodeError:
@@ -193,7 +194,7 @@ def handle(body: bytes, estimate: Callable[..., list[dict]]) -> Outcome:
     bad_calls = {i: r for i, r in enumerate(rows) if isinstance(r, str)}
     if bad_calls:
         rows = [{} if isinstance(r, str) else r for r in rows]
-    replies = _estimate_isolated(estimate, rows, context.debug)
+    replies = _estimate_isolated(estimate_for(project), rows, context.debug)
     for i, message in bad_calls.items():
         replies[i]["error"] = {
             "code": "invalid_field",

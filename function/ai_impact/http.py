@@ -1,4 +1,5 @@
-"""HTTP routing for the Cloud Function: BigQuery at ``POST /``, status at ``GET /status``.
+"""HTTP routing for the Cloud Function: BigQuery at ``POST /``, status at ``GET /status``, the
+REST API (:mod:`ai_impact.rest`) at its paths.
 
 Knows Flask requests and responses, nothing of physics. Every answer is JSON; no exception
 escapes as an uncaught 500 (BigQuery would retry it up to 20 times).
@@ -6,15 +7,18 @@ escapes as an uncaught 500 (BigQuery would retry it up to 20 times).
 
 from __future__ import annotations
 
+import sqlite3
 import sys
 import time
 import traceback
+from collections.abc import Callable
 
+import functions_framework
 import orjson
 from flask import Request, Response
 
 import ai_impact
-from ai_impact import bigquery
+from ai_impact import bigquery, rest
 from ai_impact import catalog as _catalog
 
 JSON = "application/json"
@@ -40,13 +44,33 @@ def status() -> tuple[int, bytes]:
     return 200, orjson.dumps({"ready": True})
 
 
+def _bigquery_estimator(project: str | None) -> Callable[..., list[dict]]:
+    """The calling project's customer's catalog; the bundled catalog alone when the store
+    cannot be opened (BigQuery then keeps working, as it did before the store existed)."""
+    try:
+        return rest.estimator_for_project(project)
+    except (OSError, sqlite3.Error) as exc:
+        log("WARNING", "store unavailable: bundled catalog only", error=repr(exc))
+        return ai_impact.estimate
+
+
+def _not_found(path: str, method: str) -> Response:
+    return _respond(404, orjson.dumps({"message": f"no route for {method} {path}"}))
+
+
+@functions_framework.errorhandler(404)
+def unrouted(error: Exception) -> Response:
+    """Paths the framework's own route does not take (a newline in the path) also get JSON."""
+    return _respond(404, orjson.dumps({"message": "no route for this path"}))
+
+
 def route(request: Request) -> Response:
     """Dispatch one request; unexpected failures become a logged 400/500 JSON answer."""
     started = time.perf_counter()
     path = request.path.rstrip("/") or "/"
     try:
         if path == "/" and request.method == "POST":
-            outcome = bigquery.handle(request.get_data(cache=False), ai_impact.estimate)
+            outcome = bigquery.handle(request.get_data(cache=False), _bigquery_estimator)
             log(
                 "INFO" if outcome.status == 200 else "WARNING",
                 "bigquery batch",
@@ -60,7 +84,19 @@ def route(request: Request) -> Response:
             return _respond(outcome.status, outcome.body)
         if path in ("/status", "/") and request.method == "GET":
             return _respond(*status())
-        return _respond(404, orjson.dumps({"message": f"no route for {request.method} {path}"}))
+        reply = rest.handle(request)
+        if reply is not None:
+            log(
+                reply.log.pop("severity", "INFO" if reply.status < 500 else "ERROR"),
+                "rest request",
+                method=request.method,
+                path=path,
+                status=reply.status,
+                latency_ms=round((time.perf_counter() - started) * 1000, 3),
+                **reply.log,
+            )
+            return Response(reply.body, status=reply.status, headers=reply.headers, mimetype=JSON)
+        return _not_found(path, request.method)
     except Exception as exc:
         # A bug, not a transient fault: 400 so that BigQuery does not retry it 20 times; the
         # log line carries the traceback for the operator.

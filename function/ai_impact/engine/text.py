@@ -80,12 +80,47 @@ def _extra_prompt_tokens(input_tokens: np.ndarray) -> np.ndarray:
     return np.maximum(input_tokens - CHAT_PROMPT_TOKENS, 0.0)
 
 
+def forward_energy_per_token_j(
+    active_params_billions: np.ndarray,
+    gpu_tdp_w: np.ndarray,
+    gpu_bf16_tflops: np.ndarray,
+    mfu: float | np.ndarray = PREFILL_MFU,
+) -> np.ndarray:
+    """GPU energy of one compute-bound forward pass over one token (prompt processing, encoders).
+
+    ``E = 2 * P_a [GFLOP] / (FLOPS [TFLOP/s] * MFU) [ms] * 1e-3 * PREFILL_POWER_FRACTION * TDP``:
+    2 FLOPs per active parameter per token (Kaplan et al. 2020, arXiv:2001.08361) at ``mfu`` of
+    the dense BF16 peak, the GPUs drawing ``PREFILL_POWER_FRACTION`` of TDP. The GPU count cancels.
+
+    Parameters
+    ----------
+    active_params_billions : parameters used per token, billions.
+    gpu_tdp_w : W.  gpu_bf16_tflops : dense BF16 TFLOP/s.  mfu : model FLOPs utilisation, 0..1.
+
+    Returns
+    -------
+    J per token (whole replica, GPU-only boundary).
+    """
+    ms = 2.0 * active_params_billions / (gpu_bf16_tflops * mfu)
+    return 1e-3 * ms * PREFILL_POWER_FRACTION * gpu_tdp_w
+
+
+def forward_time_per_token_ms(
+    active_params_billions: np.ndarray,
+    gpu_count: np.ndarray,
+    gpu_bf16_tflops: np.ndarray,
+    mfu: float | np.ndarray = PREFILL_MFU,
+) -> np.ndarray:
+    """Time the replica spends on one token of a compute-bound forward pass, ms:
+    ``2 * P_a / (n_gpu * FLOPS * MFU)``."""
+    return 2.0 * active_params_billions / (gpu_count * gpu_bf16_tflops * mfu)
+
+
 def _prefill_j_per_token(
     active_params_billions: np.ndarray, gpu_tdp_w: np.ndarray, gpu_bf16_tflops: np.ndarray
 ) -> np.ndarray:
-    """J per prompt token: 2 P_a GFLOP / (TFLOP/s x MFU) = ms, x PREFILL_POWER_FRACTION x TDP."""
-    ms = 2.0 * active_params_billions / (gpu_bf16_tflops * PREFILL_MFU)
-    return 1e-3 * ms * PREFILL_POWER_FRACTION * gpu_tdp_w
+    """J per prompt token (see :func:`forward_energy_per_token_j`)."""
+    return forward_energy_per_token_j(active_params_billions, gpu_tdp_w, gpu_bf16_tflops)
 
 
 def _attention_j_per_token(
@@ -254,9 +289,7 @@ def coefficients(
         + TIME_STEP_OVERHEAD_MS * gpu_count**TIME_GPU_COUNT_EXPONENT,
         step_context_ms=batch_size * TIME_SEQUENCE_MS,
         prefill_ms_per_token=batch_size
-        * 2.0
-        * active_params_billions
-        / (gpu_count * gpu_bf16_tflops * PREFILL_MFU),
+        * forward_time_per_token_ms(active_params_billions, gpu_count, gpu_bf16_tflops),
     )
 
 

@@ -1,0 +1,118 @@
+"""``ai-impact``: manage the REST API's tokens and BigQuery project mappings.
+
+    ai-impact token create --role admin [--customer NAME] [--name LABEL] [--rate-per-minute N]
+    ai-impact token list
+    ai-impact token revoke ID
+    ai-impact project map PROJECT --customer NAME
+    ai-impact project list
+    ai-impact dev-token          # what `make run` prints: a fresh local admin token
+    ai-impact openapi PATH       # write the service's OpenAPI document (docs/openapi.json)
+
+The store is ``$AI_IMPACT_DB`` (or ``--db PATH``). A token's secret is printed once and only its
+SHA-256 is stored.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+import orjson
+
+from ai_impact.rest import openapi
+from ai_impact.rest.auth import issue_token
+from ai_impact.store import Store, default_path, open_store
+from ai_impact.store.base import ROLES
+
+DEFAULT_CUSTOMER = "default"
+DEV_CUSTOMER = "dev"
+DEV_TOKEN_NAME = "make-run development token"
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="ai-impact", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--db", type=Path, help="store file (default: $AI_IMPACT_DB)")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    token = commands.add_parser("token", help="API tokens").add_subparsers(
+        dest="action", required=True
+    )
+    create = token.add_parser("create", help="create a token and print its secret")
+    create.add_argument("--role", choices=ROLES, required=True)
+    create.add_argument("--customer", default=DEFAULT_CUSTOMER, help="customer name")
+    create.add_argument("--name", default="", help="label, shown as created_by")
+    create.add_argument(
+        "--rate-per-minute", type=int, help="request limit (default $AI_IMPACT_RATE_PER_MINUTE)"
+    )
+    token.add_parser("list", help="list tokens (never their secrets)")
+    revoke = token.add_parser("revoke", help="revoke a token")
+    revoke.add_argument("id", type=int)
+
+    project = commands.add_parser("project", help="BigQuery projects").add_subparsers(
+        dest="action", required=True
+    )
+    mapping = project.add_parser("map", help="estimate this project's calls with a customer's")
+    mapping.add_argument("project")
+    mapping.add_argument("--customer", required=True)
+    project.add_parser("list", help="list project mappings")
+
+    commands.add_parser("dev-token", help="revoke the previous dev token, print a new one")
+    document = commands.add_parser("openapi", help="write the OpenAPI document")
+    document.add_argument("path", type=Path)
+    return parser
+
+
+def _token(store: Store, args: argparse.Namespace) -> int:
+    if args.action == "create":
+        token, secret = issue_token(
+            store, args.role, args.customer, args.name, args.rate_per_minute
+        )
+        print(secret)
+        print(f"token {token.id}: {token.role} of customer {token.customer!r}", file=sys.stderr)
+    elif args.action == "list":
+        for t in store.tokens():
+            state = "revoked" if t.revoked else "active"
+            rate = t.rate_per_minute if t.rate_per_minute is not None else "default"
+            print(f"{t.id}\t{t.role}\t{t.customer}\t{t.name}\t{rate}/min\t{state}\t{t.created_at}")
+    elif not store.revoke_token(args.id):
+        print(f"no active token {args.id}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def _project(store: Store, args: argparse.Namespace) -> int:
+    if args.action == "map":
+        store.map_project(args.project, store.customer_id(args.customer))
+    else:
+        for project, customer_id in store.projects():
+            print(f"{project}\t{customer_id}")
+    return 0
+
+
+def _dev_token(store: Store) -> int:
+    store.revoke_tokens_named(DEV_TOKEN_NAME)
+    _, secret = issue_token(store, "admin", DEV_CUSTOMER, DEV_TOKEN_NAME)
+    print(f"Development token (admin of customer {DEV_CUSTOMER!r}), valid until the next run:")
+    print(f"  export TOKEN={secret}")
+    port = os.environ.get("PORT", "8080")
+    print(f'  curl -H "Authorization: Bearer $TOKEN" http://127.0.0.1:{port}/gpu')
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    if args.command == "openapi":
+        args.path.write_bytes(orjson.dumps(openapi.document(), option=orjson.OPT_INDENT_2) + b"\n")
+        return 0
+    store = open_store(args.db or default_path())
+    if args.command == "token":
+        return _token(store, args)
+    if args.command == "project":
+        return _project(store, args)
+    return _dev_token(store)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,209 @@
+"""Routing of the REST API: path and method -> endpoint, then the checks every request goes
+through, in this order: 404/405 (route), 401 (token), 429 (rate), 406 (Accept), 415
+(Content-Type of bodies), 400 (body), then the endpoint's own 403/404/409.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+import traceback
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import orjson
+from flask import Request
+from werkzeug.exceptions import MethodNotAllowed, NotFound
+from werkzeug.routing import Map, Rule
+
+from ai_impact import catalog as _catalog
+from ai_impact.rest import entries, openapi, validate
+from ai_impact.rest.auth import RateLimiter, authenticate
+from ai_impact.rest.entries import Caller
+from ai_impact.rest.errors import ApiError, forbidden
+from ai_impact.rest.impact import impact
+from ai_impact.rest.resources import RESOURCES
+from ai_impact.rest.tenancy import Catalogs, Estimate
+from ai_impact.store import Store, open_store
+
+_KINDS = "any(" + ", ".join(RESOURCES) + ")"
+RULES = Map(
+    [
+        Rule("/v1/impact", methods=["POST"], endpoint="impact"),
+        Rule("/reload", methods=["GET"], endpoint="reload"),
+        Rule("/openapi.json", methods=["GET"], endpoint="openapi"),
+        Rule(f"/<{_KINDS}:kind>", methods=["GET"], endpoint="list"),
+        Rule(f"/<{_KINDS}:kind>", methods=["POST"], endpoint="create"),
+        Rule(f"/<{_KINDS}:kind>/<entry_id>", methods=["GET"], endpoint="get"),
+        Rule(f"/<{_KINDS}:kind>/<entry_id>", methods=["PUT"], endpoint="update"),
+        Rule(f"/<{_KINDS}:kind>/<entry_id>", methods=["DELETE"], endpoint="delete"),
+        Rule("/model/<entry_id>/alias", methods=["PUT"], endpoint="add_alias"),
+        Rule("/model/<entry_id>/alias/<path:alias>", methods=["DELETE"], endpoint="remove_alias"),
+    ],
+    strict_slashes=False,
+)
+JSON_TYPES = ("application/json",)
+
+
+@dataclass
+class Reply:
+    status: int
+    body: bytes
+    headers: dict[str, str] = field(default_factory=dict)
+    log: dict = field(default_factory=dict)
+
+
+class Service:
+    """The state behind the REST API: store, catalogs, rate limits."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self.catalogs = Catalogs(store)
+        self.limiter = RateLimiter()
+
+    def reload(self) -> dict:
+        """Re-read the bundled catalog; keep the loaded one if the files do not validate."""
+        try:
+            _catalog.load()
+        except _catalog.CatalogError as exc:
+            return {"ready": False, "reason": f"kept the loaded catalog: {exc}"}
+        _catalog.default.cache_clear()
+        try:
+            self.catalogs.check(None)
+        except (_catalog.CatalogError, ValueError) as exc:
+            return {"ready": False, "reason": f"custom entries conflict with the catalog: {exc}"}
+        return {"ready": True, "reason": "Cache reloaded successfully"}
+
+
+_service: Service | None = None
+_service_lock = threading.Lock()
+
+
+def service() -> Service:
+    """The process's service, its store opened on first use (``$AI_IMPACT_DB``)."""
+    global _service
+    with _service_lock:
+        if _service is None:
+            _service = Service(open_store())
+        return _service
+
+
+def estimator_for_project(project: str | None) -> Estimate:
+    """The estimate function of a BigQuery caller: over the catalog of the customer its
+    project is mapped to (``ai-impact project map``), else over the global catalog."""
+    svc = service()
+    customer_id = svc.store.project_customer(project) if project else None
+    return svc.catalogs.estimator(customer_id)
+
+
+def _body(request: Request) -> object:
+    if request.mimetype not in JSON_TYPES and not request.mimetype.endswith("+json"):
+        raise ApiError(415, "unsupported_media_type", "the request body must be application/json")
+    return validate.json_body(request.get_data(cache=False))
+
+
+def _reload(caller: Caller, request: Request, svc: Service) -> tuple[int, object, dict]:
+    if not caller.is_admin:
+        raise forbidden("reloading the catalog needs an admin token")
+    return 200, svc.reload(), {}
+
+
+def _impact(caller: Caller, request: Request, svc: Service) -> tuple[int, object, dict]:
+    debug = bool(validate.flag(request.args, "debug"))
+    extensions = bool(validate.flag(request.args, "extensions"))
+    return 200, impact(caller, _body(request), debug, extensions), {}
+
+
+def _list(caller: Caller, request: Request, svc: Service, kind: str) -> tuple:
+    payload, headers = entries.list_entries(caller, RESOURCES[kind], request.args)
+    return 200, payload, headers
+
+
+def _get(caller: Caller, request: Request, svc: Service, kind: str, entry_id: str) -> tuple:
+    return 200, entries.get_entry(caller, RESOURCES[kind], entry_id, request.args), {}
+
+
+def _create(caller: Caller, request: Request, svc: Service, kind: str) -> tuple:
+    return 201, entries.create_entry(caller, RESOURCES[kind], _body(request)), {}
+
+
+def _update(caller: Caller, request: Request, svc: Service, kind: str, entry_id: str) -> tuple:
+    return 200, entries.update_entry(caller, RESOURCES[kind], entry_id, _body(request)), {}
+
+
+def _delete(caller: Caller, request: Request, svc: Service, kind: str, entry_id: str) -> tuple:
+    entries.delete_entry(caller, RESOURCES[kind], entry_id)
+    return 204, None, {}
+
+
+def _add_alias(caller: Caller, request: Request, svc: Service, entry_id: str) -> tuple:
+    entries.add_alias(caller, entry_id, _body(request))
+    return 204, None, {}
+
+
+def _remove_alias(
+    caller: Caller, request: Request, svc: Service, entry_id: str, alias: str
+) -> tuple:
+    entries.remove_alias(caller, entry_id, alias)
+    return 204, None, {}
+
+
+ENDPOINTS: dict[str, Callable[..., tuple[int, object, dict]]] = {
+    "impact": _impact,
+    "reload": _reload,
+    "list": _list,
+    "get": _get,
+    "create": _create,
+    "update": _update,
+    "delete": _delete,
+    "add_alias": _add_alias,
+    "remove_alias": _remove_alias,
+}
+
+
+def _error(exc: ApiError) -> Reply:
+    return Reply(exc.status, orjson.dumps(exc.body()), exc.headers, {"error": exc.code})
+
+
+def handle(request: Request) -> Reply | None:
+    """Answer a REST request, or None when the path is none of the REST API's."""
+    adapter = RULES.bind("localhost")
+    try:
+        endpoint, args = adapter.match(request.path, method=request.method)
+    except NotFound:
+        return None
+    except MethodNotAllowed as exc:
+        reply = _error(ApiError(405, "method_not_allowed", f"{request.method} is not allowed here"))
+        reply.headers["Allow"] = ", ".join(exc.valid_methods or [])
+        return reply
+    if endpoint == "openapi":
+        return Reply(200, orjson.dumps(openapi.document()))
+    log: dict = {}
+    try:
+        svc = service()
+        token = authenticate(svc.store, request.headers.get("Authorization"))
+        log = {"token_id": token.id, "customer_id": token.customer_id}
+        svc.limiter.check(token)
+        if request.accept_mimetypes and not request.accept_mimetypes.best_match(JSON_TYPES):
+            raise ApiError(406, "not_acceptable", "this API answers application/json only")
+        caller = Caller(token, svc.store, svc.catalogs)
+        status, payload, headers = ENDPOINTS[endpoint](caller, request, svc, **args)
+    except ApiError as exc:
+        reply = _error(exc)
+        reply.log |= log
+        return reply
+    except (OSError, sqlite3.Error) as exc:
+        error = ApiError(503, "store_unavailable", f"the store cannot be used: {exc}")
+        reply = _error(error)
+        reply.log |= log | {"severity": "ERROR"}
+        return reply
+    except Exception as exc:  # a bug: answered as JSON, logged with its traceback
+        error = ApiError(500, "internal_error", f"internal error: {type(exc).__name__}")
+        reply = _error(error)
+        reply.log |= log | {"severity": "ERROR", "trace": traceback.format_exc()}
+        return reply
+    if isinstance(payload, dict) and "rows" in payload and "has_errors" in payload:
+        log["rows"] = len(payload["rows"])
+        log["row_errors"] = sum(1 for r in payload["rows"] if "error" in r)
+    body = b"" if payload is None else orjson.dumps(payload)
+    return Reply(status, body, headers, log)

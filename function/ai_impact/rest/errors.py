@@ -1,0 +1,45 @@
+"""Request-level failures of the REST API, answered as the hosted API's ``Error`` object."""
+
+from __future__ import annotations
+
+
+class ApiError(Exception):
+    """Ends the request with ``status`` and ``{code, message, details{reason, field}}``."""
+
+    def __init__(
+        self,
+        status: int,
+        code: str,
+        message: str,
+        field: str | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.status = status
+        self.code = code
+        self.message = message
+        self.field = field
+        self.headers = headers or {}
+
+    def body(self) -> dict:
+        return {
+            "code": self.code,
+            "message": self.message,
+            "details": {"reason": self.code, "field": self.field},
+        }
+
+
+def bad_request(message: str, field: str | None = None) -> ApiError:
+    return ApiError(400, "invalid_request", message, field)
+
+
+def not_found(kind: str, entry_id: str) -> ApiError:
+    return ApiError(404, "not_found", f"{kind} {entry_id!r} not found")
+
+
+def forbidden(message: str) -> ApiError:
+    return ApiError(403, "forbidden", message)
+
+
+def conflict(message: str, field: str | None = None) -> ApiError:
+    return ApiError(409, "conflict", message, field)

@@ -1,0 +1,105 @@
+"""``POST /v1/impact``: ``{rows}`` in, ``ImpactResponse`` out, over the caller's catalog.
+
+- A row is validated by the engine's parser (the spec's ranges, patterns and enums); a row
+  with a key that is neither an ``ImpactRow`` field nor a documented extension gets its own
+  ``invalid_field`` error. Bad rows never fail the request; every row carries the four blocks.
+- Totals follow the SDK (which computes them client-side): ``total_energy_wh``,
+  ``total_gco2e`` and ``total_mlh2o`` are the sums of ``total_impact`` usage energy, usage
+  emissions and usage water; embodied impacts are not in them.
+- ``debug=true`` adds the hosted API's ``debug`` (model, hardware_node, grid_mix, steps), its
+  model and node shown as ``GET /model/{id}`` and ``GET /node/{id}`` show them to the caller;
+  ``extensions=true`` adds this project's ``energy_breakdown`` and ``assumptions`` (keys the
+  SDK's ``DebugInfo`` forbids).
+"""
+
+from __future__ import annotations
+
+import math
+
+from ai_impact.fields import ALL_FIELDS
+from ai_impact.rest.entries import Caller, find, present
+from ai_impact.rest.errors import bad_request
+from ai_impact.rest.resources import MODEL, NODE, Resource, scope3_fields
+from ai_impact.rest.tenancy import Item
+
+MAX_ROWS = 1000
+SCOPE3_DEBUG = ("model", "hardware_node", "grid_mix", "steps")
+METADATA = ("customer_id", "created_at", "updated_at", "created_by")
+TOTALS = {
+    "total_energy_wh": "usage_energy_wh",
+    "total_gco2e": "usage_emissions_gco2e",
+    "total_mlh2o": "usage_water_ml",
+}
+
+
+def _rows(body: object) -> list:
+    if not isinstance(body, dict) or set(body) != {"rows"}:
+        raise bad_request('request body must be {"rows": [...]} (no other key)', "rows")
+    rows = body["rows"]
+    if not isinstance(rows, list):
+        raise bad_request("rows must be an array", "rows")
+    if len(rows) > MAX_ROWS:
+        raise bad_request(f"rows holds at most {MAX_ROWS} rows per request", "rows")
+    return rows
+
+
+def _unknown_field(row: object) -> str | None:
+    if isinstance(row, dict):
+        unknown = sorted(set(row) - ALL_FIELDS)
+        return unknown[0] if unknown else None
+    return None
+
+
+def _shown(
+    caller: Caller, resource: Resource, obj: dict | None, cache: dict[str, Item | None]
+) -> dict | None:
+    """A debug model or node with the values the row used, its id and metadata as the
+    caller's ``GET`` shows them (kept as rendered when it is no catalog entry)."""
+    if obj is None:
+        return None
+    if obj["id"] not in cache:
+        cache[obj["id"]] = find(caller, resource, obj["id"])
+    item = cache[obj["id"]]
+    out = scope3_fields(resource, obj, extensions=False)
+    out |= {k: obj[k] for k in METADATA if obj.get(k) is not None}
+    if item is None:
+        return out
+    shown = present(caller, item)
+    out.pop("customer_id", None)
+    return out | {k: shown[k] for k in ("id", *METADATA) if k in shown}
+
+
+def _debug(caller: Caller, debug: dict, extensions: bool, cache: dict) -> dict:
+    out = {k: debug[k] for k in SCOPE3_DEBUG if debug.get(k) is not None}
+    for key, resource in (("model", MODEL), ("hardware_node", NODE)):
+        if key in out:
+            out[key] = _shown(caller, resource, out[key], cache.setdefault(key, {}))
+    out["grid_mix"] = {k: v for k, v in debug["grid_mix"].items() if v is not None}
+    if extensions:
+        out |= {k: v for k, v in debug.items() if k not in SCOPE3_DEBUG}
+    return out
+
+
+def impact(caller: Caller, body: object, debug: bool, extensions: bool) -> dict:
+    rows = _rows(body)
+    unknown = {i: name for i, row in enumerate(rows) if (name := _unknown_field(row))}
+    rows = [{} if i in unknown else row for i, row in enumerate(rows)]
+    estimate = caller.catalogs.estimator(caller.token.customer_id)
+    replies = estimate(rows, debug=debug)
+    for i, name in unknown.items():
+        replies[i]["error"] = {
+            "code": "invalid_field",
+            "message": f"unknown field {name!r}: not an ImpactRow field nor an extension",
+            "details": {"reason": "invalid_field", "field": name},
+        }
+    cache: dict = {}
+    for reply in replies:
+        if reply.get("error") is None:
+            reply.pop("error", None)
+        if "debug" in reply:
+            reply["debug"] = _debug(caller, reply["debug"], extensions, cache)
+    totals = {
+        name: math.fsum(r["total_impact"][metric] for r in replies)
+        for name, metric in TOTALS.items()
+    }
+    return {"rows": replies, **totals, "has_errors": any("error" in r for r in replies)}

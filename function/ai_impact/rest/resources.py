@@ -1,0 +1,389 @@
+"""The catalog resources of the REST API (Model, Node, GPU): their fields, and the mapping
+between an API object and a row of the catalog tables (``ai_impact/data/*.csv``).
+
+One declaration per field serves validation (:mod:`ai_impact.rest.validate`), the OpenAPI
+document (:mod:`ai_impact.rest.openapi`) and the mapping below. Field names, types and bounds
+are the hosted API's (``aiapi.yaml``); a field stored in a catalog column also takes that
+column's bounds (scaled), so that what the API accepts the catalog accepts too.
+
+Extension fields (``extension=True``) are this project's: accepted on create and update, and
+shown only with ``?extensions=true`` because the SDK's response models forbid unknown keys.
+Derivations of the catalog columns a Scope3 object lacks (documented in docs/api.md):
+
+- GPU: ``tdp_w`` = ``max_power_w``; ``embodied_water_l`` = ``embodied_water_mlh2o`` / 1000;
+  ``memory_gb``, ``memory_bandwidth_tbps`` and ``bf16_dense_tflops`` default to
+  ``performance_ratio_to_h200`` x the ``h200`` row's; ``idle_power_w`` to ``max_power_w`` x the
+  h200's idle/TDP ratio. Catalog GPUs show ``performance_ratio_to_h200`` = their dense BF16
+  TFLOPS / the h200's, and ``ols_intercept`` = ``ols_coefficient_gpu_count`` = 0 (coefficients
+  of the hosted API's model, not used by this engine).
+- Node: absent ``idle_power_w_ex_gpu``, ``embodied_emissions_kgco2e_ex_gpu`` and
+  ``embodied_water_l_ex_gpu`` are the reference node's (:data:`REFERENCE_NODE_ID`) x gpu_count /
+  its gpu_count; absent ``use_life_years`` and ``average_utilization_rate`` are the reference
+  node's. Catalog node ids (``aws:p5.48xlarge``) are shown as ``aws-p5-48xlarge``, the form the
+  API's id pattern allows; both forms name the node. ``managed_service_id`` of a catalog node is
+  the first service whose default node it is.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+
+from ai_impact.catalog import SCHEMAS, Catalog
+from ai_impact.fields import DATATYPE_BYTES, TASKS
+from ai_impact.resolve import DEFAULT_NODE_ID
+
+REFERENCE_GPU_ID = "h200"
+REFERENCE_NODE_ID = DEFAULT_NODE_ID
+# The hosted API's DataType enum (fields.DATATYPE_BYTES adds fp4, which its enum lacks).
+DATATYPES: tuple[str, ...] = tuple(d for d in DATATYPE_BYTES if d != "fp4")
+# Ids travel in URL paths: no slash, no space.
+ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$"
+NODE_ID_PATTERN = r"^[a-z0-9-]+$"
+_NOT_SLUG = re.compile(r"[^a-z0-9]+")
+
+
+@dataclass(frozen=True)
+class Field:
+    """One field of an API object. ``column``: the catalog column holding it (API value =
+    column value x ``scale``); ``required``: on create; ``updatable``: accepted by PUT."""
+
+    name: str
+    type: str  # JSON type: string, number, integer, array (of strings)
+    column: str | None = None
+    scale: float = 1.0
+    minimum: float | None = None
+    maximum: float | None = None
+    exclusive_minimum: bool = False
+    pattern: str | None = None
+    min_length: int | None = None
+    max_length: int | None = None
+    enum: tuple[str, ...] | None = None
+    max_items: int | None = None
+    required: bool = False
+    updatable: bool = True
+    extension: bool = False
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class Resource:
+    kind: str  # "model": the path /model, the store's kind
+    table: str  # catalog table
+    key_column: str  # catalog column of the id
+    schema: str  # OpenAPI schema name
+    list_key: str  # key of the list response
+    fields: tuple[Field, ...]
+    complete_row: Callable[[dict, Catalog], None]  # fill derived catalog columns
+    complete_object: Callable[[dict, dict, Catalog], None]  # fill derived API fields
+
+    @property
+    def title(self) -> str:
+        return self.schema if self.schema == "GPU" else self.kind
+
+
+def _with_column_bounds(table: str, fields: tuple[Field, ...]) -> tuple[Field, ...]:
+    """Tighten each field's bounds to its catalog column's (scaled): the API accepts only what
+    the catalog accepts."""
+    columns = {c.name: c for c in SCHEMAS[table].columns}
+    out = []
+    for f in fields:
+        col = columns.get(f.column or "")
+        if col is None or col.kind == "str":
+            out.append(f)
+            continue
+        minimum, maximum, exclusive = f.minimum, f.maximum, f.exclusive_minimum
+        if col.minimum is not None:
+            low = col.minimum * f.scale
+            if minimum is None or low > minimum or (low == minimum and col.above):
+                minimum, exclusive = low, col.above or (low == minimum and exclusive)
+        if col.maximum is not None:
+            high = col.maximum * f.scale
+            maximum = high if maximum is None else min(maximum, high)
+        out.append(replace(f, minimum=minimum, maximum=maximum, exclusive_minimum=exclusive))
+    return tuple(out)
+
+
+def _text(name: str, column: str | None = None, **kw: object) -> Field:
+    return Field(name, "string", column or name, **kw)
+
+
+def _number(name: str, column: str | None = None, **kw: object) -> Field:
+    return Field(name, "number", column or name, **kw)
+
+
+def _extension_texts(*names: str) -> tuple[Field, ...]:
+    return tuple(_text(n, extension=True, description="Extension: catalog column.") for n in names)
+
+
+def slug(node_id: str) -> str:
+    """The API form of a catalog node id: ``aws:p5.48xlarge`` -> ``aws-p5-48xlarge``."""
+    return _NOT_SLUG.sub("-", node_id.lower()).strip("-")
+
+
+def _reference(catalog: Catalog, table: str, key: str) -> dict:
+    row = catalog.tables[table].find(key)
+    if row is None:
+        raise ValueError(f"the catalog has no {key!r} row to derive defaults from")
+    return catalog.tables[table].row(row)
+
+
+# --- GPU -------------------------------------------------------------------------------------
+
+_GPU_SCALED_BY_RATIO = ("memory_gb", "memory_bandwidth_tbps", "bf16_dense_tflops")
+
+
+def _complete_gpu_row(row: dict, catalog: Catalog) -> None:
+    h200 = _reference(catalog, "gpus", REFERENCE_GPU_ID)
+    ratio = row.pop("performance_ratio_to_h200")
+    for column in _GPU_SCALED_BY_RATIO:
+        if row.get(column) is None:
+            row[column] = ratio * h200[column]
+    if row.get("idle_power_w") is None:
+        row["idle_power_w"] = row["tdp_w"] * h200["idle_power_w"] / h200["tdp_w"]
+
+
+def _complete_gpu_object(obj: dict, row: dict, catalog: Catalog) -> None:
+    h200 = _reference(catalog, "gpus", REFERENCE_GPU_ID)
+    obj["performance_ratio_to_h200"] = row["bf16_dense_tflops"] / h200["bf16_dense_tflops"]
+    obj["ols_intercept"] = 0.0
+    obj["ols_coefficient_gpu_count"] = 0.0
+
+
+GPU = Resource(
+    kind="gpu",
+    table="gpus",
+    key_column="gpu_id",
+    schema="GPU",
+    list_key="gpus",
+    fields=_with_column_bounds(
+        "gpus",
+        (
+            _text("id", "gpu_id", pattern=ID_PATTERN, required=True, updatable=False),
+            _text("name", required=True, min_length=1),
+            _number("max_power_w", "tdp_w", required=True),
+            _number("embodied_emissions_kgco2e", required=True),
+            _number("embodied_water_mlh2o", "embodied_water_l", scale=1000.0, required=True),
+            Field(
+                "performance_ratio_to_h200",
+                "number",
+                minimum=0,
+                exclusive_minimum=True,
+                maximum=10,
+                required=True,
+                description="Dense BF16 throughput relative to the H200.",
+            ),
+            Field(
+                "ols_intercept",
+                "number",
+                required=True,
+                description="Hosted API coefficient; stored, not used by this engine.",
+            ),
+            Field(
+                "ols_coefficient_gpu_count",
+                "number",
+                required=True,
+                description="Hosted API coefficient; stored, not used by this engine.",
+            ),
+            Field("aliases", "array", "aliases", max_items=100, extension=True),
+            _number("memory_gb", extension=True, description="Default: ratio x h200's."),
+            _number(
+                "memory_bandwidth_tbps", extension=True, description="Default: ratio x h200's."
+            ),
+            _number("bf16_dense_tflops", extension=True, description="Default: ratio x h200's."),
+            _number("idle_power_w", extension=True, description="Default: TDP x h200's idle/TDP."),
+            *_extension_texts("vendor", "notes", "source"),
+        ),
+    ),
+    complete_row=_complete_gpu_row,
+    complete_object=_complete_gpu_object,
+)
+
+
+# --- Node ------------------------------------------------------------------------------------
+
+_NODE_PER_GPU = (
+    "idle_power_w_ex_gpu",
+    "embodied_emissions_kgco2e_ex_gpu",
+    "embodied_water_l_ex_gpu",
+)
+_NODE_COPIED = ("use_life_years", "average_utilization_rate")
+
+
+def _complete_node_row(row: dict, catalog: Catalog) -> None:
+    row.pop("managed_service_id", None)
+    reference = _reference(catalog, "nodes", REFERENCE_NODE_ID)
+    share = row["gpu_count"] / reference["gpu_count"]
+    for column in _NODE_PER_GPU:
+        if row.get(column) is None:
+            row[column] = reference[column] * share
+    for column in _NODE_COPIED:
+        if row.get(column) is None:
+            row[column] = reference[column]
+
+
+def _complete_node_object(obj: dict, row: dict, catalog: Catalog) -> None:
+    obj["id"] = slug(row["node_id"])
+    services = catalog.services
+    node = catalog.nodes.find(row["node_id"])
+    for i, default_node in enumerate(services["default_node_id"]):
+        if catalog.nodes.find(default_node) == node:
+            obj["managed_service_id"] = services["service_id"][i]
+            break
+
+
+NODE = Resource(
+    kind="node",
+    table="nodes",
+    key_column="node_id",
+    schema="Node",
+    list_key="nodes",
+    fields=_with_column_bounds(
+        "nodes",
+        (
+            _text(
+                "id",
+                "node_id",
+                pattern=NODE_ID_PATTERN,
+                min_length=3,
+                max_length=64,
+                required=True,
+                updatable=False,
+            ),
+            _text("cloud_id"),
+            _text("cloud_instance_id"),
+            Field("managed_service_id", "string", description="Stored; a list filter."),
+            _text("gpu_id", required=True),
+            Field("gpu_count", "integer", "gpu_count", minimum=0, maximum=10_000, required=True),
+            Field("cpu_count", "integer", "cpu_count", minimum=1, maximum=10_000, required=True),
+            _number("idle_power_w_ex_gpu", minimum=0, maximum=10_000),
+            _number("average_utilization_rate", minimum=0, maximum=1),
+            _number("embodied_emissions_kgco2e_ex_gpu", minimum=0, maximum=100_000),
+            _number("embodied_water_l_ex_gpu", minimum=0, maximum=100_000),
+            _number("use_life_years", minimum=1, maximum=30),
+            *_extension_texts("notes", "source"),
+        ),
+    ),
+    complete_row=_complete_node_row,
+    complete_object=_complete_node_object,
+)
+
+
+# --- Model -----------------------------------------------------------------------------------
+
+
+def _complete_model_row(row: dict, catalog: Catalog) -> None:
+    row.pop("benchmark_model_id", None)
+
+
+def _complete_model_object(obj: dict, row: dict, catalog: Catalog) -> None:
+    obj.setdefault("aliases", [])
+
+
+_TRAINING = (
+    "training_usage_energy_kwh",
+    "training_usage_emissions_kgco2e",
+    "training_usage_water_l",
+    "training_embodied_emissions_kgco2e",
+    "training_embodied_water_l",
+)
+
+MODEL = Resource(
+    kind="model",
+    table="models",
+    key_column="model_id",
+    schema="Model",
+    list_key="models",
+    fields=_with_column_bounds(
+        "models",
+        (
+            _text("id", "model_id", pattern=ID_PATTERN, required=True, updatable=False),
+            Field(
+                "aliases",
+                "array",
+                "aliases",
+                max_items=100,
+                updatable=False,
+                description="Other names of the model; unique with ids (PUT .../alias to add).",
+            ),
+            _text("name"),
+            _text("family"),
+            _text("hugging_face_path"),
+            Field("benchmark_model_id", "string", description="Stored; not used by this engine."),
+            _number("total_params_billions"),
+            Field("number_of_experts", "integer", "number_of_experts"),
+            _number("params_per_expert_billions"),
+            _text("datatype", enum=DATATYPES),
+            _text("task", enum=TASKS),
+            *(_number(name) for name in _TRAINING),
+            _number("estimated_use_life_days"),
+            _number("estimated_requests_per_day"),
+            _text("fine_tuned_from_model_id"),
+            _number("active_params_billions", extension=True),
+            *_extension_texts("developer", "architecture", "params_is_estimate", "notes", "source"),
+        ),
+    ),
+    complete_row=_complete_model_row,
+    complete_object=_complete_model_object,
+)
+
+RESOURCES: dict[str, Resource] = {r.kind: r for r in (MODEL, NODE, GPU)}
+
+
+# --- mapping ---------------------------------------------------------------------------------
+
+
+def to_row(resource: Resource, entry_id: str, fields: dict, catalog: Catalog) -> dict:
+    """The catalog row of an API object (``fields`` without ``id``), derived columns filled."""
+    row: dict = {resource.key_column: entry_id}
+    for f in resource.fields:
+        value = fields.get(f.name)
+        if f.name == "id" or value is None:
+            continue
+        if f.column is None:
+            row[f.name] = value  # consumed by complete_row, or dropped by the catalog
+        elif f.type == "array":
+            row[f.column] = "|".join(value)
+        elif f.type == "string":
+            row[f.column] = value
+        else:
+            row[f.column] = value / f.scale
+    resource.complete_row(row, catalog)
+    return row
+
+
+def from_row(resource: Resource, row: dict, catalog: Catalog) -> dict:
+    """The full API object (extension fields included) of a catalog row."""
+    obj: dict = {}
+    for f in resource.fields:
+        value = row.get(f.column) if f.column else None
+        if value is None:
+            continue
+        if f.type == "array":
+            obj[f.name] = [v for v in value.split("|") if v]
+        elif f.type == "integer":
+            obj[f.name] = int(value)
+        elif f.type == "number":
+            obj[f.name] = value * f.scale
+        else:
+            obj[f.name] = value
+    resource.complete_object(obj, row, catalog)
+    return obj
+
+
+def scope3_fields(resource: Resource, obj: dict, extensions: bool) -> dict:
+    """``obj`` as the hosted API shows it: extension fields only if asked, enum fields outside
+    the hosted API's enums (e.g. datatype fp4) as absent, non-finite numbers dropped."""
+    out = {}
+    for f in resource.fields:
+        value = obj.get(f.name)
+        if value is None or (f.extension and not extensions):
+            continue
+        if not extensions and f.enum and value not in f.enum:
+            continue
+        if isinstance(value, float) and not math.isfinite(value):
+            continue
+        out[f.name] = value
+    return out
