@@ -71,6 +71,19 @@ def text_rows(n: int, seed: int = 1) -> list[dict]:
     return rows
 
 
+def mixed_rows(n: int, seed: int = 4) -> list[dict]:
+    """Text, image generation, speech to text, embeddings and chat with images, in turn."""
+    text = text_rows(n, seed)
+    kinds = [
+        {},
+        {"model_id": "stable_diffusion_xl", "output_images": ["1024x1024"], "input_steps": 30},
+        {"model_id": "whisper_large_v3_turbo", "input_audio_seconds": 42.5},
+        {"model_id": "bge_large_en_v15", "output_tokens": 0},
+        {"input_images": ["1024x768", "512x512"]},
+    ]
+    return [{**row, **kinds[i % len(kinds)]} for i, row in enumerate(text)]
+
+
 def ecologits_rows_per_s(n: int = 3000) -> float:
     from ecologits.impacts.llm import compute_llm_impacts
 
@@ -105,6 +118,15 @@ def bench_engine() -> None:
     engine_s = best_of(3, lambda: compute(usage, resolved))
     engine_rate = n / engine_s
     print(f"engine (numpy chain), 1M text rows:      {engine_rate:14,.0f} rows/s")
+    mixed = mixed_rows(10_000) * (n // 10_000)
+    mixed_usage = parse_rows(mixed)
+    mixed_resolved = resolve(mixed_usage, cat)
+    assert not mixed_usage.errors.any.any()
+    mixed_rate = n / best_of(3, lambda: compute(mixed_usage, mixed_resolved))
+    print(
+        f"engine, 1M rows mixing 5 modalities:     {mixed_rate:14,.0f} rows/s "
+        f"({engine_rate / mixed_rate:.2f}x slower than text only)"
+    )
     small = rows[:100_000]
     e2e_rate = len(small) / best_of(2, lambda: ai_impact.estimate(small))
     print(f"ai_impact.estimate end to end, 100k rows: {e2e_rate:13,.0f} rows/s")

@@ -39,5 +39,5 @@ def estimate(
     cat = catalog or _catalog.default()
     usage = parse_rows(rows)
     resolved = resolve(usage, cat)
-    impacts = compute(usage, resolved)
+    impacts = compute(usage, resolved, with_steps=debug)
     return render(impacts, usage.errors, resolved, cat, debug=debug)

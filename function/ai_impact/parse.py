@@ -60,6 +60,7 @@ class Usage:
     images: dict[str, Images]
     year: np.ndarray  # year of utc_datetime, 0 when absent
     errors: RowErrors = field(repr=False)
+    present: frozenset[str] = frozenset()  # fields that at least one row has
 
     def number(self, name: str) -> np.ndarray:
         return self.numbers[name]
@@ -95,7 +96,7 @@ def parse_rows(rows: Sequence[Mapping]) -> Usage:
     _check_codes(strings, errors)
     year = _years(strings["utc_datetime"], errors)
     _check_consistency(numbers, errors)
-    return Usage(n, numbers, strings, images, year, errors)
+    return Usage(n, numbers, strings, images, year, errors, frozenset(present))
 
 
 def _to_float(value: object) -> float | None:

@@ -132,17 +132,18 @@ def _debug(i: int, impacts: Impacts, resolved: Resolved, catalog: Catalog) -> di
         "region": location.at("region", i),
         "gco2e_per_kwh": _clean(location.at("gco2e_per_kwh", i)),
     }
-    busy_ms = _clean(impacts.busy_time_s[i] * 1000.0)
     return {
         "model": _model(i, resolved, catalog),
         "hardware_node": _node(i, impacts, resolved, catalog),
         "grid_mix": grid,
         "steps": [
             {
-                "description": "text generation (prefill + decode) on the replica",
-                "duration_ms": busy_ms or 0.0,
-                "inferences": 1,
+                "description": step.description,
+                "duration_ms": _clean(step.duration_s[i] * 1000.0) or 0.0,
+                "inferences": int(step.inferences[i]),
             }
+            for step in impacts.steps
+            if step.inferences[i] > 0
         ],
         "energy_breakdown": {
             "gpu_wh": _clean(impacts.gpu_wh[i]),
@@ -150,7 +151,7 @@ def _debug(i: int, impacts: Impacts, resolved: Resolved, catalog: Catalog) -> di
             "facility_wh": _clean(impacts.facility_wh[i]),
         },
         "assumptions": {
-            "method": "ai-impact text v1 (ML.ENERGY-calibrated; docs/methodology.md)",
+            "method": model.at("method", i),
             "model_resolved_by": model.at("model_by", i) or None,
             "hardware_resolved_by": hardware.at("hardware_by", i) or None,
             "location_resolved_by": location.at("location_by", i) or None,

@@ -28,7 +28,7 @@ from ai_impact.errors import RowErrors
 from ai_impact.factorize import factorize
 from ai_impact.fields import DATATYPE_BYTES
 from ai_impact.parse import Usage
-from ai_impact.tasks import TEXT_TASKS
+from ai_impact.tasks import TASK_METHOD, UNSUPPORTED
 
 # EcoLogits' reference server: AWS p5.48xlarge, 8 x H100 80GB (EcoLogits methodology, 2025).
 DEFAULT_NODE_ID = "aws:p5.48xlarge"
@@ -68,6 +68,7 @@ class Resolved:
     location: Part
 
 
+DIFFUSION_DEFAULTS = ("default_steps", "default_width_px", "default_height_px")
 MODEL_NUMBERS = ("total_params_billions", "active_params_billions", "bytes_per_param")
 AMORTISED = (
     "training_usage_energy_kwh",
@@ -245,7 +246,9 @@ def _model_answer(catalog: Catalog, key: tuple) -> dict:
     for prefix, source in (("", row), ("base_", base_row)):
         for name in (*AMORTISED, "estimated_use_life_days", "estimated_requests_per_day"):
             answer[prefix + name] = float(models[name][source]) if source is not None else np.nan
-    answer["text_task"] = answer["task"] in TEXT_TASKS
+    answer["method"] = TASK_METHOD.get(answer["task"], UNSUPPORTED)
+    for name in DIFFUSION_DEFAULTS:
+        answer[name] = float(models[name][row]) if row is not None else np.nan
     if answer["error"] is None and not np.isfinite(total_b):
         answer["error"] = (
             "unknown_model",
@@ -285,9 +288,10 @@ def _resolve_models(usage: Usage, catalog: Catalog) -> Part:
         "model_by",
         *MODEL_NUMBERS,
         "task",
-        "text_task",
+        "method",
         "base_model_row",
         *amortised,
+        *DIFFUSION_DEFAULTS,
     ]
     return _part(codes, answers, names)
 

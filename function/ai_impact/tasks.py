@@ -75,5 +75,3 @@ DEFAULT_BATCH_SIZE: dict[str, float] = {
 DEFAULT_STEPS = 50.0
 DEFAULT_IMAGE_PX = 1024.0
 DEFAULT_VIDEO_LINES = 720.0
-
-TEXT_TASKS = frozenset(task for task, method in TASK_METHOD.items() if method == TEXT)

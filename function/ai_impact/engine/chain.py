@@ -17,14 +17,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ai_impact import tasks
 from ai_impact.engine import infrastructure as infra
-from ai_impact.engine import text
+from ai_impact.engine import text, work
 from ai_impact.parse import Usage
 from ai_impact.resolve import AMORTISED, Part, Resolved
-
-# Concurrent requests per replica when the log does not say: EcoLogits' assumption (B = 64), in
-# the middle of the batch sizes ML.ENERGY measured for served chat (8..1024).
-DEFAULT_BATCH_SIZE = 64.0
 
 METRICS = (
     "usage_energy_wh",
@@ -49,6 +46,7 @@ class Impacts:
     deployment: np.ndarray  # row -> deployment
     gpu_count: np.ndarray  # per deployment
     batch_size: np.ndarray  # per deployment
+    steps: list[work.Step]  # parts of the work, per row
 
 
 def _broadcast(values: np.ndarray, codes: np.ndarray) -> np.ndarray:
@@ -98,16 +96,15 @@ def deployments(resolved: Resolved, usage: Usage) -> tuple[np.ndarray, np.ndarra
 
 
 def _flag_unsupported_tasks(usage: Usage, model: Part) -> None:
-    text_task = model.values["text_task"]
-    if len(text_task) and not all(text_task.tolist()):
-        for u in np.flatnonzero(~text_task.astype(bool)):
-            usage.errors.add(
-                model.codes == u,
-                "unsupported_task",
-                "task",
-                f"task {model.values['task'][u]!r} is not estimated by this version "
-                "(text tasks only)",
-            )
+    methods = model.values["method"]
+    for u in np.flatnonzero(methods == tasks.UNSUPPORTED):
+        usage.errors.add(
+            model.codes == u,
+            "unsupported_task",
+            "task",
+            f"task {model.values['task'][u]!r} is not estimated: no public measurement or model "
+            "of its computation exists (docs/methodology.md, tasks)",
+        )
 
 
 def _amortised(model: Part) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
@@ -130,8 +127,9 @@ def _amortised(model: Part) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray
     return training, fine_tuning
 
 
-def compute(usage: Usage, resolved: Resolved) -> Impacts:
-    """All impacts of a batch. Rows with an error (``usage.errors``) get zeros everywhere."""
+def compute(usage: Usage, resolved: Resolved, with_steps: bool = False) -> Impacts:
+    """All impacts of a batch. Rows with an error (``usage.errors``) get zeros everywhere.
+    ``with_steps`` keeps the parts of each row's work (for debug)."""
     model, hardware, location = resolved.model, resolved.hardware, resolved.location
     _flag_unsupported_tasks(usage, model)
     codes, first = deployments(resolved, usage)
@@ -154,7 +152,9 @@ def compute(usage: Usage, resolved: Resolved) -> Impacts:
                 mv("total_params_billions"), mv("bytes_per_param"), hv("memory_gb")
             ),
         )
-        batch = _given(usage.number("batch_size")[first], DEFAULT_BATCH_SIZE)
+        method = mv("method")
+        default_batch = np.array([tasks.DEFAULT_BATCH_SIZE[m] for m in method.tolist()])
+        batch = _given(usage.number("batch_size")[first], default_batch)
         coef = text.coefficients(
             mv("active_params_billions"),
             mv("total_params_billions"),
@@ -212,22 +212,22 @@ def compute(usage: Usage, resolved: Resolved) -> Impacts:
         )
 
         # Per row.
-        input_tokens = _given(usage.number("input_tokens"), 0.0)
-        output_tokens = _given(usage.number("output_tokens"), 0.0)
-        gpu_j = text.request_gpu_energy_j(
-            input_tokens,
-            output_tokens,
-            coef.decode_j_per_token[codes],
-            coef.attention_j_per_token[codes],
-            coef.prefill_j_per_token[codes],
+        deployment = work.Deployment(
+            method=method,
+            active_params_billions=mv("active_params_billions"),
+            total_params_billions=mv("total_params_billions"),
+            gpu_count=gpu_count,
+            batch_size=batch,
+            gpu_tdp_w=hv("tdp_w"),
+            gpu_bf16_tflops=hv("bf16_dense_tflops"),
+            gpu_memory_bandwidth_tbps=hv("memory_bandwidth_tbps"),
+            default_steps=mv("default_steps"),
+            default_width_px=mv("default_width_px"),
+            default_height_px=mv("default_height_px"),
+            text=coef,
         )
-        busy_s = text.request_busy_time_s(
-            input_tokens,
-            output_tokens,
-            coef.step_fixed_ms[codes],
-            coef.step_context_ms[codes],
-            coef.prefill_ms_per_token[codes],
-        )
+        done = work.request_work(usage, deployment, codes, with_steps)
+        gpu_j, busy_s = done.gpu_j, done.busy_s
         gpu_wh = gpu_j / 3600.0
         it_wh = gpu_wh + busy_s * overhead_w[codes] / 3600.0
         facility_wh = it_wh * pue[codes]
@@ -260,10 +260,15 @@ def compute(usage: Usage, resolved: Resolved) -> Impacts:
         "total_impact": total,
     }
     per_row = [gpu_wh, it_wh, facility_wh, busy_s]
+    steps = done.steps
     if errors.any.any():
         keep = np.where(errors.any, 0.0, 1.0)
         for block in blocks.values():
             for k in METRICS:
                 block[k] = np.nan_to_num(block[k] * keep)
         per_row = [np.nan_to_num(a * keep) for a in per_row]
-    return Impacts(blocks, *per_row, codes, gpu_count, batch)
+        steps = [
+            work.Step(s.description, np.nan_to_num(s.duration_s * keep), s.inferences * keep)
+            for s in steps
+        ]
+    return Impacts(blocks, *per_row, codes, gpu_count, batch, steps)

@@ -96,4 +96,4 @@ def video_size_px(lines: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 def per_row(rows: np.ndarray, values: np.ndarray, n_rows: int) -> np.ndarray:
     """Sum of per-item ``values`` for each row (items belong to ``rows``)."""
-    return np.bincount(rows, weights=values, minlength=n_rows).astype(np.float64)
+    return np.bincount(rows, weights=values, minlength=n_rows)

@@ -322,6 +322,14 @@ MODEL = Resource(
             _number("estimated_requests_per_day"),
             _text("fine_tuned_from_model_id"),
             _number("active_params_billions", extension=True),
+            *(
+                Field(name, "integer", name, extension=True, description=description)
+                for name, description in (
+                    ("default_steps", "Extension: denoising steps when a row gives none."),
+                    ("default_width_px", "Extension: output width when a row gives none, px."),
+                    ("default_height_px", "Extension: output height when a row gives none, px."),
+                )
+            ),
             *_extension_texts("developer", "architecture", "params_is_estimate", "notes", "source"),
         ),
     ),

@@ -1,0 +1,363 @@
+"""GPU energy and busy time of each request, by the method its task calls for (``tasks.py``).
+
+A row may mix parts (text tokens, input images, audio, generated images, video): each part is
+estimated with its model and the parts are summed; ``steps`` lists them for debug, as the
+hosted API's ``debug.steps`` does (description, duration, inferences).
+
+Busy time is the request's latency on its replica in a batch of ``batch_size`` (Little's law):
+the chain divides time-shared quantities (host power, idle capacity, embodied) by the batch.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ai_impact import tasks
+from ai_impact.engine import diffusion, modalities, text
+from ai_impact.errors import RowErrors
+from ai_impact.parse import Usage
+
+
+@dataclass
+class Deployment:
+    """Per-deployment arrays (a model on a replica at a batch size)."""
+
+    method: np.ndarray  # object: a tasks.METHODS value
+    active_params_billions: np.ndarray
+    total_params_billions: np.ndarray
+    gpu_count: np.ndarray
+    batch_size: np.ndarray
+    gpu_tdp_w: np.ndarray
+    gpu_bf16_tflops: np.ndarray
+    gpu_memory_bandwidth_tbps: np.ndarray
+    default_steps: np.ndarray
+    default_width_px: np.ndarray
+    default_height_px: np.ndarray
+    text: text.Coefficients
+
+
+@dataclass
+class Step:
+    """One part of the requests' work: per-row duration (s) and number of inferences."""
+
+    description: str
+    duration_s: np.ndarray
+    inferences: np.ndarray
+
+
+@dataclass
+class Work:
+    gpu_j: np.ndarray
+    busy_s: np.ndarray
+    steps: list[Step] = field(default_factory=list)
+
+
+def _zeros_where(mask: np.ndarray, values: np.ndarray) -> np.ndarray:
+    return np.where(mask, values, 0.0)
+
+
+def request_work(
+    usage: Usage, dep: Deployment, codes: np.ndarray, with_steps: bool = False
+) -> Work:
+    """GPU energy (J) and busy time (s) of every row; its parts too when ``with_steps``."""
+    n = usage.n_rows
+    input_tokens = np.where(np.isfinite(t := usage.number("input_tokens")), t, 0.0)
+    output_tokens = np.where(np.isfinite(t := usage.number("output_tokens")), t, 0.0)
+    coef = dep.text
+    if all(m == tasks.TEXT for m in dep.method.tolist()) and not _has_media(usage):
+        gpu_j = text.request_gpu_energy_j(
+            input_tokens,
+            output_tokens,
+            coef.decode_j_per_token[codes],
+            coef.attention_j_per_token[codes],
+            coef.prefill_j_per_token[codes],
+        )
+        busy_s = text.request_busy_time_s(
+            input_tokens,
+            output_tokens,
+            coef.step_fixed_ms[codes],
+            coef.step_context_ms[codes],
+            coef.prefill_ms_per_token[codes],
+        )
+        return Work(gpu_j, busy_s, [Step(TEXT_STEP, busy_s, np.ones(n))] if with_steps else [])
+    return _mixed_work(usage, dep, codes, input_tokens, output_tokens, with_steps)
+
+
+TEXT_STEP = "text: prompt processing and token generation"
+
+
+def _has_media(usage: Usage) -> bool:
+    media = ("input_audio_seconds", "output_audio_seconds", "output_audio_tokens",
+             "output_video_frames", "input_images", "output_images")  # fmt: skip
+    return not usage.present.isdisjoint(media)
+
+
+def _number_or_zero(name: str, usage: Usage) -> np.ndarray:
+    if name not in usage.present:
+        return np.zeros(usage.n_rows)
+    values = usage.number(name)
+    return np.where(np.isfinite(values), values, 0.0)
+
+
+def _scatter(n: int, rows: np.ndarray, values: np.ndarray | float) -> np.ndarray:
+    out = np.zeros(n)
+    out[rows] = values
+    return out
+
+
+def _mixed_work(
+    usage: Usage,
+    dep: Deployment,
+    codes: np.ndarray,
+    input_tokens: np.ndarray,
+    output_tokens: np.ndarray,
+    with_steps: bool,
+) -> Work:
+    n = usage.n_rows
+    method_id = np.array([tasks.METHODS.index(m) for m in dep.method.tolist()], dtype=np.int8)
+    row_method = method_id[codes] if len(codes) else np.zeros(0, dtype=np.int8)
+    is_text = row_method == tasks.METHODS.index(tasks.TEXT)
+    is_image = row_method == tasks.METHODS.index(tasks.IMAGE_GENERATION)
+    is_encoder = row_method == tasks.METHODS.index(tasks.ENCODER)
+    is_speech = row_method == tasks.METHODS.index(tasks.SPEECH_TO_TEXT)
+    coef = dep.text
+    images_in = usage.images["input_images"]
+    audio_in_s = _number_or_zero("input_audio_seconds", usage)
+    audio_out_tokens = _number_or_zero("output_audio_seconds", usage) * (
+        modalities.AUDIO_OUTPUT_TOKENS_PER_S
+    )
+    if "output_audio_tokens" in usage.present:
+        tokens = usage.number("output_audio_tokens")
+        audio_out_tokens = np.where(np.isfinite(tokens), tokens, audio_out_tokens)
+    _check_inputs(usage, is_image, is_encoder, is_speech, input_tokens, audio_in_s)
+
+    # Language models: prompt = text + image tokens + audio tokens; output = text + audio tokens.
+    for_text = is_text[images_in.row]
+    llm_image_tokens = modalities.per_row(
+        images_in.row[for_text],
+        modalities.llm_image_tokens(images_in.width_px[for_text], images_in.height_px[for_text]),
+        n,
+    )
+    audio_tokens = _zeros_where(is_text, audio_in_s * modalities.LLM_AUDIO_TOKENS_PER_S)
+    generates_tokens = ~(is_image | is_encoder)
+    prompt = _zeros_where(generates_tokens, input_tokens + llm_image_tokens + audio_tokens)
+    output = _zeros_where(
+        generates_tokens, output_tokens + np.where(is_speech, 0.0, audio_out_tokens)
+    )
+    gpu_j = text.request_gpu_energy_j(
+        prompt,
+        output,
+        coef.decode_j_per_token[codes],
+        coef.attention_j_per_token[codes],
+        coef.prefill_j_per_token[codes],
+    )
+    busy_s = text.request_busy_time_s(
+        prompt,
+        output,
+        coef.step_fixed_ms[codes],
+        coef.step_context_ms[codes],
+        coef.prefill_ms_per_token[codes],
+    )
+    steps: list[Step] = []
+    if with_steps:
+        # The prompt's image and audio tokens, listed as their own steps (their prompt-processing
+        # time); the text step keeps the rest.
+        token_s = coef.prefill_ms_per_token[codes] * 1e-3
+        image_s = llm_image_tokens * token_s
+        audio_s = audio_tokens * token_s
+        steps += [
+            Step(TEXT_STEP, busy_s - image_s - audio_s, generates_tokens),
+            Step(
+                "input images: image tokens in the prompt",
+                image_s,
+                np.where(is_text, images_in.count, 0),
+            ),
+            Step("input audio: audio tokens in the prompt", audio_s, audio_tokens > 0),
+        ]
+
+    def add(
+        description: str,
+        rows: np.ndarray,
+        energy_j: np.ndarray,
+        time_s: np.ndarray,
+        inferences: np.ndarray | float,
+    ) -> None:
+        gpu_j[rows] += energy_j
+        busy_s[rows] += time_s
+        if with_steps:
+            steps.append(
+                Step(description, _scatter(n, rows, time_s), _scatter(n, rows, inferences))
+            )
+
+    # One forward pass over the input (per deployment: J and s per token).
+    for method, mfu, description in (
+        (is_encoder, text.PREFILL_MFU, "encoder: one forward pass over the input"),
+        (is_speech, modalities.SPEECH_TO_TEXT_MFU, "speech to text: audio encoder"),
+    ):
+        rows = np.flatnonzero(method)
+        if not len(rows):
+            continue
+        j_per_token = text.forward_energy_per_token_j(
+            dep.active_params_billions, dep.gpu_tdp_w, dep.gpu_bf16_tflops, mfu
+        )
+        s_per_token = (
+            dep.batch_size
+            * 1e-3
+            * text.forward_time_per_token_ms(
+                dep.active_params_billions, dep.gpu_count, dep.gpu_bf16_tflops, mfu
+            )
+        )
+        frames = audio_in_s[rows] * modalities.AUDIO_ENCODER_FRAMES_PER_S
+        if method is is_encoder:
+            mine = is_encoder[images_in.row]
+            patches = modalities.per_row(
+                images_in.row[mine],
+                modalities.vision_encoder_tokens(
+                    images_in.width_px[mine], images_in.height_px[mine]
+                ),
+                n,
+            )[rows]
+            tokens = input_tokens[rows] + patches + frames
+        else:
+            tokens = frames
+        deployment = codes[rows]
+        add(
+            description,
+            rows,
+            tokens * j_per_token[deployment],
+            tokens * s_per_token[deployment],
+            1.0,
+        )
+    if is_image.any():
+        _add_generation(usage, dep, codes, is_image, add)
+    return Work(gpu_j, busy_s, steps)
+
+
+def _check_inputs(
+    usage: Usage,
+    is_image: np.ndarray,
+    is_encoder: np.ndarray,
+    is_speech: np.ndarray,
+    input_tokens: np.ndarray,
+    audio_in_s: np.ndarray,
+) -> None:
+    """Rows whose inputs cannot be estimated by their method get an error naming the field."""
+    errors: RowErrors = usage.errors
+    generates_media = (usage.images["output_images"].count > 0) | (
+        _number_or_zero("output_video_frames", usage) > 0
+    )
+    errors.add(
+        generates_media & ~is_image,
+        "invalid_field",
+        "output_images",
+        "images or video generated by a model whose task is not image generation are not "
+        "estimated: name an image or video model, or task image-generation",
+    )
+    empty = (input_tokens == 0) & (usage.images["input_images"].count == 0) & (audio_in_s == 0)
+    errors.add(
+        is_encoder & empty,
+        "missing_field",
+        "input_tokens",
+        "this task runs a model over its input: give input_tokens, input_images or "
+        "input_audio_seconds",
+    )
+    errors.add(
+        is_speech & (audio_in_s == 0),
+        "missing_field",
+        "input_audio_seconds",
+        "speech-to-text needs input_audio_seconds",
+    )
+
+
+def _add_generation(
+    usage: Usage, dep: Deployment, codes: np.ndarray, is_image: np.ndarray, add
+) -> None:
+    """Diffusion parts: each output image, and the video, of image-generation rows."""
+    n = usage.n_rows
+    image_rows = np.flatnonzero(is_image)
+    deployment = codes[image_rows]
+    steps = np.full(n, np.nan)
+    given_steps = usage.number("input_steps")[image_rows]
+    default_steps = dep.default_steps[deployment]
+    steps[image_rows] = np.where(
+        np.isfinite(given_steps),
+        given_steps,
+        np.where(np.isfinite(default_steps), default_steps, tasks.DEFAULT_STEPS),
+    )
+    frames = _number_or_zero("output_video_frames", usage)
+    images_out = usage.images["output_images"]
+    # Image rows without a video and without listed sizes make one image of the default size.
+    implicit = (images_out.count[image_rows] == 0) & (frames[image_rows] == 0)
+    default_w = dep.default_width_px[deployment[implicit]]
+    default_h = dep.default_height_px[deployment[implicit]]
+    listed = is_image[images_out.row]
+    rows = np.concatenate([images_out.row[listed], image_rows[implicit]])
+    width = np.concatenate(
+        [
+            images_out.width_px[listed],
+            np.where(np.isfinite(default_w), default_w, tasks.DEFAULT_IMAGE_PX),
+        ]
+    )
+    height = np.concatenate(
+        [
+            images_out.height_px[listed],
+            np.where(np.isfinite(default_h), default_h, tasks.DEFAULT_IMAGE_PX),
+        ]
+    )
+    if len(rows):
+        args = _diffusion_args(dep, codes[rows], width, height, np.ones(len(rows)), steps[rows])
+        target = np.flatnonzero(np.bincount(rows, minlength=n))
+        latency = diffusion.busy_time_s(*args) * dep.batch_size[codes[rows]]
+        add(
+            "image generation: denoising steps x images",
+            target,
+            modalities.per_row(rows, diffusion.gpu_energy_j(*args), n)[target],
+            modalities.per_row(rows, latency, n)[target],
+            modalities.per_row(rows, steps[rows], n)[target],
+        )
+    video = np.flatnonzero(is_image & (frames > 0))
+    if len(video):
+        lines = usage.number("output_video_resolution")[video]
+        given = np.isfinite(lines)
+        width_px, height_px = modalities.video_size_px(np.where(given, lines, 0.0))
+        fallback_h = np.where(
+            np.isfinite(h := dep.default_height_px[codes[video]]), h, tasks.DEFAULT_VIDEO_LINES
+        )
+        fallback_w = np.where(
+            np.isfinite(w := dep.default_width_px[codes[video]]),
+            w,
+            modalities.video_size_px(fallback_h)[0],
+        )
+        width_px = np.where(given, width_px, fallback_w)
+        height_px = np.where(given, height_px, fallback_h)
+        args = _diffusion_args(dep, codes[video], width_px, height_px, frames[video], steps[video])
+        add(
+            "video generation: denoising steps over all frames",
+            video,
+            diffusion.gpu_energy_j(*args),
+            diffusion.busy_time_s(*args) * dep.batch_size[codes[video]],
+            steps[video],
+        )
+
+
+def _diffusion_args(
+    dep: Deployment,
+    deployment: np.ndarray,
+    width_px: np.ndarray,
+    height_px: np.ndarray,
+    frames: np.ndarray,
+    steps: np.ndarray,
+) -> tuple[np.ndarray, ...]:
+    return (
+        dep.active_params_billions[deployment],
+        width_px,
+        height_px,
+        frames,
+        steps,
+        dep.batch_size[deployment],
+        dep.gpu_tdp_w[deployment],
+        dep.gpu_bf16_tflops[deployment],
+        dep.gpu_memory_bandwidth_tbps[deployment],
+    )
