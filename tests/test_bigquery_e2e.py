@@ -234,3 +234,102 @@ def test_a_permanent_error_fails_the_query_without_retries(server: str) -> None:
 def test_status(server: str) -> None:
     with urllib.request.urlopen(server + "/status") as response:
         assert orjson.loads(response.read()) == {"ready": True}
+
+
+def test_scope3_signature_images_video_and_audio(server: str) -> None:
+    image = [
+        "stable_diffusion_xl",
+        None,
+        None,
+        None,
+        "2025-01-01T00:00:00Z",
+        None,
+        None,
+        None,
+        None,
+        None,
+        "FR",
+        None,
+        "text-to-image",
+        None,
+        None,
+        None,
+        "1024x1024,512x512",
+        None,
+        None,
+        None,
+        30,
+    ]
+    video = [
+        "wan2.1-t2v-14b",
+        None,
+        None,
+        None,
+        None,
+        None,
+        None,
+        None,
+        None,
+        None,
+        None,
+        None,
+        "image-generation",
+        None,
+        None,
+        None,
+        None,
+        "480",
+        "81",
+        None,
+        "50",
+    ]
+    speech = [
+        "whisper-1",
+        None,
+        None,
+        None,
+        None,
+        None,
+        None,
+        None,
+        None,
+        "openai",
+        None,
+        None,
+        "speech-to-text",
+        None,
+        120,
+        None,
+        None,
+        None,
+        None,
+        "90",
+    ]
+    chat = [
+        "gpt-4o",
+        None,
+        None,
+        None,
+        None,
+        None,
+        None,
+        None,
+        None,
+        "openai",
+        None,
+        None,
+        "chat",
+        100,
+        50,
+        "1024x768,640x480",
+        None,
+    ]
+    replies = scope3_driver(server, debug="true").run([image, video, speech, chat])
+    decoded = [orjson.loads(r) for r in replies]
+    for reply in decoded:
+        assert reply["error"] is None, reply["error"]
+        assert reply["inference_impact"]["usage_energy_wh"] > 0
+    image_step = decoded[0]["debug"]["steps"][-1]
+    assert image_step["inferences"] == 60  # 2 images x 30 steps
+    assert "video" in decoded[1]["debug"]["steps"][-1]["description"]
+    assert decoded[3]["debug"]["steps"][1]["inferences"] == 2  # two input images

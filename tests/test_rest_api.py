@@ -328,3 +328,24 @@ def test_concurrent_writes_and_estimates(server: str, tokens: Tokens) -> None:
     assert results == [(201, False)] * 16
     listed = call(f"{server}/node?custom=true", token=tokens.owner).json()["nodes"]
     assert {f"conc-node-{i}" for i in range(16)} <= {n["id"] for n in listed}
+
+
+def test_every_modality_through_the_rest_door(server: str, tokens: Tokens) -> None:
+    rows = [
+        {"model_id": "dall-e-3", "task": "text-to-image", "output_images": ["1024x1024"]},
+        {"model_id": "whisper-1", "input_audio_seconds": 60, "output_tokens": 150},
+        {"model_id": "text-embedding-3-small", "input_tokens": 800},
+        {"model_id": "gpt-4o", "input_tokens": 50, "input_images": ["1024x768"]},
+        {"model_id": "tts-1", "input_tokens": 40, "output_audio_seconds": 12.5},
+        {"task": "image-generation", "model_total_params_billions": 14,
+         "output_video_frames": 81, "output_video_resolution": 480},
+        {"task": "clustering", "model_total_params_billions": 1, "input_tokens": 10},
+    ]  # fmt: skip
+    answer = impact(server, tokens.owner, rows, "?debug=true")
+    estimated, refused = answer["rows"][:-1], answer["rows"][-1]
+    for row in estimated:
+        assert row.get("error") is None, row["error"]
+        assert row["inference_impact"]["usage_energy_wh"] > 0
+        assert row["debug"]["steps"]
+    assert refused["error"]["code"] == "unsupported_task"
+    assert answer["has_errors"] is True

@@ -89,8 +89,14 @@ TEXT_STEP = "text: prompt processing and token generation"
 
 
 def _has_media(usage: Usage) -> bool:
-    media = ("input_audio_seconds", "output_audio_seconds", "output_audio_tokens",
-             "output_video_frames", "input_images", "output_images")  # fmt: skip
+    media = (
+        "input_audio_seconds",
+        "output_audio_seconds",
+        "output_audio_tokens",
+        "output_video_frames",
+        "input_images",
+        "output_images",
+    )
     return not usage.present.isdisjoint(media)
 
 
@@ -307,13 +313,12 @@ def _add_generation(
         ]
     )
     if len(rows):
-        args = _diffusion_args(dep, codes[rows], width, height, np.ones(len(rows)), steps[rows])
+        energy, latency = _image_work(dep, codes[rows], width, height, steps[rows])
         target = np.flatnonzero(np.bincount(rows, minlength=n))
-        latency = diffusion.busy_time_s(*args) * dep.batch_size[codes[rows]]
         add(
             "image generation: denoising steps x images",
             target,
-            modalities.per_row(rows, diffusion.gpu_energy_j(*args), n)[target],
+            modalities.per_row(rows, energy, n)[target],
             modalities.per_row(rows, latency, n)[target],
             modalities.per_row(rows, steps[rows], n)[target],
         )
@@ -340,6 +345,31 @@ def _add_generation(
             diffusion.busy_time_s(*args) * dep.batch_size[codes[video]],
             steps[video],
         )
+
+
+def _image_work(
+    dep: Deployment,
+    deployment: np.ndarray,
+    width_px: np.ndarray,
+    height_px: np.ndarray,
+    steps: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Energy (J) and latency (s) of each image, computed once per distinct (deployment, size,
+    steps): a batch holds few distinct image settings."""
+    key = (deployment * 16384 + width_px.astype(np.int64)) * 16384 + height_px.astype(np.int64)
+    key = key * 16384 + steps.astype(np.int64)  # W, H < 10^4, steps <= 10^4 (fields.py)
+    _, first, inverse = np.unique(key, return_index=True, return_inverse=True)
+    args = _diffusion_args(
+        dep,
+        deployment[first],
+        width_px[first],
+        height_px[first],
+        np.ones(len(first)),
+        steps[first],
+    )
+    energy = diffusion.gpu_energy_j(*args)
+    latency = diffusion.busy_time_s(*args) * dep.batch_size[deployment[first]]
+    return energy[inverse], latency[inverse]
 
 
 def _diffusion_args(
