@@ -368,19 +368,26 @@ class Catalog:
             return tables[name]
         raise AttributeError(name)
 
-    def extend(self, custom: dict[str, list[dict]], source: str = "custom entry") -> Catalog:
-        """A new catalog: this one plus ``custom`` rows (table name -> rows with the table's
-        column names), validated by the same schema. Custom ids must not collide with existing
-        ids or aliases (CatalogError). ``source`` fills rows that give none."""
+    def extend(
+        self,
+        custom: dict[str, list[dict]],
+        source: str = "custom entry",
+        drop: dict[str, set[int]] | None = None,
+    ) -> Catalog:
+        """A new catalog: this one without the ``drop`` rows (table name -> row indexes) and
+        with the ``custom`` rows added (table name -> rows with the table's column names),
+        validated by the same schema and cross-checked as a whole (a replaced row is dropped and
+        added back in one step). Ids must not collide with existing ids or aliases
+        (CatalogError). ``source`` fills rows that give none."""
         tables = dict(self.tables)
-        for name, rows in custom.items():
-            if not rows:
-                continue
+        for name in set(custom) | set(drop or {}):
             table = tables[name]
             schema = table.schema
-            columns = {c: list(v) for c, v in table.columns.items()}
-            lines = list(table.lines)
-            for offset, row in enumerate(rows):
+            removed = (drop or {}).get(name, set())
+            keep = [i for i in range(len(table)) if i not in removed]
+            columns = {c: [v[i] for i in keep] for c, v in table.columns.items()}
+            lines = [table.lines[i] for i in keep]
+            for offset, row in enumerate(custom.get(name, [])):
                 line = -(offset + 1)  # custom rows have no CSV line; negative marks them
                 for col in schema.columns:
                     value = row.get(col.name)

@@ -16,11 +16,9 @@ import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
-import numpy as np
-
 import ai_impact
 from ai_impact import catalog as _catalog
-from ai_impact.catalog import Catalog, Table
+from ai_impact.catalog import Catalog
 from ai_impact.render import CATALOG_AUTHOR, CATALOG_CUSTOMER_ID, CATALOG_DATE
 from ai_impact.rest.resources import NODE, RESOURCES, Resource, from_row, to_row
 from ai_impact.store import Entry, Store
@@ -49,24 +47,6 @@ class Item:
         return self.customer_id == GLOBAL_CUSTOMER_ID
 
 
-def _subset(table: Table, drop: set[int]) -> Table:
-    keep = [i for i in range(len(table)) if i not in drop]
-    columns = {
-        name: column[keep] if isinstance(column, np.ndarray) else [column[i] for i in keep]
-        for name, column in table.columns.items()
-    }
-    return Table(table.schema, columns, [table.lines[i] for i in keep])
-
-
-def _unchecked(tables: dict[str, Table]) -> Catalog:
-    """A catalog holding ``tables`` without its cross-checks, only as the receiver of
-    :meth:`Catalog.extend`, which builds and checks a whole new catalog. (A replaced row is
-    removed and added back in one step: in between, the rows that refer to it would fail.)"""
-    partial = Catalog.__new__(Catalog)
-    partial.tables = tables
-    return partial
-
-
 def apply_global(base: Catalog, changes: Sequence[Entry]) -> Catalog:
     """``base`` with the admins' changes: changed rows replaced, deleted rows removed."""
     if not changes:
@@ -82,11 +62,7 @@ def apply_global(base: Catalog, changes: Sequence[Entry]) -> Catalog:
             added.setdefault(resource.table, []).append(
                 to_row(resource, entry.id, entry.fields, base)
             )
-    tables = {
-        name: _subset(table, drop[name]) if name in drop else table
-        for name, table in base.tables.items()
-    }
-    return _unchecked(tables).extend(added)
+    return base.extend(added, drop=drop)
 
 
 def extend_custom(global_catalog: Catalog, entries: Sequence[Entry]) -> Catalog:
