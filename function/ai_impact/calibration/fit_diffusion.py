@@ -36,6 +36,9 @@ from pathlib import Path
 
 import numpy as np
 
+from ai_impact.calibration import fitting
+from ai_impact.calibration.fitting import rounded
+
 DATA_CSV = Path(__file__).with_name("mlenergy_diffusion.csv")
 PROJECT_GPUS_CSV = Path(__file__).resolve().parents[1] / "data" / "gpus.csv"
 
@@ -199,6 +202,8 @@ V2_RESOLUTION_SOURCE = (
 
 # Robust, model-balanced least squares in log space (as fit_text).
 HUBER_DELTA = 0.15
+LM_MAX_ITER = 300  # Levenberg-Marquardt iterations and relative cost tolerance
+LM_TOLERANCE = 1e-12
 IRLS_ROUNDS = 5
 ENERGY_WORK_START = np.array([-3.5, 0.8, 0.5, 0.0])  # ln a, alpha, eta, ln k_video
 TIME_WORK_START = np.array([-3.4, 0.8, 0.4, 0.0])  # ln c, gamma, mu, ln k_video
@@ -209,8 +214,7 @@ Columns = dict[str, np.ndarray]
 # ----------------------------------------------------------------------------------- data ----
 def load_rows(path: Path = DATA_CSV) -> list[dict[str, str]]:
     """The measured configurations (one dict per CSV row)."""
-    with open(path, newline="", encoding="utf-8") as f:
-        return list(csv.DictReader(f))
+    return fitting.load_rows(path)
 
 
 def _names(row: dict[str, str]) -> list[str]:
@@ -306,61 +310,15 @@ def time_model(theta: np.ndarray, x: Columns, fixed: tuple[float, float]) -> np.
 
 
 # ------------------------------------------------------------------------------- fitting ----
-def _levenberg_marquardt(
-    resid: Callable[[np.ndarray], np.ndarray], theta0: np.ndarray, max_iter: int = 300
-) -> np.ndarray:
-    """Minimise ||resid(theta)||^2 (forward-difference Jacobian, Marquardt damping)."""
-    theta = np.array(theta0, dtype=np.float64)
-    r = resid(theta)
-    cost = float(r @ r)
-    lam = 1e-3
-    for _ in range(max_iter):
-        jac = np.empty((r.size, theta.size))
-        for j in range(theta.size):
-            step = theta.copy()
-            h = 1e-6 * max(1.0, abs(theta[j]))
-            step[j] += h
-            jac[:, j] = (resid(step) - r) / h
-        a, g = jac.T @ jac, jac.T @ r
-        damping = np.diag(np.diag(a) + 1e-12)
-        while True:
-            candidate = theta + np.linalg.solve(a + lam * damping, -g)
-            with np.errstate(all="ignore"):
-                r_new = resid(candidate)
-            c_new = float(r_new @ r_new)
-            if np.isfinite(c_new) and c_new < cost:
-                lam = max(lam / 3.0, 1e-10)
-                break
-            lam *= 4.0
-            if lam > 1e10:
-                return theta
-        converged = cost - c_new < 1e-12 * max(cost, 1e-30)
-        theta, r, cost = candidate, r_new, c_new
-        if converged:
-            break
-    return theta
-
-
-def _model_weights(model_ids: np.ndarray) -> np.ndarray:
-    """1/sqrt(rows of the model): long batch sweeps of one model do not dominate the fit."""
-    _, inverse, counts = np.unique(model_ids, return_inverse=True, return_counts=True)
-    return 1.0 / np.sqrt(counts[inverse])
-
-
 def _robust_fit(
     log_model: Callable[[np.ndarray], np.ndarray],
     y: np.ndarray,
     weights: np.ndarray,
     theta0: np.ndarray,
 ) -> np.ndarray:
-    """Huber (IRLS) least squares on log values, with row weights."""
-    sw = np.sqrt(weights)
-    theta = _levenberg_marquardt(lambda t: (log_model(t) - y) * sw, theta0)
-    for _ in range(IRLS_ROUNDS):
-        a = np.abs(log_model(theta) - y)
-        hw = sw * np.sqrt(np.where(a <= HUBER_DELTA, 1.0, HUBER_DELTA / np.maximum(a, 1e-12)))
-        theta = _levenberg_marquardt(lambda t, hw=hw: (log_model(t) - y) * hw, theta)
-    return theta
+    return fitting.robust_fit(
+        log_model, y, weights, theta0, IRLS_ROUNDS, HUBER_DELTA, LM_MAX_ITER, LM_TOLERANCE
+    )
 
 
 def _overhead(
@@ -379,8 +337,11 @@ def _overhead(
         over = scale * np.exp(t[-2]) * x["params_b"] ** t[-1] / x["batch"]
         return np.log(np.exp(t[g]) + over)
 
-    theta = _levenberg_marquardt(
-        lambda t: log_model(t) - np.log(per_step), np.concatenate([w0 - 0.2, [-5.0, 0.5]])
+    theta = fitting.levenberg_marquardt(
+        lambda t: log_model(t) - np.log(per_step),
+        np.concatenate([w0 - 0.2, [-5.0, 0.5]]),
+        LM_MAX_ITER,
+        LM_TOLERANCE,
     )
     return float(theta[-2]), float(theta[-1])
 
@@ -390,7 +351,7 @@ def _fit_arrays(
 ) -> dict[str, tuple[np.ndarray, tuple[float, float]]]:
     """Both models: (work parameters, overhead parameters) for energy and for busy time."""
     groups = np.char.add(np.char.add(model_ids.astype(str), "|"), gpus.astype(str))
-    w = _model_weights(model_ids)
+    w = fitting.model_weights(model_ids)
     fixed_t = _overhead(x, groups, x["busy_s"], np.ones_like(x["tdp"]))
     theta_t = _robust_fit(
         lambda t: np.log(time_model(t, x, fixed_t)), np.log(x["busy_s"]), w, start[1]
@@ -449,14 +410,6 @@ def fit(
 
 
 # ----------------------------------------------------------------------------- reporting ----
-def _err(pred: np.ndarray, meas: np.ndarray) -> np.ndarray:
-    return np.exp(np.abs(np.log(pred / meas)))
-
-
-def _stats(e: np.ndarray) -> tuple[float, float]:
-    return float(np.median(e)), float(np.percentile(e, 90))
-
-
 def engine_predictions(x: Columns) -> tuple[np.ndarray, np.ndarray]:
     """J and s per output as ``ai_impact.engine.diffusion`` computes them (rounded constants)."""
     from ai_impact.engine import diffusion
@@ -512,16 +465,24 @@ def lomo_errors(
         out[k] = {}
         for label, sel in (("image", ~video), ("video", video)):
             out[k][label] = {
-                "insample": _stats(_err(insample[k][sel], targets[k][sel])),
-                "lomo": _stats(_err(lomo[k][sel], targets[k][sel])),
-                "engine": _stats(_err(engine[k][sel], targets[k][sel])),
+                "insample": fitting.median_p90(
+                    fitting.multiplicative_error(insample[k][sel], targets[k][sel])
+                ),
+                "lomo": fitting.median_p90(
+                    fitting.multiplicative_error(lomo[k][sel], targets[k][sel])
+                ),
+                "engine": fitting.median_p90(
+                    fitting.multiplicative_error(engine[k][sel], targets[k][sel])
+                ),
             }
     out["models"] = {
         m: {
             "rows": int((ids == m).sum()),
             "video": bool(video[ids == m][0]),
             **{
-                f"{k}_{kind}": float(np.median(_err(pred[k][ids == m], targets[k][ids == m])))
+                f"{k}_{kind}": float(
+                    np.median(fitting.multiplicative_error(pred[k][ids == m], targets[k][ids == m]))
+                )
                 for k in models
                 for kind, pred in (("insample", insample), ("lomo", lomo))
             },
@@ -554,11 +515,6 @@ ENGINE_CONSTANTS = (
     ("OVERHEAD_S", "d", 4),
     ("TIME_OVERHEAD_PARAMS_EXPONENT", "delta", 4),
 )
-
-
-def rounded(value: float, digits: int) -> float:
-    """``digits`` significant digits."""
-    return float(f"{value:.{digits}g}")
 
 
 def main() -> int:

@@ -30,10 +30,12 @@ from __future__ import annotations
 import csv
 import math
 import sys
-from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
+
+from ai_impact.calibration import fitting
+from ai_impact.calibration.fitting import rounded
 
 DATA_CSV = Path(__file__).with_name("mlenergy_llm.csv")
 PROJECT_GPUS_CSV = Path(__file__).resolve().parents[1] / "data" / "gpus.csv"
@@ -83,6 +85,8 @@ PREFILL_MFU = 0.4
 
 # Robust, model-balanced least squares in log space.
 HUBER_DELTA = 0.15
+LM_MAX_ITER = 200  # Levenberg-Marquardt iterations and relative cost tolerance
+LM_TOLERANCE = 1e-10
 IRLS_ROUNDS = 6
 
 ENERGY_PARAMS = (
@@ -109,8 +113,7 @@ Columns = dict[str, np.ndarray]
 # ----------------------------------------------------------------------------------- data ----
 def load_rows(path: Path = DATA_CSV) -> list[dict[str, str]]:
     """The measured configurations (one dict per CSV row)."""
-    with open(path, newline="", encoding="utf-8") as f:
-        return list(csv.DictReader(f))
+    return fitting.load_rows(path)
 
 
 def gpu_spec_file() -> Path:
@@ -292,64 +295,6 @@ def time_per_token(
 
 
 # ------------------------------------------------------------------------------- fitting ----
-def _levenberg_marquardt(
-    resid: Callable[[np.ndarray], np.ndarray], theta0: np.ndarray, max_iter: int = 200
-) -> np.ndarray:
-    """Minimise ||resid(theta)||^2 (forward-difference Jacobian, Marquardt damping)."""
-    theta = np.array(theta0, dtype=np.float64)
-    r = resid(theta)
-    cost = float(r @ r)
-    lam = 1e-3
-    for _ in range(max_iter):
-        jac = np.empty((r.size, theta.size))
-        for j in range(theta.size):
-            step = theta.copy()
-            h = 1e-6 * max(1.0, abs(theta[j]))
-            step[j] += h
-            jac[:, j] = (resid(step) - r) / h
-        a, g = jac.T @ jac, jac.T @ r
-        damping = np.diag(np.diag(a) + 1e-12)
-        while True:
-            candidate = theta + np.linalg.solve(a + lam * damping, -g)
-            with np.errstate(all="ignore"):
-                r_new = resid(candidate)
-            c_new = float(r_new @ r_new)
-            if np.isfinite(c_new) and c_new < cost:
-                lam = max(lam / 3.0, 1e-10)
-                break
-            lam *= 4.0
-            if lam > 1e10:
-                return theta
-        converged = cost - c_new < 1e-10 * max(cost, 1e-30)
-        theta, r, cost = candidate, r_new, c_new
-        if converged:
-            break
-    return theta
-
-
-def _robust_fit(
-    log_model: Callable[[np.ndarray], np.ndarray],
-    y: np.ndarray,
-    weights: np.ndarray,
-    theta0: np.ndarray,
-    rounds: int,
-) -> np.ndarray:
-    """Huber (IRLS) least squares on log values, with row weights."""
-    sw = np.sqrt(weights)
-    theta = _levenberg_marquardt(lambda t: (log_model(t) - y) * sw, theta0)
-    for _ in range(rounds):
-        a = np.abs(log_model(theta) - y)
-        hw = sw * np.sqrt(np.where(a <= HUBER_DELTA, 1.0, HUBER_DELTA / np.maximum(a, 1e-12)))
-        theta = _levenberg_marquardt(lambda t, hw=hw: (log_model(t) - y) * hw, theta)
-    return theta
-
-
-def _model_weights(model_ids: np.ndarray) -> np.ndarray:
-    """1/sqrt(rows of the model): long batch sweeps of one model do not dominate the fit."""
-    _, inverse, counts = np.unique(model_ids, return_inverse=True, return_counts=True)
-    return 1.0 / np.sqrt(counts[inverse])
-
-
 def _fit_arrays(
     x: Columns,
     model_ids: np.ndarray,
@@ -359,22 +304,28 @@ def _fit_arrays(
     rounds: int = IRLS_ROUNDS,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Energy parameters, then time parameters (which reuse the latent prompt lengths)."""
-    w = _model_weights(model_ids)
-    theta_e = _robust_fit(
+    w = fitting.model_weights(model_ids)
+    theta_e = fitting.robust_fit(
         lambda t: np.log(energy_per_token(_unpack(t, ENERGY_PARAMS), x, k)),
         np.log(x["e_tok"]),
         w,
         theta_e0,
         rounds,
+        HUBER_DELTA,
+        LM_MAX_ITER,
+        LM_TOLERANCE,
     )
     p = _unpack(theta_e, ENERGY_PARAMS)
     t_in, b8 = workload_prompt_tokens(p, x["workload"]), math.exp(p["ln_b8"])
-    theta_t = _robust_fit(
+    theta_t = fitting.robust_fit(
         lambda t: np.log(time_per_token(_unpack(t, TIME_PARAMS), x, t_in, b8, k)),
         np.log(x["tau_s"]),
         w,
         theta_t0,
         rounds,
+        HUBER_DELTA,
+        LM_MAX_ITER,
+        LM_TOLERANCE,
     )
     return theta_e, theta_t
 
@@ -426,14 +377,6 @@ def fit(
 
 
 # ----------------------------------------------------------------------------- reporting ----
-def _err(pred: np.ndarray, meas: np.ndarray) -> np.ndarray:
-    return np.exp(np.abs(np.log(pred / meas)))
-
-
-def _stats(e: np.ndarray) -> tuple[float, float]:
-    return float(np.median(e)), float(np.percentile(e, 90))
-
-
 def ecologits_j_per_token(x: Columns, measured_gpus: bool = False) -> np.ndarray:
     """EcoLogits 0.11.3 GPU energy per output token of the replica (J), as it computes it.
 
@@ -510,17 +453,19 @@ def lomo_errors(
         x, workload_prompt_tokens(_unpack(theta_e, ENERGY_PARAMS), x["workload"])
     )
     err = {
-        "energy_in": _err(e_in, x["e_tok"]),
-        "energy_lomo": _err(lo_e, x["e_tok"]),
-        "energy_lomo_v3_stack": _err(lo_e3, x["e_tok"]),
-        "energy_engine": _err(eng_e, x["e_tok"]),
-        "time_in": _err(t_in_pred, x["tau_s"]),
-        "time_lomo": _err(lo_t, x["tau_s"]),
-        "time_lomo_v3_stack": _err(lo_t3, x["tau_s"]),
-        "time_lomo_vs_itl": _err(lo_t, x["itl_s"]),
-        "time_engine": _err(eng_t, x["tau_s"]),
-        "ecologits": _err(ecologits_j_per_token(x), x["e_tok"]),
-        "ecologits_measured_gpus": _err(ecologits_j_per_token(x, True), x["e_tok"]),
+        "energy_in": fitting.multiplicative_error(e_in, x["e_tok"]),
+        "energy_lomo": fitting.multiplicative_error(lo_e, x["e_tok"]),
+        "energy_lomo_v3_stack": fitting.multiplicative_error(lo_e3, x["e_tok"]),
+        "energy_engine": fitting.multiplicative_error(eng_e, x["e_tok"]),
+        "time_in": fitting.multiplicative_error(t_in_pred, x["tau_s"]),
+        "time_lomo": fitting.multiplicative_error(lo_t, x["tau_s"]),
+        "time_lomo_v3_stack": fitting.multiplicative_error(lo_t3, x["tau_s"]),
+        "time_lomo_vs_itl": fitting.multiplicative_error(lo_t, x["itl_s"]),
+        "time_engine": fitting.multiplicative_error(eng_t, x["tau_s"]),
+        "ecologits": fitting.multiplicative_error(ecologits_j_per_token(x), x["e_tok"]),
+        "ecologits_measured_gpus": fitting.multiplicative_error(
+            ecologits_j_per_token(x, True), x["e_tok"]
+        ),
     }
     groups = {
         "version": np.where(x["v2"] > 0, "v2", "v3"),
@@ -535,24 +480,27 @@ def lomo_errors(
             sel = labels == label
             tables[gname][label] = {
                 "rows": int(sel.sum()),
-                **{key: _stats(v[sel]) for key, v in err.items()},
+                **{key: fitting.median_p90(v[sel]) for key, v in err.items()},
             }
     return {
         "rows": len(rows),
-        "energy": {"insample": _stats(err["energy_in"]), "lomo": _stats(err["energy_lomo"])},
-        "energy_lomo_v3_stack": _stats(err["energy_lomo_v3_stack"]),
+        "energy": {
+            "insample": fitting.median_p90(err["energy_in"]),
+            "lomo": fitting.median_p90(err["energy_lomo"]),
+        },
+        "energy_lomo_v3_stack": fitting.median_p90(err["energy_lomo_v3_stack"]),
         "engine_insample": {
-            "energy": _stats(err["energy_engine"]),
-            "time": _stats(err["time_engine"]),
+            "energy": fitting.median_p90(err["energy_engine"]),
+            "time": fitting.median_p90(err["time_engine"]),
         },
         "time": {
-            "insample": _stats(err["time_in"]),
-            "lomo": _stats(err["time_lomo"]),
-            "lomo_v3_stack": _stats(err["time_lomo_v3_stack"]),
-            "lomo_vs_itl": _stats(err["time_lomo_vs_itl"]),
+            "insample": fitting.median_p90(err["time_in"]),
+            "lomo": fitting.median_p90(err["time_lomo"]),
+            "lomo_v3_stack": fitting.median_p90(err["time_lomo_v3_stack"]),
+            "lomo_vs_itl": fitting.median_p90(err["time_lomo_vs_itl"]),
         },
-        "ecologits": _stats(err["ecologits"]),
-        "ecologits_measured_gpus": _stats(err["ecologits_measured_gpus"]),
+        "ecologits": fitting.median_p90(err["ecologits"]),
+        "ecologits_measured_gpus": fitting.median_p90(err["ecologits_measured_gpus"]),
         "errors": err,
         "tables": tables,
         "lomo_pred_energy": lo_e,
@@ -579,13 +527,6 @@ ENGINE_CONSTANTS = (
     ("TIME_SEQUENCE_MS", "c_s_ms", 4),
     ("TIME_CONTEXT_EXPONENT", "gamma", 4),
 )
-
-
-def rounded(value: float, digits: int) -> float:
-    """``digits`` significant digits; 0 or 2 means that many decimals."""
-    if digits <= 2:
-        return float(round(value, digits))
-    return float(f"{value:.{digits}g}")
 
 
 def main() -> int:
