@@ -236,94 +236,31 @@ def test_status(server: str) -> None:
         assert orjson.loads(response.read()) == {"ready": True}
 
 
+def positional(length: int = 21, **fields: object) -> list:
+    """A call of the scope3 signature with ``fields`` at their positions, NULL elsewhere."""
+    call: list = [None] * length
+    for name, value in fields.items():
+        call[SCOPE3_ARGS.index(name)] = value
+    return call
+
+
 def test_scope3_signature_images_video_and_audio(server: str) -> None:
-    image = [
-        "stable_diffusion_xl",
-        None,
-        None,
-        None,
-        "2025-01-01T00:00:00Z",
-        None,
-        None,
-        None,
-        None,
-        None,
-        "FR",
-        None,
-        "text-to-image",
-        None,
-        None,
-        None,
-        "1024x1024,512x512",
-        None,
-        None,
-        None,
-        30,
-    ]
-    video = [
-        "wan2.1-t2v-14b",
-        None,
-        None,
-        None,
-        None,
-        None,
-        None,
-        None,
-        None,
-        None,
-        None,
-        None,
-        "image-generation",
-        None,
-        None,
-        None,
-        None,
-        "480",
-        "81",
-        None,
-        "50",
-    ]
-    speech = [
-        "whisper-1",
-        None,
-        None,
-        None,
-        None,
-        None,
-        None,
-        None,
-        None,
-        "openai",
-        None,
-        None,
-        "speech-to-text",
-        None,
-        120,
-        None,
-        None,
-        None,
-        None,
-        "90",
-    ]
-    chat = [
-        "gpt-4o",
-        None,
-        None,
-        None,
-        None,
-        None,
-        None,
-        None,
-        None,
-        "openai",
-        None,
-        None,
-        "chat",
-        100,
-        50,
-        "1024x768,640x480",
-        None,
-    ]
+    image = positional(
+        model_id="stable_diffusion_xl", utc_datetime="2025-01-01T00:00:00Z", country="FR",
+        task="text-to-image", output_images="1024x1024,512x512", input_steps=30,
+    )  # fmt: skip
+    video = positional(
+        model_id="wan2.1-t2v-14b", task="image-generation", output_video_resolution="480",
+        output_video_frames="81", input_steps="50",
+    )  # fmt: skip
+    speech = positional(
+        20, model_id="whisper-1", managed_service_id="openai", task="speech-to-text",
+        output_tokens=120, input_audio_seconds="90",
+    )  # fmt: skip
+    chat = positional(
+        17, model_id="gpt-4o", managed_service_id="openai", task="chat", input_tokens=100,
+        output_tokens=50, input_images="1024x768,640x480",
+    )  # fmt: skip
     replies = scope3_driver(server, debug="true").run([image, video, speech, chat])
     decoded = [orjson.loads(r) for r in replies]
     for reply in decoded:
