@@ -71,13 +71,21 @@ def llm_image_tokens(width_px: np.ndarray, height_px: np.ndarray) -> np.ndarray:
     ----------
     OpenAI platform documentation, "Images and vision", Calculating costs (GPT-4o, high detail).
     """
-    fit = np.minimum(1.0, LLM_IMAGE_MAX_SIDE_PX / np.maximum(width_px, height_px))
-    short = np.minimum(width_px, height_px) * fit
-    scale = fit * np.minimum(1.0, LLM_IMAGE_SHORT_SIDE_PX / short)
-    tiles = np.ceil(width_px * scale / LLM_IMAGE_TILE_PX) * np.ceil(
-        height_px * scale / LLM_IMAGE_TILE_PX
-    )
-    return LLM_IMAGE_BASE_TOKENS + LLM_IMAGE_TILE_TOKENS * tiles
+    # In place: a batch can hold millions of images.
+    scale = np.maximum(width_px, height_px)
+    np.divide(LLM_IMAGE_MAX_SIDE_PX, scale, out=scale)
+    np.minimum(scale, 1.0, out=scale)  # fit in 2048 x 2048
+    short = np.minimum(width_px, height_px)
+    short *= scale
+    np.divide(LLM_IMAGE_SHORT_SIDE_PX, short, out=short)
+    np.minimum(short, 1.0, out=short)
+    scale *= short  # then the short side to 768 px
+    scale /= LLM_IMAGE_TILE_PX
+    tiles = np.ceil(width_px * scale)
+    tiles *= np.ceil(height_px * scale)
+    tiles *= LLM_IMAGE_TILE_TOKENS
+    tiles += LLM_IMAGE_BASE_TOKENS
+    return tiles
 
 
 def vision_encoder_tokens(width_px: np.ndarray, height_px: np.ndarray) -> np.ndarray:
