@@ -23,7 +23,7 @@ import orjson
 
 from ai_impact.rest import openapi
 from ai_impact.rest.auth import issue_token
-from ai_impact.store import Store, default_path, open_store
+from ai_impact.store import Store, open_store
 from ai_impact.store.base import ROLES
 
 DEFAULT_CUSTOMER = "default"
@@ -33,7 +33,12 @@ DEV_TOKEN_NAME = "make-run development token"
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="ai-impact", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--db", type=Path, help="store file (default: $AI_IMPACT_DB)")
+    parser.add_argument(
+        "--db",
+        type=Path,
+        help="SQLite store file (default: $AI_IMPACT_DB; the BigQuery store when "
+        "$AI_IMPACT_BIGQUERY_DATASET is set)",
+    )
     commands = parser.add_subparsers(dest="command", required=True)
 
     token = commands.add_parser("token", help="API tokens").add_subparsers(
@@ -106,7 +111,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "openapi":
         args.path.write_bytes(orjson.dumps(openapi.document(), option=orjson.OPT_INDENT_2) + b"\n")
         return 0
-    store = open_store(args.db or default_path())
+    store = open_store(args.db)
     if args.command == "token":
         return _token(store, args)
     if args.command == "project":

@@ -17,6 +17,7 @@ from ai_impact.store.sqlite import SQLiteStore
 __all__ = ["Entry", "NameTakenError", "SQLiteStore", "Store", "Token", "default_path", "open_store"]
 
 ENV_PATH = "AI_IMPACT_DB"
+ENV_BIGQUERY_DATASET = "AI_IMPACT_BIGQUERY_DATASET"
 
 
 def default_path() -> Path:
@@ -29,5 +30,11 @@ def default_path() -> Path:
 
 
 def open_store(path: Path | None = None) -> Store:
-    """The store at ``path`` (default :func:`default_path`), created and migrated if needed."""
+    """The store at ``path`` (default :func:`default_path`), created and migrated if needed;
+    without ``path``, the BigQuery store when ``$AI_IMPACT_BIGQUERY_DATASET`` is set."""
+    if path is None and os.environ.get(ENV_BIGQUERY_DATASET):
+        # Imported here: only deployments that use BigQuery load google-cloud-bigquery.
+        from ai_impact.store.bigquery import BigQueryStore
+
+        return BigQueryStore.from_env()
     return SQLiteStore(path or default_path())

@@ -1,0 +1,15 @@
+-- Reference table grid_intensity: function/ai_impact/data/grid_intensity.csv, loaded by Terraform
+-- (a load job per CSV, CSV fields mapped to these columns by position).
+-- Generated from ai_impact.catalog.SCHEMAS by tests/tools/sql_tables.py: do not edit.
+-- CREATE OR REPLACE: the table holds only what the CSV holds; Terraform reloads it after.
+CREATE OR REPLACE TABLE `${project_id}.${dataset_id}.grid_intensity` (
+  zone_id STRING NOT NULL,
+  country STRING,
+  region STRING,
+  year INT64 NOT NULL,
+  gco2e_per_kwh FLOAT64 NOT NULL,
+  emission_scope STRING,
+  notes STRING,
+  source STRING NOT NULL
+)
+OPTIONS (description = 'ai-impact reference table from function/ai_impact/data/grid_intensity.csv; every row cites its source (column source).');

@@ -1,0 +1,13 @@
+-- Reference table provider_efficiency: function/ai_impact/data/provider_efficiency.csv, loaded by Terraform
+-- (a load job per CSV, CSV fields mapped to these columns by position).
+-- Generated from ai_impact.catalog.SCHEMAS by tests/tools/sql_tables.py: do not edit.
+-- CREATE OR REPLACE: the table holds only what the CSV holds; Terraform reloads it after.
+CREATE OR REPLACE TABLE `${project_id}.${dataset_id}.provider_efficiency` (
+  cloud_id STRING NOT NULL,
+  year INT64 NOT NULL,
+  pue FLOAT64,
+  wue_l_per_kwh FLOAT64,
+  notes STRING,
+  source STRING NOT NULL
+)
+OPTIONS (description = 'ai-impact reference table from function/ai_impact/data/provider_efficiency.csv; every row cites its source (column source).');

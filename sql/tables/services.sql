@@ -1,0 +1,20 @@
+-- Reference table services: function/ai_impact/data/services.csv, loaded by Terraform
+-- (a load job per CSV, CSV fields mapped to these columns by position).
+-- Generated from ai_impact.catalog.SCHEMAS by tests/tools/sql_tables.py: do not edit.
+-- CREATE OR REPLACE: the table holds only what the CSV holds; Terraform reloads it after.
+CREATE OR REPLACE TABLE `${project_id}.${dataset_id}.services` (
+  service_id STRING NOT NULL,
+  aliases STRING,
+  name STRING NOT NULL,
+  company STRING,
+  default_node_id STRING NOT NULL,
+  default_cloud_id STRING,
+  default_cloud_region STRING,
+  default_country STRING,
+  default_region STRING,
+  pue FLOAT64 NOT NULL,
+  wue_l_per_kwh FLOAT64 NOT NULL,
+  notes STRING,
+  source STRING NOT NULL
+)
+OPTIONS (description = 'ai-impact reference table from function/ai_impact/data/services.csv; every row cites its source (column source).');

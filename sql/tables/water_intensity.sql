@@ -1,0 +1,11 @@
+-- Reference table water_intensity: function/ai_impact/data/water_intensity.csv, loaded by Terraform
+-- (a load job per CSV, CSV fields mapped to these columns by position).
+-- Generated from ai_impact.catalog.SCHEMAS by tests/tools/sql_tables.py: do not edit.
+-- CREATE OR REPLACE: the table holds only what the CSV holds; Terraform reloads it after.
+CREATE OR REPLACE TABLE `${project_id}.${dataset_id}.water_intensity` (
+  zone_id STRING NOT NULL,
+  water_offsite_l_per_kwh FLOAT64 NOT NULL,
+  notes STRING,
+  source STRING NOT NULL
+)
+OPTIONS (description = 'ai-impact reference table from function/ai_impact/data/water_intensity.csv; every row cites its source (column source).');

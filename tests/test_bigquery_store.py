@@ -1,0 +1,278 @@
+"""The BigQuery store, against the local BigQuery emulator: the Store interface over the tables
+of sql/store, its TTL cache, its atomic writes, and the deployed path end to end: a node an
+analyst INSERTs with plain SQL is used by ai_impact(...) calls of the mapped project."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from ai_impact.rest.auth import hash_token
+from ai_impact.store import ENV_BIGQUERY_DATASET, Entry, NameTakenError, open_store
+from ai_impact.store.bigquery import (
+    ENV_ENDPOINT,
+    ENV_TTL,
+    BigQueryStore,
+    StoreUnavailableError,
+    literal,
+)
+from conftest import ServerProcess, call
+from tools import emulator, render
+
+ROOT = Path(__file__).resolve().parents[1]
+STORE_SQL = ROOT / "sql" / "store"
+P = emulator.PROJECT
+STAMP = "2026-01-02T03:04:05.000006Z"
+_datasets = itertools.count()
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@pytest.fixture(scope="module")
+def emu(tmp_path_factory: pytest.TempPathFactory) -> Iterator[emulator.Emulator]:
+    with emulator.running(tmp_path_factory.mktemp("bqemulator")) as running:
+        yield running
+
+
+@pytest.fixture
+def dataset(emu: emulator.Emulator) -> str:
+    """A fresh dataset holding the store's tables, seeded as Terraform seeds it."""
+    name = f"store_{next(_datasets)}"
+    values = {"project_id": P, "dataset_id": name, "customer_name": "default"}
+    values["caller_projects"] = f'["{P}"]'
+    emu.run(f"CREATE SCHEMA `{P}.{name}`")
+    for path in sorted(STORE_SQL.glob("*.sql")):
+        if path.stem != "seed":
+            emu.run(render.render(path.read_text(encoding="utf-8"), values))
+    emu.run(render.render((STORE_SQL / "seed.sql").read_text(encoding="utf-8"), values))
+    return f"{P}.{name}"
+
+
+def node(entry_id: str, customer_id: int = 2, **fields: object) -> Entry:
+    fields = fields or {"gpu_id": "h100", "gpu_count": 4, "cpu_count": 32}
+    return Entry("node", entry_id, customer_id, fields, STAMP, STAMP, "tester")
+
+
+def test_everything_written_is_read_back_by_another_instance(
+    emu: emulator.Emulator, dataset: str
+) -> None:
+    store = BigQueryStore(emu.client(), dataset)
+    assert store.customer_id("default") == 1  # the seeded customer
+    acme = store.customer_id("acme")
+    assert acme == 2 and store.customer_id("acme") == 2
+    token = store.add_token(hash_token("aii_secret"), "admin", acme, "ops", 30)
+    store.map_project("analytics-prod", acme)
+    store.put(node("my-node", acme, gpu_id="h100", gpu_count=4, cpu_count=32), ["my-node"])
+    model = Entry("model", "My_Model", acme, {"aliases": ["mm"], "total_params_billions": 3.5},
+                  STAMP, STAMP, "ops")  # fmt: skip
+    store.put(model, ["My_Model", "mm"])
+
+    again = BigQueryStore(emu.client(), dataset)
+    assert again.token(hash_token("aii_secret")) == token
+    assert again.token(hash_token("aii_wrong")) is None
+    assert again.project_customer("analytics-prod") == acme
+    assert again.projects() == [("analytics-prod", acme), (P, 1)]
+    assert again.entry("node", "my-node") == node("my-node", acme)
+    assert again.entry("model", "my-model") == model  # ids compare like catalog ids
+    assert [e.id for e in again.entries(customer_id=acme)] == ["My_Model", "my-node"]
+    assert again.customers_with_entries() == [acme]
+    assert again.generation() == store.generation()
+
+    assert again.revoke_token(token.id) and not again.revoke_token(token.id)
+    assert again.remove("node", "MY_NODE") and not again.remove("node", "my-node")
+    third = BigQueryStore(emu.client(), dataset)
+    assert third.token(hash_token("aii_secret")) is None
+    assert third.tokens()[0].revoked
+    assert third.entry("node", "my-node") is None
+    assert third.generation() != store.generation()
+
+
+def test_names_are_unique_per_kind_and_a_failed_transaction_writes_nothing(
+    emu: emulator.Emulator, dataset: str
+) -> None:
+    store = BigQueryStore(emu.client(), dataset)
+    model = Entry("model", "a-model", 2, {"aliases": ["shared-name"]}, STAMP, STAMP, "x")
+    store.put(model, ["a-model", "shared-name"])
+    generation = store.generation()
+    other = Entry("model", "b-model", 2, {"aliases": ["Shared_Name"]}, STAMP, STAMP, "x")
+    with pytest.raises(NameTakenError):
+        store.put(other, ["b-model", "Shared_Name"])  # same lookup key as an alias
+    with pytest.raises(NameTakenError):
+        store.put(Entry("model", "a-model", 3, {}, STAMP, STAMP, "x"), ["a-model"], replace=False)
+    store.put(node("shared-name"), ["shared-name"])  # another kind has its own names
+    with pytest.raises(RuntimeError), store.transaction():
+        store.put(node("c-node"), ["c-node"])
+        store.map_project("p-x", 2)
+        assert store.entry("node", "c-node") is not None  # the writer sees its writes
+        raise RuntimeError("abort")
+    fresh = BigQueryStore(emu.client(), dataset)
+    assert fresh.entry("node", "c-node") is None and fresh.project_customer("p-x") is None
+    assert fresh.entry("model", "b-model") is None
+    assert fresh.entry("model", "a-model").customer_id == 2
+    assert fresh.generation() != generation  # shared-name node added
+
+
+def test_plain_sql_inserts_are_read_once_the_ttl_has_passed(
+    emu: emulator.Emulator, dataset: str
+) -> None:
+    clock = Clock()
+    store = BigQueryStore(emu.client(), dataset, ttl_s=60, clock=clock)
+    assert store.entry("node", "sql-node") is None
+    emu.run(
+        f"INSERT INTO `{dataset}.custom_nodes` (id, gpu_id, gpu_count, cpu_count, "
+        "use_life_years) VALUES ('sql-node', 'a100_80gb', 8, 64, 4)"
+    )
+    clock.now += 59
+    assert store.entry("node", "sql-node") is None  # cached
+    clock.now += 2
+    entry = store.entry("node", "sql-node")
+    assert entry is not None and entry.customer_id == 1  # the column default
+    assert entry.fields == {"gpu_id": "a100_80gb", "gpu_count": 8, "cpu_count": 64,
+                            "use_life_years": 4.0}  # fmt: skip
+    assert entry.created_by and entry.created_at.endswith("Z") and not entry.deleted
+    # Two rows with one id (plain INSERTs): the one updated last is the entry.
+    emu.run(
+        f"INSERT INTO `{dataset}.custom_nodes` (id, gpu_id, gpu_count, cpu_count, updated_at) "
+        "VALUES ('SQL_NODE', 'h100', 2, 16, TIMESTAMP_ADD(CURRENT_TIMESTAMP(), INTERVAL 1 HOUR))"
+    )
+    clock.now += 61
+    assert store.entry("node", "sql-node").fields["gpu_id"] == "h100"
+
+
+def test_an_unreadable_dataset_keeps_the_last_snapshot_or_is_unavailable(
+    emu: emulator.Emulator, dataset: str
+) -> None:
+    clock = Clock()
+    store = BigQueryStore(emu.client(), dataset, ttl_s=10, clock=clock)
+    store.map_project("kept", 1)
+    emu.run(f"DROP TABLE `{dataset}.projects`")
+    clock.now += 11
+    assert store.project_customer("kept") == 1  # refresh failed: previous snapshot kept
+    with pytest.raises(StoreUnavailableError) as raised:
+        BigQueryStore(emu.client(), f"{P}.no_such_dataset").generation()
+    # An OSError: the REST layer answers 503, BigQuery calls use the bundled catalog.
+    assert isinstance(raised.value, OSError)
+    with pytest.raises(StoreUnavailableError):
+        store.map_project("written", 1)  # a write needs a fresh read
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["it's", "back\\slash", "two\nlines\r\ttab", "café ☕ 日本", "x'); DROP TABLE t; --", "\\'"],
+)
+def test_text_is_stored_exactly(emu: emulator.Emulator, dataset: str, text: str) -> None:
+    store = BigQueryStore(emu.client(), dataset)
+    entry = node("text-node", notes=text, gpu_id="h100", gpu_count=1, cpu_count=1)
+    store.put(entry, ["text-node"])
+    assert BigQueryStore(emu.client(), dataset).entry("node", "text-node") == entry
+
+
+def test_literals_refuse_what_they_cannot_write() -> None:
+    assert literal("ARRAY<STRING>", []) == "ARRAY<STRING>[]"
+    assert literal("FLOAT64", 3) == "CAST('3.0' AS FLOAT64)"
+    assert literal("TIMESTAMP", STAMP) == "TIMESTAMP '2026-01-02 03:04:05.000006+00'"
+    for kind, value in [
+        ("STRING", "bell\a"),
+        ("FLOAT64", float("nan")),
+        ("INT64", 1.5),
+        ("INT64", True),
+        ("STRING", 3),
+        ("TIMESTAMP", "t0"),
+    ]:
+        with pytest.raises(ValueError):
+            literal(kind, value)
+
+
+def test_fields_without_a_column_are_refused(emu: emulator.Emulator, dataset: str) -> None:
+    store = BigQueryStore(emu.client(), dataset)
+    with pytest.raises(ValueError, match="no column"):
+        store.put(node("odd-node", gpu_id="h100", wings=2), ["odd-node"])
+
+
+def test_open_store_selects_bigquery_by_environment(
+    emu: emulator.Emulator, dataset: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(ENV_BIGQUERY_DATASET, dataset)
+    monkeypatch.setenv(ENV_ENDPOINT, emu.url)
+    monkeypatch.setenv(ENV_TTL, "5")
+    store = open_store()
+    assert isinstance(store, BigQueryStore) and store.ttl_s == 5
+    assert store.project_customer(P) == 1
+    assert not isinstance(open_store(Path("/tmp/x.sqlite3")), BigQueryStore)  # a path: SQLite
+
+
+def _bigquery_call(url: str, row: dict) -> dict:
+    envelope = {
+        "requestId": "r",
+        "caller": f"//bigquery.googleapis.com/projects/{P}/jobs/{P}:US.job1",
+        "sessionUser": "analyst@example.com",
+        "userDefinedContext": {"debug": "true"},
+        "calls": [[row]],
+    }
+    answer = call(url + "/", "POST", json=envelope)
+    assert answer.status == 200, answer.body
+    (reply,) = answer.json()["replies"]
+    return reply
+
+
+def test_deployed_service_uses_nodes_inserted_with_sql(
+    emu: emulator.Emulator, dataset: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`make run` configured as Terraform configures the function, over the emulator."""
+    monkeypatch.setenv(ENV_BIGQUERY_DATASET, dataset)
+    monkeypatch.setenv(ENV_ENDPOINT, emu.url)
+    monkeypatch.setenv(ENV_TTL, "0")
+    server = ServerProcess(tmp_path / "unused.sqlite3").start()
+    try:
+        row = {"model_id": "llama_31_70b", "node_id": "my-rack-node", "output_tokens": 500}
+        assert _bigquery_call(server.url, row)["error"]["code"] == "unknown_node"
+        # README, "Register a custom node with SQL".
+        emu.run(
+            f"INSERT INTO `{dataset}.custom_nodes` (id, gpu_id, gpu_count, cpu_count, "
+            "average_utilization_rate) VALUES ('my-rack-node', 'a100_80gb', 4, 64, 0.5)"
+        )
+        reply = _bigquery_call(server.url, row)
+        assert reply["error"] is None
+        assert reply["debug"]["hardware_node"]["id"] == "my-rack-node"
+        assert reply["debug"]["hardware_node"]["gpu_id"] == "a100_80gb"
+
+        # A REST token made with SQL (README), then an entry made through the REST API.
+        emu.run(
+            f"INSERT INTO `{dataset}.tokens` (id, token_hash, role, customer_id, name) "
+            f"VALUES (1, '{hash_token('aii_made-with-sql')}', 'admin', 1, 'ops')"
+        )
+        gpu = call(server.url + "/node/my-rack-node", token="aii_made-with-sql")
+        assert gpu.status == 200 and gpu.json()["gpu_id"] == "a100_80gb"
+        created = call(
+            server.url + "/node",
+            "POST",
+            "aii_made-with-sql",
+            {"id": "rest-node", "gpu_id": "h100", "gpu_count": 2, "cpu_count": 16},
+        )
+        assert created.status == 201, created.body
+        (stored,) = emu.run(
+            f"SELECT customer_id, created_by, gpu_count FROM `{dataset}.custom_nodes` "
+            "WHERE id = 'rest-node'"
+        )
+        assert stored == {"customer_id": 1, "created_by": "ops", "gpu_count": 2}
+
+        # A row breaking the catalog's rules fails the customer's calls, naming the field.
+        emu.run(
+            f"INSERT INTO `{dataset}.custom_nodes` (id, gpu_id, gpu_count, cpu_count) "
+            "VALUES ('bad-node', 'no-such-gpu', 1, 1)"
+        )
+        envelope = {"requestId": "r", "caller": f"//bigquery.googleapis.com/projects/{P}/jobs/j",
+                    "calls": [[row]]}  # fmt: skip
+        answer = call(server.url + "/", "POST", json=envelope)
+        assert answer.status == 400 and "gpu_id" in answer.json()["errorMessage"]
+    finally:
+        server.stop()

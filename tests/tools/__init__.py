@@ -1,0 +1,1 @@
+"""Helpers of the offline checks: provider schema, Terraform, SQL rendering, the emulator."""
