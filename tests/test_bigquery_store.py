@@ -265,14 +265,19 @@ def test_deployed_service_uses_nodes_inserted_with_sql(
         )
         assert stored == {"customer_id": 1, "created_by": "ops", "gpu_count": 2}
 
-        # A row breaking the catalog's rules fails the customer's calls, naming the field.
+        # A row breaking the catalog's rules (SQL INSERTs are not validated) is left out and
+        # logged; the customer's other entries and every other row keep working.
         emu.run(
             f"INSERT INTO `{dataset}.custom_nodes` (id, gpu_id, gpu_count, cpu_count) "
             "VALUES ('bad-node', 'no-such-gpu', 1, 1)"
         )
+        bad_row = {**row, "node_id": "bad-node"}
         envelope = {"requestId": "r", "caller": f"//bigquery.googleapis.com/projects/{P}/jobs/j",
-                    "calls": [[row]]}  # fmt: skip
+                    "calls": [[row], [bad_row]]}  # fmt: skip
         answer = call(server.url + "/", "POST", json=envelope)
-        assert answer.status == 400 and "gpu_id" in answer.json()["errorMessage"]
+        assert answer.status == 200, answer.body
+        good, bad = answer.json()["replies"]
+        assert good["error"] is None
+        assert bad["error"]["code"] == "unknown_node"
     finally:
         server.stop()

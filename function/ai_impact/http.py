@@ -8,7 +8,6 @@ escapes as an uncaught 500 (BigQuery would retry it up to 20 times).
 from __future__ import annotations
 
 import sqlite3
-import sys
 import time
 import traceback
 from collections.abc import Callable
@@ -20,19 +19,13 @@ from flask import Request, Response
 import ai_impact
 from ai_impact import bigquery, rest
 from ai_impact import catalog as _catalog
+from ai_impact.logs import log
 
 JSON = "application/json"
 
 
 def _respond(status: int, body: bytes) -> Response:
     return Response(body, status=status, mimetype=JSON)
-
-
-def log(severity: str, message: str, **fields: object) -> None:
-    """One structured line for Cloud Logging (severity and message are its special fields)."""
-    entry = {"severity": severity, "message": message, **fields}
-    sys.stdout.write(orjson.dumps(entry, default=str).decode() + "\n")
-    sys.stdout.flush()
 
 
 def status() -> tuple[int, bytes]:

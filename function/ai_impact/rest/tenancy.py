@@ -18,7 +18,8 @@ from dataclasses import dataclass
 
 import ai_impact
 from ai_impact import catalog as _catalog
-from ai_impact.catalog import Catalog
+from ai_impact.catalog import Catalog, CatalogError
+from ai_impact.logs import log
 from ai_impact.render import CATALOG_AUTHOR, CATALOG_CUSTOMER_ID, CATALOG_DATE
 from ai_impact.rest.resources import NODE, RESOURCES, Resource, from_row, to_row
 from ai_impact.store import Entry, Store
@@ -74,6 +75,33 @@ def extend_custom(global_catalog: Catalog, entries: Sequence[Entry]) -> Catalog:
         resource = RESOURCES[entry.kind]
         rows[resource.table].append(to_row(resource, entry.id, entry.fields, global_catalog))
     return global_catalog.extend(rows, source=CUSTOM_SOURCE)
+
+
+def _extend_skipping_invalid(
+    global_catalog: Catalog, entries: Sequence[Entry], customer_id: int
+) -> Catalog:
+    """:func:`extend_custom`, leaving out (and logging) entries that do not validate. The REST
+    API refuses invalid writes, but rows INSERTed with SQL into the BigQuery store are not
+    checked: one bad row must not stop the customer's estimates."""
+    try:
+        return extend_custom(global_catalog, entries)
+    except (CatalogError, ValueError):
+        pass
+    order = {"gpu": 0, "node": 1, "model": 2}  # nodes refer to GPUs
+    catalog = global_catalog
+    for entry in sorted(entries, key=lambda e: order.get(e.kind, 3)):
+        try:
+            catalog = extend_custom(catalog, [entry])
+        except (CatalogError, ValueError) as problem:
+            log(
+                "WARNING",
+                "custom entry skipped",
+                customer_id=customer_id,
+                kind=entry.kind,
+                id=entry.id,
+                problem=str(problem),
+            )
+    return catalog
 
 
 def custom_item(resource: Resource, entry: Entry, global_catalog: Catalog) -> Item:
@@ -174,7 +202,7 @@ class Catalogs:
         found = snapshot.customers.get(customer_id)
         if found is None:
             entries = self.store.entries(customer_id=customer_id)
-            found = extend_custom(snapshot.global_catalog, entries)
+            found = _extend_skipping_invalid(snapshot.global_catalog, entries, customer_id)
             snapshot.customers[customer_id] = found
         return found
 
