@@ -60,8 +60,9 @@ def test_mixed_row_sums_its_parts_and_lists_them() -> None:
     with_image = one({**base, "input_images": ["1024x1024", "512x512"]})
     with_audio = one({**base, "input_audio_seconds": 30})
     both = one({**base, "input_images": ["1024x1024", "512x512"], "input_audio_seconds": 30})
-    energy = [r["debug"]["energy_breakdown"]["gpu_wh"]
-              for r in (text_only, with_image, with_audio, both)]  # fmt: skip
+    energy = [
+        r["debug"]["energy_breakdown"]["gpu_wh"] for r in (text_only, with_image, with_audio, both)
+    ]
     assert energy[0] < energy[1] < energy[3]
     assert energy[0] < energy[2] < energy[3]
     # Image and audio tokens join the same prompt: the parts add up at the token level, and the
@@ -158,3 +159,35 @@ def test_mixed_modalities_keep_the_engine_on_columns() -> None:
     out = ai_impact.estimate(rows)
     assert all(r["error"] is None for r in out)
     assert out[:4] == [one(r, debug=False) for r in rows[:4]]
+
+
+def test_encoders_stay_below_the_batch_1_measurements() -> None:
+    # Luccioni et al. 2024 (published_figures PHP-1, PHP-7): 0.002 kWh per 1,000 text
+    # classifications, 0.004 per 1,000 token classifications, on an A100 node at batch 1 with
+    # idle GPUs included: an upper bound for batched serving on the same GPU.
+    row = {
+        "model_id": "distilbert-base-uncased-finetuned-sst-2-english",
+        "input_tokens": 128,
+        "gpu_id": "a100_80gb",
+    }
+    out = one(row)
+    assert out["error"] is None, out["error"]
+    assert out["debug"]["assumptions"]["method"] == tasks.ENCODER
+    facility_wh = out["inference_impact"]["usage_energy_wh"]
+    assert 0 < facility_wh < 0.002 * 1000 / 1000  # Wh per inference
+
+
+def test_speech_to_text_matches_its_derivation() -> None:
+    # Derived from Whisper large-v3-turbo at 404x real time, batch 32, one H100 (ASR-1): at the
+    # engine's 84% of TDP, 700 W * 0.84 / 404 = 1.46 J of GPU energy per audio second.
+    row = {
+        "model_id": "whisper_large_v3_turbo",
+        "input_audio_seconds": 600,
+        "gpu_id": "h100",
+        "gpu_count": 1,
+        "batch_size": 32,
+    }
+    out = one(row)
+    assert out["error"] is None, out["error"]
+    gpu_j_per_s = out["debug"]["energy_breakdown"]["gpu_wh"] * 3600 / 600
+    assert gpu_j_per_s == pytest.approx(700 * 0.84 / 404, rel=0.02)
