@@ -58,7 +58,7 @@ def unrouted(error: Exception) -> Response:
 
 
 def route(request: Request) -> Response:
-    """Dispatch one request; unexpected failures become a logged 400/500 JSON answer."""
+    """Dispatch one request; an unexpected failure becomes a logged 400 JSON answer."""
     started = time.perf_counter()
     path = request.path.rstrip("/") or "/"
     try:
