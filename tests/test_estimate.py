@@ -10,6 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import ai_impact
+import ai_impact.fields
 from ai_impact.engine.chain import BLOCKS, METRICS
 
 SEED = {
@@ -256,3 +257,50 @@ def test_many_rows_match_one_by_one() -> None:
     ]
     together = ai_impact.estimate(rows)
     assert together == [one(r) for r in rows]
+
+
+PLAUSIBLE = st.sampled_from(
+    [
+        "llama_31_8b",
+        "gpt-4o",
+        "stable_diffusion_xl",
+        "whisper-1",
+        "h100",
+        "US",
+        "NY",
+        "chat",
+        "text-to-image",
+        "speech-to-text",
+        "text-embedding",
+        "1024x1024",
+        "512x512,64x64",
+        "fp8",
+        "openai",
+        "aws",
+        "p5.48xlarge",
+        "us-east-1",
+        "2024-05-01T00:00:00Z",
+        "0x0",
+        "NaN",
+    ]
+)
+JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=12) | PLAUSIBLE,
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner),
+    max_leaves=5,
+)
+FIELD_NAMES = st.sampled_from([*sorted(ai_impact.fields.ALL_FIELDS), "unknown_key"])
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.dictionaries(FIELD_NAMES, JSON_VALUES, max_size=8) | JSON_VALUES, max_size=8))
+def test_any_json_rows_never_raise(rows: list) -> None:
+    """Whatever a client sends, every row gets an answer: impacts or an error naming a field."""
+    out = ai_impact.estimate(rows, debug=True)
+    assert len(out) == len(rows)
+    for result in out:
+        values = [result[b][m] for b in BLOCKS for m in METRICS]
+        assert all(math.isfinite(v) and v >= 0 for v in values)
+        if result["error"] is not None:
+            assert result["error"]["details"]["field"]
+            assert set(values) == {0.0}
