@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 
 import orjson
 from hypothesis import HealthCheck, given, settings
@@ -13,7 +14,7 @@ from ai_impact import bigquery
 from test_estimate import JSON_VALUES
 
 
-def estimate_for(project: str | None):
+def estimate_for(project: str | None) -> Callable[..., list[dict]]:
     return ai_impact.estimate
 
 
