@@ -34,9 +34,13 @@ class RowErrors:
 
     def add(self, mask: np.ndarray, code: str, field: str, message: str) -> None:
         """Record ``code`` on the rows of ``mask`` that have no error yet (the first one wins)."""
-        new = np.asarray(mask, dtype=bool) & ~self._has
-        if new.any():
-            self._has |= new
+        self.add_rows(np.flatnonzero(mask), code, field, message)
+
+    def add_rows(self, rows: np.ndarray, code: str, field: str, message: str) -> None:
+        """Record ``code`` on the rows (indexes) that have no error yet."""
+        new = rows[~self._has[rows]]
+        if len(new):
+            self._has[new] = True
             self.code[new] = code
             self.field[new] = field
             self.message[new] = message
