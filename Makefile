@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 PORT ?= 8080
 
-.PHONY: run test bench lint clean bqemulator
+.PHONY: run test bench lint clean bqemulator fuzz
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -35,3 +35,8 @@ bench: $(STAMP)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis
+
+# The standing fuzz and load campaign against a real server on 127.0.0.1 (scripts/fuzz.py);
+# not part of `make test`'s time budget. FUZZ_ARGS="--requests 20000" to change its size.
+fuzz: $(STAMP)
+	$(PY) scripts/fuzz.py $(FUZZ_ARGS)
