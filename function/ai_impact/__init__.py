@@ -37,7 +37,17 @@ def estimate(
     zero impacts; the other rows are unaffected. Never raises for bad row content.
     """
     cat = catalog or _catalog.default()
-    usage = parse_rows(rows)
-    resolved = resolve(usage, cat)
-    impacts = compute(usage, resolved, with_steps=debug)
-    return render(impacts, usage.errors, resolved, cat, debug=debug)
+    parsed = parse_rows(rows)
+    resolved = resolve(parsed, cat)
+    errors = parsed.errors  # the first error of a row wins: parse, then resolve, then engine
+    errors.merge(resolved.errors)
+    impacts = compute(
+        parsed.engine_usage(),
+        resolved.model.columns,
+        resolved.hardware.columns,
+        resolved.location.columns,
+        failed=errors.any,
+        with_steps=debug,
+    )
+    errors.merge(impacts.errors)
+    return render(impacts, errors, resolved, debug=debug)
