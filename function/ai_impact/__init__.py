@@ -9,6 +9,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 from ai_impact import catalog as _catalog
 from ai_impact.engine.chain import compute
@@ -20,8 +21,11 @@ __all__ = ["estimate"]
 
 
 def estimate(
-    rows: Sequence[Mapping], *, debug: bool = False, catalog: _catalog.Catalog | None = None
-) -> list[dict]:
+    rows: Sequence[Mapping[str, Any]],
+    *,
+    debug: bool = False,
+    catalog: _catalog.Catalog | None = None,
+) -> list[dict[str, Any]]:
     """Estimate the impacts of each row; one Scope3 ``ModeledRow`` dict per row, same order.
 
     Parameters

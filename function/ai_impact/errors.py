@@ -13,12 +13,14 @@ and the pipeline merges them in layer order.
 
 from __future__ import annotations
 
+from typing import Any
+
 from ai_impact.engine.errors import RowErrors
 
 __all__ = ["RowErrors", "error_dict"]
 
 
-def error_dict(errors: RowErrors, row: int) -> dict | None:
+def error_dict(errors: RowErrors, row: int) -> dict[str, Any] | None:
     """The Scope3 ``Error`` object of one row, or None."""
     code = errors.code[row]
     if code is None:

@@ -11,12 +11,15 @@ This module only shapes output: what debug shows was looked up by the resolver
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from ai_impact.catalog.defaults import CATALOG_AUTHOR, CATALOG_DATE, GLOBAL_CUSTOMER_ID
 from ai_impact.engine.columns import Block, Impacts
 from ai_impact.errors import RowErrors, error_dict
 from ai_impact.resolve import Resolved
+from ai_impact.resolve.common import Entry
 
 # GridMix.country is required by the API; world averages use ISO 3166's user-assigned "ZZ".
 UNKNOWN_COUNTRY = "ZZ"
@@ -56,12 +59,12 @@ def render(
     errors: RowErrors,
     resolved: Resolved | None = None,
     debug: bool = False,
-) -> list[dict]:
+) -> list[dict[str, Any]]:
     """ModeledRow dicts. ``resolved`` is needed only with ``debug``."""
     inferences, trainings, fine_tunings, totals = (_metric_dicts(b) for b in impacts.blocks())
     failed = errors.any
     error_dicts = [error_dict(errors, i) if bad else None for i, bad in enumerate(failed.tolist())]
-    rows = [
+    rows: list[dict[str, Any]] = [
         {
             "inference_impact": inference,
             "training_impact": training,
@@ -108,11 +111,13 @@ def _clean(value: object) -> object:
     return value
 
 
-def _model(entry: dict | None, total_params_billions: object, task: object) -> dict | None:
+def _model(
+    entry: Entry | None, total_params_billions: object, task: object
+) -> dict[str, Any] | None:
     if entry is None and total_params_billions is None:
         return None
     if entry is not None:
-        out = {"id": entry["model_id"]}
+        out: dict[str, Any] = {"id": entry["model_id"]}
         aliases = entry["aliases"]
         out["aliases"] = [a for a in aliases.split("|") if a] if aliases else []
         for name in _MODEL_FIELDS:
@@ -124,7 +129,7 @@ def _model(entry: dict | None, total_params_billions: object, task: object) -> d
     return out | _STAMP
 
 
-def _node(entry: dict | None, gpu_id: object, service_id: object) -> dict | None:
+def _node(entry: Entry | None, gpu_id: object, service_id: object) -> dict[str, Any] | None:
     if entry is None:
         return None
     out = {
@@ -140,7 +145,7 @@ def _node(entry: dict | None, gpu_id: object, service_id: object) -> dict | None
     return out | _STAMP
 
 
-def _debug(i: int, impacts: Impacts, resolved: Resolved) -> dict:
+def _debug(i: int, impacts: Impacts, resolved: Resolved) -> dict[str, Any]:
     model, hardware, location = resolved.model, resolved.hardware, resolved.location
     m, h, loc = model.columns.codes[i], hardware.columns.codes[i], location.columns.codes[i]
     return {

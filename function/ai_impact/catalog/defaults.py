@@ -7,6 +7,8 @@ API derives the missing specifications of a custom GPU or node from the referenc
 
 from __future__ import annotations
 
+from typing import Any
+
 from ai_impact.catalog import Catalog
 from ai_impact.tasks import (
     AUDIO_GENERATION,
@@ -71,7 +73,7 @@ NODE_SCALED_PER_GPU = (
 NODE_COPIED = ("use_life_years", "average_utilization_rate")
 
 
-def reference_row(catalog: Catalog, table: str, key: str) -> dict:
+def reference_row(catalog: Catalog, table: str, key: str) -> dict[str, Any]:
     """The catalog row that defaults are derived from."""
     row = catalog.tables[table].find(key)
     if row is None:
@@ -79,7 +81,7 @@ def reference_row(catalog: Catalog, table: str, key: str) -> dict:
     return catalog.tables[table].row(row)
 
 
-def complete_gpu(row: dict, ratio_to_h200: float, catalog: Catalog) -> None:
+def complete_gpu(row: dict[str, Any], ratio_to_h200: float, catalog: Catalog) -> None:
     """Fill the GPU specifications ``row`` lacks from the H200's, scaled by ``ratio_to_h200``."""
     h200 = reference_row(catalog, "gpus", REFERENCE_GPU_ID)
     for column in GPU_SCALED_BY_RATIO:
@@ -89,13 +91,13 @@ def complete_gpu(row: dict, ratio_to_h200: float, catalog: Catalog) -> None:
         row["idle_power_w"] = row["tdp_w"] * h200["idle_power_w"] / h200["tdp_w"]
 
 
-def ratio_to_h200(row: dict, catalog: Catalog) -> float:
+def ratio_to_h200(row: dict[str, Any], catalog: Catalog) -> float:
     """Dense BF16 throughput of a GPU row relative to the H200's."""
     h200 = reference_row(catalog, "gpus", REFERENCE_GPU_ID)
     return float(row["bf16_dense_tflops"] / h200["bf16_dense_tflops"])
 
 
-def complete_node(row: dict, catalog: Catalog) -> None:
+def complete_node(row: dict[str, Any], catalog: Catalog) -> None:
     """Fill the host figures ``row`` lacks from the reference node's (per GPU, or as is)."""
     reference = reference_row(catalog, "nodes", REFERENCE_NODE_ID)
     share = row["gpu_count"] / reference["gpu_count"]

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
 from ai_impact.errors import RowErrors
 
 _NAN = float("nan")
+# A catalog row as a dict of Python values (None for blanks), as ``Table.row`` gives it.
+Entry = dict[str, Any]
 
 
 @dataclass(frozen=True)
@@ -33,11 +36,11 @@ def objects(values: Sequence[object]) -> np.ndarray:
     return out
 
 
-def take(column: np.ndarray, rows: np.ndarray) -> np.ndarray:
+def take(column: np.ndarray | Sequence[Any], rows: np.ndarray) -> np.ndarray:
     """``column[rows]`` of a catalog float column, NaN where ``rows`` is -1 (not resolved)."""
     if not len(column):
         return np.full(len(rows), np.nan)
-    out = np.asarray(column, dtype=np.float64)[np.maximum(rows, 0)]
+    out: np.ndarray = np.asarray(column, dtype=np.float64)[np.maximum(rows, 0)]
     out[rows < 0] = np.nan
     return out
 

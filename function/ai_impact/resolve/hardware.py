@@ -15,7 +15,7 @@ from ai_impact.engine.columns import HardwareColumns
 from ai_impact.errors import RowErrors
 from ai_impact.factorize import factorize
 from ai_impact.parse import Usage
-from ai_impact.resolve.common import Failure, objects, row_errors, take
+from ai_impact.resolve.common import Entry, Failure, objects, row_errors, take
 
 
 @dataclass(frozen=True)
@@ -27,7 +27,7 @@ class ResolvedHardware:
     by: np.ndarray  # object: the resolution step
     node_row: np.ndarray  # int: catalog row of the node, -1 when none
     service_row: np.ndarray  # int: catalog row of the managed service, -1 when none
-    node: list[dict | None]  # the catalog node row
+    node: list[Entry | None]  # the catalog node row
     gpu_id: np.ndarray  # object: the GPU used (the row's gpu_id, else the node's)
     service_id: np.ndarray  # object: the managed service's id, None when none
 
@@ -41,7 +41,11 @@ class _Answer:
     failure: Failure | None
 
 
-def _answer(catalog: Catalog, key: tuple) -> _Answer:
+# node_id, cloud_id, cloud_instance_id, managed_service_id, gpu_id
+_Key = tuple[str | None, str | None, str | None, str | None, str | None]
+
+
+def _answer(catalog: Catalog, key: _Key) -> _Answer:
     node_id, cloud_id, instance, service_id, gpu_id = key
     nodes, services, gpus = catalog.nodes, catalog.services, catalog.gpus
     failure = None

@@ -28,7 +28,7 @@ class ResolvedLocation:
     by: np.ndarray  # object: the resolution step
     country: np.ndarray  # object: ISO 3166-1 code, None for the world average
     region: np.ndarray  # object: ISO 3166-2 subdivision, None when none
-    grid_year: np.ndarray  # int: year of the grid intensity used
+    grid_year: np.ndarray  # year of the grid intensity used
 
 
 @dataclass(frozen=True)
@@ -72,6 +72,16 @@ def _world(catalog: Catalog, year: int) -> _Grid:
     return grid
 
 
+def _water_row(catalog: Catalog, country: str | None) -> int:
+    """Row of the country's off-site water intensity, else the world's."""
+    waters = catalog.water_intensity
+    row = waters.find(country or WORLD)
+    row = row if row is not None else waters.find(WORLD)
+    if row is None:  # the bundled water_intensity.csv has a WORLD row: a broken catalog
+        raise ValueError("the catalog has no WORLD water intensity")
+    return row
+
+
 def _cloud_region(catalog: Catalog, cloud_id: str | None, name: str | None) -> int | None:
     if not name:
         return None
@@ -100,7 +110,11 @@ def _provider_grid(catalog: Catalog, region_row: int, year: int) -> _Grid | None
     )
 
 
-def _answer(catalog: Catalog, key: tuple) -> _Answer:
+# country, region, cloud_id, cloud_region, service row, node row, year
+_Key = tuple[str | None, str | None, str | None, str | None, int, int, int]
+
+
+def _answer(catalog: Catalog, key: _Key) -> _Answer:
     country, region, cloud_id, cloud_region, service, node, year = key
     region_row = _cloud_region(catalog, cloud_id, cloud_region)
     grid, tried, by = None, [], ""
@@ -126,14 +140,12 @@ def _answer(catalog: Catalog, key: tuple) -> _Answer:
     if grid is None:
         grid = _world(catalog, year)
         by = f"world (no grid data for {', '.join(tried)})" if tried else "world"
-    waters = catalog.water_intensity
-    water = waters.find(grid.country or WORLD)
-    water = water if water is not None else waters.find(WORLD)
+    water = _water_row(catalog, grid.country)
     pue, wue = _efficiency(catalog, service, region_row, node, cloud_id, year)
     return _Answer(
         grid=grid,
         by=by,
-        water_offsite_l_per_kwh=float(waters["water_offsite_l_per_kwh"][water]),
+        water_offsite_l_per_kwh=float(catalog.water_intensity["water_offsite_l_per_kwh"][water]),
         pue=pue,
         wue_l_per_kwh=wue,
     )
@@ -213,5 +225,6 @@ def resolve_locations(
         by=objects([a.by for a in answers]),
         country=objects([a.grid.country for a in answers]),
         region=objects([a.grid.region for a in answers]),
-        grid_year=np.array([a.grid.grid_year for a in answers], dtype=np.int64),
+        # float, as debug has always shown it (2024.0)
+        grid_year=floats(a.grid.grid_year for a in answers),
     )

@@ -18,7 +18,7 @@ from ai_impact.errors import RowErrors
 from ai_impact.factorize import factorize
 from ai_impact.fields import DATATYPE_BYTES
 from ai_impact.parse import Usage
-from ai_impact.resolve.common import Failure, floats, hashable, objects, row_errors, take
+from ai_impact.resolve.common import Entry, Failure, floats, hashable, objects, row_errors, take
 from ai_impact.tasks import TASK_METHOD, UNSUPPORTED
 
 _DATE_SUFFIX = re.compile(r"[-@_:]?(?:\d{4}-\d{2}-\d{2}|\d{8}|latest)$")
@@ -30,7 +30,7 @@ class ResolvedModel:
 
     columns: ModelColumns
     by: np.ndarray  # object: the resolution step ("" when unresolved)
-    entry: list[dict | None]  # the catalog row (None: inline or unresolved)
+    entry: list[Entry | None]  # the catalog row (None: inline or unresolved)
 
 
 @dataclass(frozen=True)
@@ -101,7 +101,13 @@ def _failure(
     return None
 
 
-def _answer(catalog: Catalog, key: tuple) -> _Answer:
+# model_id, model_used_id, model_hugging_face_path, model_family, model_name,
+# model_total_params_billions, model_active_params_billions, model_datatype, task
+_Str = str | None
+_Key = tuple[_Str, _Str, _Str, _Str, _Str, float, float, _Str, _Str]
+
+
+def _answer(catalog: Catalog, key: _Key) -> _Answer:
     model_id, used_id, hf_path, family, name, total, active, datatype, task = key
     models = catalog.models
     row, by = None, ""
