@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 import ai_impact
 import ai_impact.fields
-from ai_impact.engine.chain import BLOCKS, METRICS
+from ai_impact.engine.columns import BLOCKS, METRICS
 
 SEED = {
     "model_id": "llama_31_70b",

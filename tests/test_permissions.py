@@ -9,7 +9,7 @@ import itertools
 import pytest
 
 from ai_impact import catalog as _catalog
-from ai_impact.resolve import DEFAULT_NODE_ID
+from ai_impact.catalog.defaults import DEFAULT_NODE_ID
 from conftest import Tokens, call
 
 CALLERS = ("admin", "owner", "other", "none")

@@ -9,6 +9,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 from ai_impact import catalog as _catalog
 from ai_impact.engine.chain import compute
@@ -20,8 +21,11 @@ __all__ = ["estimate"]
 
 
 def estimate(
-    rows: Sequence[Mapping], *, debug: bool = False, catalog: _catalog.Catalog | None = None
-) -> list[dict]:
+    rows: Sequence[Mapping[str, Any]],
+    *,
+    debug: bool = False,
+    catalog: _catalog.Catalog | None = None,
+) -> list[dict[str, Any]]:
     """Estimate the impacts of each row; one Scope3 ``ModeledRow`` dict per row, same order.
 
     Parameters
@@ -37,7 +41,17 @@ def estimate(
     zero impacts; the other rows are unaffected. Never raises for bad row content.
     """
     cat = catalog or _catalog.default()
-    usage = parse_rows(rows)
-    resolved = resolve(usage, cat)
-    impacts = compute(usage, resolved, with_steps=debug)
-    return render(impacts, usage.errors, resolved, cat, debug=debug)
+    parsed = parse_rows(rows)
+    resolved = resolve(parsed, cat)
+    errors = parsed.errors  # the first error of a row wins: parse, then resolve, then engine
+    errors.merge(resolved.errors)
+    impacts = compute(
+        parsed.engine_usage(),
+        resolved.model.columns,
+        resolved.hardware.columns,
+        resolved.location.columns,
+        failed=errors.any,
+        with_steps=debug,
+    )
+    errors.merge(impacts.errors)
+    return render(impacts, errors, resolved, debug=debug)

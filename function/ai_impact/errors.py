@@ -6,61 +6,27 @@ Codes used (``error.code``):
 - ``missing_field``: nothing names the model of the row.
 - ``unknown_model``, ``unknown_node``, ``unknown_gpu``: an identifier the catalog does not hold.
 - ``unsupported_task``: a task this version does not estimate yet.
+
+:class:`RowErrors` is the engine's (``engine/errors.py``): every layer records its errors in one,
+and the pipeline merges them in layer order.
 """
 
 from __future__ import annotations
 
-import numpy as np
+from typing import Any
+
+from ai_impact.engine.errors import RowErrors
+
+__all__ = ["RowErrors", "error_dict"]
 
 
-class RowErrors:
-    """The first error of each row: code, field and message, or None where the row is fine."""
-
-    def __init__(self, n_rows: int) -> None:
-        self.code = np.full(n_rows, None, dtype=object)
-        self.field = np.full(n_rows, None, dtype=object)
-        self.message = np.full(n_rows, None, dtype=object)
-        self._has = np.zeros(n_rows, dtype=bool)
-
-    def __len__(self) -> int:
-        return len(self.code)
-
-    @property
-    def any(self) -> np.ndarray:
-        """Boolean mask of rows that carry an error (read-only view)."""
-        view = self._has.view()
-        view.flags.writeable = False
-        return view
-
-    def add(self, mask: np.ndarray, code: str, field: str, message: str) -> None:
-        """Record ``code`` on the rows of ``mask`` that have no error yet (the first one wins)."""
-        self.add_rows(np.flatnonzero(mask), code, field, message)
-
-    def add_rows(self, rows: np.ndarray, code: str, field: str, message: str) -> None:
-        """Record ``code`` on the rows (indexes) that have no error yet."""
-        new = rows[~self._has[rows]]
-        if len(new):
-            self._has[new] = True
-            self.code[new] = code
-            self.field[new] = field
-            self.message[new] = message
-
-    def add_each(self, rows: np.ndarray, code: str, field: str, messages: list[str]) -> None:
-        """Record ``code`` with one message per row index in ``rows`` (where no error yet)."""
-        for row, message in zip(rows.tolist(), messages, strict=True):
-            if not self._has[row]:
-                self._has[row] = True
-                self.code[row] = code
-                self.field[row] = field
-                self.message[row] = message
-
-    def as_dict(self, row: int) -> dict | None:
-        """The Scope3 ``Error`` object of one row, or None."""
-        code = self.code[row]
-        if code is None:
-            return None
-        return {
-            "code": code,
-            "message": self.message[row],
-            "details": {"reason": code, "field": self.field[row]},
-        }
+def error_dict(errors: RowErrors, row: int) -> dict[str, Any] | None:
+    """The Scope3 ``Error`` object of one row, or None."""
+    code = errors.code[row]
+    if code is None:
+        return None
+    return {
+        "code": code,
+        "message": errors.message[row],
+        "details": {"reason": code, "field": errors.field[row]},
+    }

@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ai_impact.engine import columns as engine_columns
+from ai_impact.engine.columns import Images
 from ai_impact.errors import RowErrors
 from ai_impact.factorize import factorize
 from ai_impact.fields import (
@@ -36,21 +38,6 @@ _TASK_SET = frozenset(TASKS)
 
 
 @dataclass
-class Images:
-    """Image sizes of one list field, flattened: image k belongs to row ``row[k]``."""
-
-    row: np.ndarray
-    width_px: np.ndarray
-    height_px: np.ndarray
-    count: np.ndarray  # images per row
-
-    @classmethod
-    def empty(cls, n_rows: int) -> Images:
-        empty = np.zeros(0, dtype=np.int64)
-        return cls(empty, empty.astype(float), empty.astype(float), np.zeros(n_rows, np.int64))
-
-
-@dataclass
 class Usage:
     """The validated columns of a batch of rows (absent numbers are NaN, absent strings None)."""
 
@@ -67,6 +54,24 @@ class Usage:
 
     def string(self, name: str) -> np.ndarray:
         return self.strings[name]
+
+    def engine_usage(self) -> engine_columns.Usage:
+        """The engine's input: what each request used."""
+        x = self.numbers
+        return engine_columns.Usage(
+            input_tokens=x["input_tokens"],
+            output_tokens=x["output_tokens"],
+            input_audio_seconds=x["input_audio_seconds"],
+            output_audio_seconds=x["output_audio_seconds"],
+            output_audio_tokens=x["output_audio_tokens"],
+            output_video_frames=x["output_video_frames"],
+            output_video_resolution=x["output_video_resolution"],
+            input_steps=x["input_steps"],
+            batch_size=x["batch_size"],
+            gpu_count=x["gpu_count"],
+            input_images=self.images["input_images"],
+            output_images=self.images["output_images"],
+        )
 
 
 def parse_rows(rows: Sequence[Mapping]) -> Usage:

@@ -4,21 +4,23 @@ Every row carries the four blocks (zeros where they do not apply, and on error r
 exactly the five metrics; ``total_impact`` is their sum. ``error`` is present (None when fine).
 ``debug`` is added on request, with the Scope3 keys (``model``, ``hardware_node``, ``grid_mix``,
 ``steps``) and this project's ``energy_breakdown`` and ``assumptions``.
+
+This module only shapes output: what debug shows was looked up by the resolver
+(:class:`~ai_impact.resolve.Resolved`) and computed by the engine (:class:`Impacts`).
 """
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
-from ai_impact.catalog import Catalog
-from ai_impact.engine.chain import BLOCKS, METRICS, Impacts
-from ai_impact.errors import RowErrors
+from ai_impact.catalog.defaults import CATALOG_AUTHOR, CATALOG_DATE, GLOBAL_CUSTOMER_ID
+from ai_impact.engine.columns import Block, Impacts
+from ai_impact.errors import RowErrors, error_dict
 from ai_impact.resolve import Resolved
+from ai_impact.resolve.common import Entry
 
-# Global catalog entries belong to no customer (customer_id 0) and carry the catalog's date.
-CATALOG_CUSTOMER_ID = 0
-CATALOG_DATE = "2026-11-27T00:00:00Z"
-CATALOG_AUTHOR = "ai-impact reference catalog"
 # GridMix.country is required by the API; world averages use ISO 3166's user-assigned "ZZ".
 UNKNOWN_COUNTRY = "ZZ"
 
@@ -56,14 +58,13 @@ def render(
     impacts: Impacts,
     errors: RowErrors,
     resolved: Resolved | None = None,
-    catalog: Catalog | None = None,
     debug: bool = False,
-) -> list[dict]:
-    """ModeledRow dicts. ``resolved`` and ``catalog`` are needed only with ``debug``."""
-    blocks = [_metric_dicts(impacts.blocks[block]) for block in BLOCKS]
+) -> list[dict[str, Any]]:
+    """ModeledRow dicts. ``resolved`` is needed only with ``debug``."""
+    inferences, trainings, fine_tunings, totals = (_metric_dicts(b) for b in impacts.blocks())
     failed = errors.any
-    error_dicts = [errors.as_dict(i) if bad else None for i, bad in enumerate(failed.tolist())]
-    rows = [
+    error_dicts = [error_dict(errors, i) if bad else None for i, bad in enumerate(failed.tolist())]
+    rows: list[dict[str, Any]] = [
         {
             "inference_impact": inference,
             "training_impact": training,
@@ -71,17 +72,18 @@ def render(
             "total_impact": total,
             "error": error,
         }
-        for inference, training, fine_tuning, total, error in zip(*blocks, error_dicts, strict=True)
+        for inference, training, fine_tuning, total, error in zip(
+            inferences, trainings, fine_tunings, totals, error_dicts, strict=True
+        )
     ]
-    if debug and resolved is not None and catalog is not None:
+    if debug and resolved is not None:
         for i, row in enumerate(rows):
-            row["debug"] = _debug(i, impacts, resolved, catalog)
+            row["debug"] = _debug(i, impacts, resolved)
     return rows
 
 
-def _metric_dicts(block: dict[str, np.ndarray]) -> list[dict[str, float]]:
+def _metric_dicts(block: Block) -> list[dict[str, float]]:
     """One dict of the five metrics per row (dict literals: the fastest way to build them)."""
-    columns = [block[m].tolist() for m in METRICS]
     return [
         {
             "usage_energy_wh": energy,
@@ -91,7 +93,12 @@ def _metric_dicts(block: dict[str, np.ndarray]) -> list[dict[str, float]]:
             "embodied_water_ml": embodied_water,
         }
         for energy, emissions, water, embodied_emissions, embodied_water in zip(
-            *columns, strict=True
+            block.usage_energy_wh.tolist(),
+            block.usage_emissions_gco2e.tolist(),
+            block.usage_water_ml.tolist(),
+            block.embodied_emissions_gco2e.tolist(),
+            block.embodied_water_ml.tolist(),
+            strict=True,
         )
     ]
 
@@ -104,58 +111,53 @@ def _clean(value: object) -> object:
     return value
 
 
-def _model(i: int, resolved: Resolved, catalog: Catalog) -> dict | None:
-    row = int(resolved.model.at("model_row", i))
-    total = _clean(resolved.model.at("total_params_billions", i))
-    if row < 0 and total is None:
+def _model(
+    entry: Entry | None, total_params_billions: object, task: object
+) -> dict[str, Any] | None:
+    if entry is None and total_params_billions is None:
         return None
-    if row >= 0:
-        table = catalog.models
-        out = {"id": table["model_id"][row]}
-        aliases = table["aliases"][row]
+    if entry is not None:
+        out: dict[str, Any] = {"id": entry["model_id"]}
+        aliases = entry["aliases"]
         out["aliases"] = [a for a in aliases.split("|") if a] if aliases else []
         for name in _MODEL_FIELDS:
-            out[name] = _clean(table[name][row])
+            out[name] = entry[name]
     else:
-        out = {"id": "inline", "aliases": [], "total_params_billions": total}
-    out["task"] = resolved.model.at("task", i)
-    out["customer_id"] = CATALOG_CUSTOMER_ID
+        out = {"id": "inline", "aliases": [], "total_params_billions": total_params_billions}
+    out["task"] = task
+    out["customer_id"] = GLOBAL_CUSTOMER_ID
     return out | _STAMP
 
 
-def _node(i: int, impacts: Impacts, resolved: Resolved, catalog: Catalog) -> dict | None:
-    hardware = resolved.hardware
-    row = int(hardware.at("node_row", i))
-    if row < 0:
+def _node(entry: Entry | None, gpu_id: object, service_id: object) -> dict[str, Any] | None:
+    if entry is None:
         return None
-    table = catalog.nodes
-    gpu = int(hardware.at("gpu_row", i))
     out = {
-        "id": table["node_id"][row],
-        "gpu_id": catalog.gpus["gpu_id"][gpu] if gpu >= 0 else table["gpu_id"][row],
-        "gpu_count": int(table["gpu_count"][row]),
-        "cpu_count": int(table["cpu_count"][row]),
+        "id": entry["node_id"],
+        "gpu_id": gpu_id,
+        "gpu_count": int(entry["gpu_count"]),
+        "cpu_count": int(entry["cpu_count"]),
     }
     for name in _NODE_FIELDS:
-        out[name] = _clean(table[name][row])
-    service = int(hardware.at("service_row", i))
-    out["managed_service_id"] = catalog.services["service_id"][service] if service >= 0 else None
+        out[name] = entry[name]
+    out["managed_service_id"] = service_id
     out["customer_id"] = None
     return out | _STAMP
 
 
-def _debug(i: int, impacts: Impacts, resolved: Resolved, catalog: Catalog) -> dict:
+def _debug(i: int, impacts: Impacts, resolved: Resolved) -> dict[str, Any]:
     model, hardware, location = resolved.model, resolved.hardware, resolved.location
-    deployment = impacts.deployment[i]
-    grid = {
-        "country": location.at("country", i) or UNKNOWN_COUNTRY,
-        "region": location.at("region", i),
-        "gco2e_per_kwh": _clean(location.at("gco2e_per_kwh", i)),
-    }
+    m, h, loc = model.columns.codes[i], hardware.columns.codes[i], location.columns.codes[i]
     return {
-        "model": _model(i, resolved, catalog),
-        "hardware_node": _node(i, impacts, resolved, catalog),
-        "grid_mix": grid,
+        "model": _model(
+            model.entry[m], _clean(model.columns.total_params_billions[m]), model.columns.task[m]
+        ),
+        "hardware_node": _node(hardware.node[h], hardware.gpu_id[h], hardware.service_id[h]),
+        "grid_mix": {
+            "country": location.country[loc] or UNKNOWN_COUNTRY,
+            "region": location.region[loc],
+            "gco2e_per_kwh": _clean(location.columns.gco2e_per_kwh[loc]),
+        },
         "steps": [
             {
                 "description": step.description,
@@ -171,19 +173,19 @@ def _debug(i: int, impacts: Impacts, resolved: Resolved, catalog: Catalog) -> di
             "facility_wh": _clean(impacts.facility_wh[i]),
         },
         "assumptions": {
-            "method": model.at("method", i),
-            "model_resolved_by": model.at("model_by", i) or None,
-            "hardware_resolved_by": hardware.at("hardware_by", i) or None,
-            "location_resolved_by": location.at("location_by", i) or None,
-            "total_params_billions": _clean(model.at("total_params_billions", i)),
-            "active_params_billions": _clean(model.at("active_params_billions", i)),
-            "bytes_per_param": _clean(model.at("bytes_per_param", i)),
-            "gpu_count": _clean(impacts.gpu_count[deployment]),
-            "batch_size": _clean(impacts.batch_size[deployment]),
+            "method": model.columns.method[m],
+            "model_resolved_by": model.by[m] or None,
+            "hardware_resolved_by": hardware.by[h] or None,
+            "location_resolved_by": location.by[loc] or None,
+            "total_params_billions": _clean(model.columns.total_params_billions[m]),
+            "active_params_billions": _clean(model.columns.active_params_billions[m]),
+            "bytes_per_param": _clean(model.columns.bytes_per_param[m]),
+            "gpu_count": _clean(impacts.gpu_count[i]),
+            "batch_size": _clean(impacts.batch_size[i]),
             "busy_time_s": _clean(impacts.busy_time_s[i]),
-            "pue": _clean(location.at("pue", i)),
-            "wue_l_per_kwh": _clean(location.at("wue_l_per_kwh", i)),
-            "water_offsite_l_per_kwh": _clean(location.at("water_offsite_l_per_kwh", i)),
-            "grid_year": _clean(location.at("grid_year", i)),
+            "pue": _clean(location.columns.pue[loc]),
+            "wue_l_per_kwh": _clean(location.columns.wue_l_per_kwh[loc]),
+            "water_offsite_l_per_kwh": _clean(location.columns.water_offsite_l_per_kwh[loc]),
+            "grid_year": _clean(location.grid_year[loc]),
         },
     }

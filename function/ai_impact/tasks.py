@@ -55,20 +55,6 @@ TASK_METHOD: dict[str, str] = {
     "clustering": UNSUPPORTED,
 }
 
-# Concurrent requests per replica when the log does not say. Text: EcoLogits' assumption (B = 64),
-# in the middle of the batch sizes ML.ENERGY measured for served chat (8..1024). Diffusion: 1,
-# the batch of ML.ENERGY's image and video serving runs. Speech to text: 32, the batch of the
-# Whisper throughput measurement the speech constant is derived from. Encoders and audio
-# generation: the text default.
-DEFAULT_BATCH_SIZE: dict[str, float] = {
-    TEXT: 64.0,
-    IMAGE_GENERATION: 1.0,
-    ENCODER: 64.0,
-    SPEECH_TO_TEXT: 32.0,
-    AUDIO_GENERATION: 64.0,
-    UNSUPPORTED: 64.0,
-}
-
 # Diffusion defaults when neither the row nor the catalog gives them: 50 denoising steps (the
 # default num_inference_steps of the diffusers Stable Diffusion pipelines), 1024 x 1024 px
 # images, 720-line video.

@@ -13,50 +13,31 @@ per row remain a handful of multiply-adds (``text.request_*`` and the lines belo
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Sequence
 
 import numpy as np
 
 from ai_impact import tasks
 from ai_impact.engine import infrastructure as infra
 from ai_impact.engine import text, work
-from ai_impact.parse import Usage
-from ai_impact.resolve import AMORTISED, Part, Resolved
-
-METRICS = (
-    "usage_energy_wh",
-    "usage_emissions_gco2e",
-    "usage_water_ml",
-    "embodied_emissions_gco2e",
-    "embodied_water_ml",
+from ai_impact.engine.columns import (
+    METRICS,
+    Amortised,
+    Block,
+    HardwareColumns,
+    Impacts,
+    LocationColumns,
+    ModelColumns,
+    Step,
+    Usage,
 )
-BLOCKS = ("inference_impact", "training_impact", "fine_tuning_impact", "total_impact")
+from ai_impact.engine.errors import RowErrors
+
 _TABLE_LIMIT = 1 << 22  # distinct-key ranges up to this are factorised with a lookup table
-
-
-@dataclass
-class Impacts:
-    """Per-row results: ``blocks[block][metric]`` arrays, plus what debug shows."""
-
-    blocks: dict[str, dict[str, np.ndarray]]
-    gpu_wh: np.ndarray
-    it_wh: np.ndarray
-    facility_wh: np.ndarray
-    busy_time_s: np.ndarray
-    deployment: np.ndarray  # row -> deployment
-    gpu_count: np.ndarray  # per deployment
-    batch_size: np.ndarray  # per deployment
-    steps: list[work.Step]  # parts of the work, per row
-
-
-def _broadcast(values: np.ndarray, codes: np.ndarray) -> np.ndarray:
-    """``values[codes]``, skipping the gather when every value is zero (the common case for
-    fine-tuning)."""
-    return values[codes] if values.any() else np.zeros(len(codes))
-
-
-def _given(value: np.ndarray, default: np.ndarray | float) -> np.ndarray:
-    return np.where(np.isfinite(value), value, default)
+# Keys are combined while their range stays below this; beyond it the key is re-factorised
+# (its range becomes the number of distinct keys, at most the number of rows) before the next
+# part is combined, so a key never overflows int64 (issue 14: 8,193 rows with distinct parts).
+_KEY_LIMIT = 1 << 62
 
 
 def _factorize_ints(key: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -84,114 +65,144 @@ def _value_codes(values: np.ndarray) -> tuple[np.ndarray, int]:
     return codes.reshape(-1), int(codes.max()) + 1
 
 
-def deployments(resolved: Resolved, usage: Usage) -> tuple[np.ndarray, np.ndarray]:
-    """Row -> deployment codes, and the first row of each deployment."""
-    key = resolved.model.codes.astype(np.int64)
-    for part in (resolved.hardware, resolved.location):
-        key = key * (int(part.codes.max(initial=0)) + 1) + part.codes
-    for name in ("batch_size", "gpu_count"):
-        codes, count = _value_codes(usage.number(name))
+def combine_codes(parts: Sequence[tuple[np.ndarray, int]]) -> tuple[np.ndarray, np.ndarray]:
+    """Codes of the distinct combinations of several code columns, and the first row of each.
+
+    ``parts``: (codes, count) pairs, codes in ``0..count-1``. The combined key
+    ``key * count + codes`` is exact in int64 while the product of the counts stays under
+    2^62; past that the key is factorised first, which brings its range down to the number of
+    distinct combinations so far (at most the number of rows), then combined with the next part.
+    """
+    n = len(parts[0][0]) if parts else 0
+    key = np.zeros(n, dtype=np.int64)
+    size = 1  # the range of key, as a Python int (exact)
+    for codes, count in parts:
+        if size * count > _KEY_LIMIT:
+            key, first = _factorize_ints(key)
+            size = len(first)
         key = key * count + codes
+        size *= count
     return _factorize_ints(key)
 
 
-def _flag_unsupported_tasks(usage: Usage, model: Part) -> None:
-    methods = model.values["method"]
-    for u in np.flatnonzero(methods == tasks.UNSUPPORTED):
-        usage.errors.add(
+def deployments(
+    usage: Usage, model: ModelColumns, hardware: HardwareColumns, location: LocationColumns
+) -> tuple[np.ndarray, np.ndarray]:
+    """Row -> deployment codes, and the first row of each deployment."""
+    parts = [
+        (p.codes.astype(np.int64), int(p.codes.max(initial=0)) + 1)
+        for p in (model, hardware, location)
+    ]
+    parts += [_value_codes(usage.batch_size), _value_codes(usage.gpu_count)]
+    return combine_codes(parts)
+
+
+def _unsupported_tasks(model: ModelColumns, errors: RowErrors) -> None:
+    for u in np.flatnonzero(model.method == tasks.UNSUPPORTED):
+        errors.add(
             model.codes == u,
             "unsupported_task",
             "task",
-            f"task {model.values['task'][u]!r} is not estimated: no public measurement or model "
+            f"task {model.task[u]!r} is not estimated: no public measurement or model "
             "of its computation exists (docs/methodology.md, tasks)",
         )
 
 
-def _amortised(model: Part) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
-    """Per distinct model: training and fine-tuning blocks of one request (Wh, g, mL)."""
-    v = model.values
+def _per_request(amortised: Amortised) -> list[np.ndarray]:
+    """One request's share of the five totals, per distinct model (Wh, g, mL)."""
     to_block_units = 1000.0  # kWh -> Wh, kg -> g, L -> mL
-    own, base = {}, {}
-    for metric, column in zip(METRICS, AMORTISED, strict=True):
-        own[metric] = to_block_units * infra.amortised_per_request(
-            v[column], v["estimated_use_life_days"], v["estimated_requests_per_day"]
-        )
-        base[metric] = to_block_units * infra.amortised_per_request(
-            v["base_" + column],
-            v["base_estimated_use_life_days"],
-            v["base_estimated_requests_per_day"],
-        )
-    fine_tune = v["base_model_row"].astype(np.int64) >= 0
-    training = {m: np.where(fine_tune, base[m], own[m]) for m in METRICS}
-    fine_tuning = {m: np.where(fine_tune, own[m], 0.0) for m in METRICS}
+    return [
+        to_block_units
+        * infra.amortised_per_request(total, amortised.use_life_days, amortised.requests_per_day)
+        for total in amortised.totals()
+    ]
+
+
+def _amortised(model: ModelColumns) -> tuple[list[np.ndarray], list[np.ndarray]]:
+    """Per distinct model: training and fine-tuning metrics of one request (Wh, g, mL)."""
+    own, base = _per_request(model.training), _per_request(model.base_training)
+    fine_tune = model.fine_tuned
+    training = [np.where(fine_tune, b, o) for o, b in zip(own, base, strict=True)]
+    fine_tuning = [np.where(fine_tune, o, 0.0) for o in own]
     return training, fine_tuning
 
 
-def compute(usage: Usage, resolved: Resolved, with_steps: bool = False) -> Impacts:
-    """All impacts of a batch. Rows with an error (``usage.errors``) get zeros everywhere.
-    ``with_steps`` keeps the parts of each row's work (for debug)."""
-    model, hardware, location = resolved.model, resolved.hardware, resolved.location
-    _flag_unsupported_tasks(usage, model)
-    codes, first = deployments(resolved, usage)
+def _broadcast(values: np.ndarray, codes: np.ndarray) -> np.ndarray:
+    """``values[codes]``, skipping the gather when every value is zero (the common case for
+    fine-tuning)."""
+    return values[codes] if values.any() else np.zeros(len(codes))
+
+
+def _given(value: np.ndarray, default: np.ndarray | float) -> np.ndarray:
+    return np.where(np.isfinite(value), value, default)
+
+
+def compute(
+    usage: Usage,
+    model: ModelColumns,
+    hardware: HardwareColumns,
+    location: LocationColumns,
+    *,
+    failed: np.ndarray | None = None,
+    with_steps: bool = False,
+) -> Impacts:
+    """All impacts of a batch.
+
+    ``failed``: rows the caller already rejected (their inputs are not to be trusted); they get
+    zeros everywhere, as do the rows the engine cannot estimate (``Impacts.errors``).
+    ``with_steps`` keeps the parts of each row's work (for debug).
+    """
+    errors = RowErrors(usage.n_rows)
+    _unsupported_tasks(model, errors)
+    codes, first = deployments(usage, model, hardware, location)
     m, h, loc = model.codes[first], hardware.codes[first], location.codes[first]
-
-    def mv(name: str) -> np.ndarray:
-        return model.values[name][m]
-
-    def hv(name: str) -> np.ndarray:
-        return hardware.values[name][h]
-
-    def lv(name: str) -> np.ndarray:
-        return location.values[name][loc]
 
     with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
         # Per deployment.
+        total_b, active_b, bytes_pp = (
+            model.total_params_billions[m],
+            model.active_params_billions[m],
+            model.bytes_per_param[m],
+        )
+        tdp_w, memory_gb = hardware.gpu_tdp_w[h], hardware.gpu_memory_gb[h]
+        bandwidth_tbps, tflops = (
+            hardware.gpu_memory_bandwidth_tbps[h],
+            hardware.gpu_bf16_dense_tflops[h],
+        )
         gpu_count = _given(
-            usage.number("gpu_count")[first],
-            infra.replica_gpu_count(
-                mv("total_params_billions"), mv("bytes_per_param"), hv("memory_gb")
-            ),
+            usage.gpu_count[first], infra.replica_gpu_count(total_b, bytes_pp, memory_gb)
         )
-        method = mv("method")
-        default_batch = np.array([tasks.DEFAULT_BATCH_SIZE[m] for m in method.tolist()])
-        batch = _given(usage.number("batch_size")[first], default_batch)
+        batch = _given(usage.batch_size[first], model.default_batch_size[m])
         coef = text.coefficients(
-            mv("active_params_billions"),
-            mv("total_params_billions"),
-            mv("bytes_per_param"),
-            gpu_count,
-            batch,
-            hv("tdp_w"),
-            hv("memory_bandwidth_tbps"),
-            hv("bf16_dense_tflops"),
-            hv("memory_gb"),
+            active_b, total_b, bytes_pp, gpu_count, batch, tdp_w, bandwidth_tbps, tflops, memory_gb
         )
-        node_gpus, host_w = hv("node_gpu_count"), hv("node_idle_power_w_ex_gpu")
-        life, utilization = hv("node_use_life_years"), hv("node_average_utilization_rate")
+        node_gpus, host_w = hardware.node_gpu_count[h], hardware.node_idle_power_w_ex_gpu[h]
+        life = hardware.node_use_life_years[h]
+        utilization = hardware.node_average_utilization_rate[h]
         overhead_w = infra.host_power_share_w(host_w, gpu_count, node_gpus, batch)
         overhead_w += infra.idle_power_share_w(
-            utilization, hv("idle_power_w"), gpu_count, host_w, node_gpus, batch
+            utilization, hardware.gpu_idle_power_w[h], gpu_count, host_w, node_gpus, batch
         )
         # The chain is linear in IT energy: factors per IT Wh, once per deployment.
-        pue = lv("pue")
-        gco2e_per_it_wh = infra.usage_emissions_gco2e(pue, lv("gco2e_per_kwh"))
+        pue = location.pue[loc]
+        gco2e_per_it_wh = infra.usage_emissions_gco2e(pue, location.gco2e_per_kwh[loc])
         water_ml_per_it_wh = infra.usage_water_ml(
-            1.0, pue, lv("wue_l_per_kwh"), lv("water_offsite_l_per_kwh")
+            1.0, pue, location.wue_l_per_kwh[loc], location.water_offsite_l_per_kwh[loc]
         )
         embodied_g_per_s = 1000.0 * infra.embodied_per_busy_second(
             gpu_count,
-            hv("embodied_emissions_kgco2e"),
+            hardware.gpu_embodied_emissions_kgco2e[h],
             node_gpus,
-            hv("node_embodied_emissions_kgco2e_ex_gpu"),
+            hardware.node_embodied_emissions_kgco2e_ex_gpu[h],
             batch,
             life,
             utilization,
         )
         embodied_ml_per_s = 1000.0 * infra.embodied_per_busy_second(
             gpu_count,
-            hv("embodied_water_l"),
+            hardware.gpu_embodied_water_l[h],
             node_gpus,
-            hv("node_embodied_water_l_ex_gpu"),
+            hardware.node_embodied_water_l_ex_gpu[h],
             batch,
             life,
             utilization,
@@ -213,39 +224,37 @@ def compute(usage: Usage, resolved: Resolved, with_steps: bool = False) -> Impac
 
         # Per row.
         deployment = work.Deployment(
-            method=method,
-            active_params_billions=mv("active_params_billions"),
-            total_params_billions=mv("total_params_billions"),
+            method=model.method[m],
+            active_params_billions=active_b,
+            total_params_billions=total_b,
             gpu_count=gpu_count,
             batch_size=batch,
-            gpu_tdp_w=hv("tdp_w"),
-            gpu_bf16_tflops=hv("bf16_dense_tflops"),
-            gpu_memory_bandwidth_tbps=hv("memory_bandwidth_tbps"),
-            default_steps=mv("default_steps"),
-            default_width_px=mv("default_width_px"),
-            default_height_px=mv("default_height_px"),
+            gpu_tdp_w=tdp_w,
+            gpu_bf16_tflops=tflops,
+            gpu_memory_bandwidth_tbps=bandwidth_tbps,
+            default_steps=model.default_steps[m],
+            default_width_px=model.default_width_px[m],
+            default_height_px=model.default_height_px[m],
             text=coef,
         )
-        done = work.request_work(usage, deployment, codes, with_steps)
+        done = work.request_work(usage, deployment, codes, errors, with_steps)
         gpu_j, busy_s = done.gpu_j, done.busy_s
         gpu_wh = gpu_j / 3600.0
         it_wh = gpu_wh + busy_s * overhead_w[codes] / 3600.0
         facility_wh = it_wh * pue[codes]
-        inference = {
-            "usage_energy_wh": facility_wh,
-            "usage_emissions_gco2e": it_wh * gco2e_per_it_wh[codes],
-            "usage_water_ml": it_wh * water_ml_per_it_wh[codes],
-            "embodied_emissions_gco2e": busy_s * embodied_g_per_s[codes],
-            "embodied_water_ml": busy_s * embodied_ml_per_s[codes],
-        }
-        training = {k: _broadcast(v, model.codes) for k, v in training_u.items()}
-        fine_tuning = {k: _broadcast(v, model.codes) for k, v in fine_tuning_u.items()}
-        total = {k: inference[k] + training[k] for k in METRICS}
-        if any(v.any() for v in fine_tuning_u.values()):
-            for k in METRICS:
-                total[k] += fine_tuning[k]
+        inference = [
+            facility_wh,
+            it_wh * gco2e_per_it_wh[codes],
+            it_wh * water_ml_per_it_wh[codes],
+            busy_s * embodied_g_per_s[codes],
+            busy_s * embodied_ml_per_s[codes],
+        ]
+        training = [_broadcast(v, model.codes) for v in training_u]
+        fine_tuning = [_broadcast(v, model.codes) for v in fine_tuning_u]
+        total = [i + t for i, t in zip(inference, training, strict=True)]
+        if any(v.any() for v in fine_tuning_u):
+            total = [t + f for t, f in zip(total, fine_tuning, strict=True)]
 
-    errors = usage.errors
     if not complete.all():
         errors.add(
             ~complete[codes],
@@ -253,22 +262,32 @@ def compute(usage: Usage, resolved: Resolved, with_steps: bool = False) -> Impac
             "row",
             "the model or hardware of this row lacks a parameter the estimate needs",
         )
-    blocks = {
-        "inference_impact": inference,
-        "training_impact": training,
-        "fine_tuning_impact": fine_tuning,
-        "total_impact": total,
-    }
+    blocks = [inference, training, fine_tuning, total]
     per_row = [gpu_wh, it_wh, facility_wh, busy_s]
     steps = done.steps
-    if errors.any.any():
-        keep = np.where(errors.any, 0.0, 1.0)
-        for block in blocks.values():
-            for k in METRICS:
-                block[k] = np.nan_to_num(block[k] * keep)
+    zero = errors.any if failed is None else errors.any | failed
+    if zero.any():
+        keep = np.where(zero, 0.0, 1.0)
+        blocks = [[np.nan_to_num(v * keep) for v in block] for block in blocks]
         per_row = [np.nan_to_num(a * keep) for a in per_row]
         steps = [
-            work.Step(s.description, np.nan_to_num(s.duration_s * keep), s.inferences * keep)
+            Step(s.description, np.nan_to_num(s.duration_s * keep), s.inferences * keep)
             for s in steps
         ]
-    return Impacts(blocks, *per_row, codes, gpu_count, batch, steps)
+    return Impacts(
+        inference=Block(*blocks[0]),
+        training=Block(*blocks[1]),
+        fine_tuning=Block(*blocks[2]),
+        total=Block(*blocks[3]),
+        gpu_wh=per_row[0],
+        it_wh=per_row[1],
+        facility_wh=per_row[2],
+        busy_time_s=per_row[3],
+        gpu_count=gpu_count[codes],
+        batch_size=batch[codes],
+        steps=steps,
+        errors=errors,
+    )
+
+
+__all__ = ["METRICS", "combine_codes", "compute", "deployments"]

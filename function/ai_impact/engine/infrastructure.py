@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from ai_impact.engine.columns import Floats
+
 SECONDS_PER_YEAR = 365.25 * 24 * 3600
 
 # Memory needed to serve a model: 1.2 x weight bytes (20% for activations and KV cache), the
@@ -17,8 +19,8 @@ MEMORY_OVERHEAD = 1.2
 
 
 def replica_gpu_count(
-    total_params_billions: np.ndarray, bytes_per_param: np.ndarray, gpu_memory_gb: np.ndarray
-) -> np.ndarray:
+    total_params_billions: Floats, bytes_per_param: Floats, gpu_memory_gb: Floats
+) -> Floats:
     """GPUs holding one replica of the model when the log does not say.
 
     ``n = 2 ** ceil(log2(ceil(1.2 * P_total * bytes / M_gpu)))``: the weights plus 20% must fit in
@@ -45,11 +47,11 @@ def replica_gpu_count(
 
 
 def host_power_share_w(
-    host_power_w: np.ndarray,
-    gpu_count: np.ndarray,
-    node_gpu_count: np.ndarray,
-    batch_size: np.ndarray,
-) -> np.ndarray:
+    host_power_w: Floats,
+    gpu_count: Floats,
+    node_gpu_count: Floats,
+    batch_size: Floats,
+) -> Floats:
     """Power of the server around the GPUs (CPU, memory, disks, fans, NIC) attributed to one
     request while it occupies the replica, W.
 
@@ -66,13 +68,13 @@ def host_power_share_w(
 
 
 def idle_power_share_w(
-    utilization: np.ndarray,
-    gpu_idle_power_w: np.ndarray,
-    gpu_count: np.ndarray,
-    host_power_w: np.ndarray,
-    node_gpu_count: np.ndarray,
-    batch_size: np.ndarray,
-) -> np.ndarray:
+    utilization: Floats,
+    gpu_idle_power_w: Floats,
+    gpu_count: Floats,
+    host_power_w: Floats,
+    node_gpu_count: Floats,
+    batch_size: Floats,
+) -> Floats:
     """Power of provisioned but idle capacity attributed to one request while it runs, W.
 
     A fleet busy a fraction ``u`` of the time idles ``(1 - u) / u`` seconds per busy second,
@@ -90,7 +92,7 @@ def idle_power_share_w(
     return (1.0 / utilization - 1.0) * replica_idle_w / batch_size
 
 
-def usage_emissions_gco2e(facility_wh: np.ndarray, gco2e_per_kwh: np.ndarray) -> np.ndarray:
+def usage_emissions_gco2e(facility_wh: Floats, gco2e_per_kwh: Floats) -> Floats:
     """Location-based emissions of the electricity used: ``E_facility * CI / 1000``, gCO2e.
 
     Parameters
@@ -102,11 +104,11 @@ def usage_emissions_gco2e(facility_wh: np.ndarray, gco2e_per_kwh: np.ndarray) ->
 
 
 def usage_water_ml(
-    it_wh: np.ndarray,
-    facility_wh: np.ndarray,
-    wue_l_per_kwh: np.ndarray,
-    water_offsite_l_per_kwh: np.ndarray,
-) -> np.ndarray:
+    it_wh: Floats | float,
+    facility_wh: Floats,
+    wue_l_per_kwh: Floats,
+    water_offsite_l_per_kwh: Floats,
+) -> Floats:
     """Water consumed on site (cooling) and off site (electricity generation), mL.
 
     ``W = E_IT * WUE + E_facility * EWIF``; L/kWh equals mL/Wh. On-site WUE is defined per kWh of
@@ -121,14 +123,14 @@ def usage_water_ml(
 
 
 def embodied_per_busy_second(
-    gpu_count: np.ndarray,
-    per_gpu: np.ndarray,
-    node_gpu_count: np.ndarray,
-    per_node_ex_gpu: np.ndarray,
-    batch_size: np.ndarray,
-    use_life_years: np.ndarray,
-    utilization: np.ndarray,
-) -> np.ndarray:
+    gpu_count: Floats,
+    per_gpu: Floats,
+    node_gpu_count: Floats,
+    per_node_ex_gpu: Floats,
+    batch_size: Floats,
+    use_life_years: Floats,
+    utilization: Floats,
+) -> Floats:
     """Manufacturing footprint attributed to one request per second it occupies the replica.
 
     ``r = (n_gpu * I_gpu + n_gpu / N_node * I_node) / (B * L * u)``: the replica (its GPUs and
@@ -151,9 +153,7 @@ def embodied_per_busy_second(
     return replica / (batch_size * use_life_years * SECONDS_PER_YEAR * utilization)
 
 
-def amortised_per_request(
-    total: np.ndarray, use_life_days: np.ndarray, requests_per_day: np.ndarray
-) -> np.ndarray:
+def amortised_per_request(total: Floats, use_life_days: Floats, requests_per_day: Floats) -> Floats:
     """Share of a one-off total (training, fine-tuning) carried by one request.
 
     ``x = total / (use_life_days * requests_per_day)``; 0 where the total is unknown (NaN).

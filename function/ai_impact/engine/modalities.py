@@ -11,6 +11,9 @@ rest on it as lower confidence.
 from __future__ import annotations
 
 import numpy as np
+import numpy.typing as npt
+
+from ai_impact.engine.columns import Floats
 
 # OpenAI vision input (GPT-4o family, "high" detail): the image is scaled to fit 2048 x 2048,
 # then its shortest side to 768 px; it costs 85 tokens plus 170 per 512 px tile (OpenAI platform
@@ -53,7 +56,7 @@ SPEECH_TO_TEXT_MFU = 50.0 * 2.0 * 0.809e9 * 404.0 / 989e12
 VIDEO_ASPECT = 16.0 / 9.0
 
 
-def llm_image_tokens(width_px: np.ndarray, height_px: np.ndarray) -> np.ndarray:
+def llm_image_tokens(width_px: Floats, height_px: Floats) -> Floats:
     """Tokens a multimodal language model spends on one input image.
 
     ``s1 = min(1, 2048 / max(W, H))``; ``s2 = min(1, 768 / min(W, H) / s1)``; then
@@ -88,7 +91,7 @@ def llm_image_tokens(width_px: np.ndarray, height_px: np.ndarray) -> np.ndarray:
     return tiles
 
 
-def vision_encoder_tokens(width_px: np.ndarray, height_px: np.ndarray) -> np.ndarray:
+def vision_encoder_tokens(width_px: Floats, height_px: Floats) -> Floats:
     """Patches a vision encoder processes for one image: the image scaled to fit 512 x 512,
     cut in 16 px patches, ``ceil(W s / 16) * ceil(H s / 16)`` (ViT, arXiv:2010.11929)."""
     scale = np.minimum(1.0, VISION_MAX_SIDE_PX / np.maximum(width_px, height_px))
@@ -97,11 +100,12 @@ def vision_encoder_tokens(width_px: np.ndarray, height_px: np.ndarray) -> np.nda
     )
 
 
-def video_size_px(lines: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def video_size_px(lines: Floats) -> tuple[Floats, Floats]:
     """Width and height of a video given in lines (1080 -> 1920 x 1080), 16:9."""
     return np.round(lines * VIDEO_ASPECT), lines
 
 
-def per_row(rows: np.ndarray, values: np.ndarray, n_rows: int) -> np.ndarray:
+def per_row(rows: npt.NDArray[np.int64], values: Floats, n_rows: int) -> Floats:
     """Sum of per-item ``values`` for each row (items belong to ``rows``)."""
-    return np.bincount(rows, weights=values, minlength=n_rows)
+    # Weighted counts are float64 already: astype does not copy (the stubs type them int).
+    return np.bincount(rows, weights=values, minlength=n_rows).astype(np.float64, copy=False)

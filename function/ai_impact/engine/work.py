@@ -10,17 +10,18 @@ the chain divides time-shared quantities (host power, idle capacity, embodied) b
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from ai_impact import tasks
 from ai_impact.engine import diffusion, modalities, text
-from ai_impact.errors import RowErrors
-from ai_impact.parse import Usage
+from ai_impact.engine.columns import Step, Usage
+from ai_impact.engine.errors import RowErrors
 
 
-@dataclass
+@dataclass(frozen=True)
 class Deployment:
     """Per-deployment arrays (a model on a replica at a batch size)."""
 
@@ -38,16 +39,7 @@ class Deployment:
     text: text.Coefficients
 
 
-@dataclass
-class Step:
-    """One part of the requests' work: per-row duration (s) and number of inferences."""
-
-    description: str
-    duration_s: np.ndarray
-    inferences: np.ndarray
-
-
-@dataclass
+@dataclass(frozen=True)
 class Work:
     gpu_j: np.ndarray
     busy_s: np.ndarray
@@ -59,14 +51,19 @@ def _zeros_where(mask: np.ndarray, values: np.ndarray) -> np.ndarray:
 
 
 def request_work(
-    usage: Usage, dep: Deployment, codes: np.ndarray, with_steps: bool = False
+    usage: Usage,
+    dep: Deployment,
+    codes: np.ndarray,
+    errors: RowErrors,
+    with_steps: bool = False,
 ) -> Work:
-    """GPU energy (J) and busy time (s) of every row; its parts too when ``with_steps``."""
+    """GPU energy (J) and busy time (s) of every row; its parts too when ``with_steps``.
+    Rows whose inputs their method cannot estimate get an error in ``errors``."""
     n = usage.n_rows
-    input_tokens = np.where(np.isfinite(t := usage.number("input_tokens")), t, 0.0)
-    output_tokens = np.where(np.isfinite(t := usage.number("output_tokens")), t, 0.0)
+    input_tokens = _zero_if_absent(usage.input_tokens)
+    output_tokens = _zero_if_absent(usage.output_tokens)
     coef = dep.text
-    if all(m == tasks.TEXT for m in dep.method.tolist()) and not _has_media(usage):
+    if all(m == tasks.TEXT for m in dep.method.tolist()) and not usage.has_media():
         gpu_j = text.request_gpu_energy_j(
             input_tokens,
             output_tokens,
@@ -82,29 +79,18 @@ def request_work(
             coef.prefill_ms_per_token[codes],
         )
         return Work(gpu_j, busy_s, [Step(TEXT_STEP, busy_s, np.ones(n))] if with_steps else [])
-    return _mixed_work(usage, dep, codes, input_tokens, output_tokens, with_steps)
+    return _mixed_work(usage, dep, codes, errors, input_tokens, output_tokens, with_steps)
 
 
 TEXT_STEP = "text: prompt processing and token generation"
 
 
-def _has_media(usage: Usage) -> bool:
-    media = (
-        "input_audio_seconds",
-        "output_audio_seconds",
-        "output_audio_tokens",
-        "output_video_frames",
-        "input_images",
-        "output_images",
-    )
-    return not usage.present.isdisjoint(media)
-
-
-def _number_or_zero(name: str, usage: Usage) -> np.ndarray:
-    if name not in usage.present:
-        return np.zeros(usage.n_rows)
-    values = usage.number(name)
+def _zero_if_absent(values: np.ndarray) -> np.ndarray:
     return np.where(np.isfinite(values), values, 0.0)
+
+
+def _given(value: np.ndarray, default: np.ndarray) -> np.ndarray:
+    return np.where(np.isfinite(value), value, default)
 
 
 def _scatter(n: int, rows: np.ndarray, values: np.ndarray | float) -> np.ndarray:
@@ -117,6 +103,7 @@ def _mixed_work(
     usage: Usage,
     dep: Deployment,
     codes: np.ndarray,
+    errors: RowErrors,
     input_tokens: np.ndarray,
     output_tokens: np.ndarray,
     with_steps: bool,
@@ -129,15 +116,13 @@ def _mixed_work(
     is_encoder = row_method == tasks.METHODS.index(tasks.ENCODER)
     is_speech = row_method == tasks.METHODS.index(tasks.SPEECH_TO_TEXT)
     coef = dep.text
-    images_in = usage.images["input_images"]
-    audio_in_s = _number_or_zero("input_audio_seconds", usage)
-    audio_out_tokens = _number_or_zero("output_audio_seconds", usage) * (
-        modalities.AUDIO_OUTPUT_TOKENS_PER_S
+    images_in = usage.input_images
+    audio_in_s = _zero_if_absent(usage.input_audio_seconds)
+    audio_out_tokens = _given(
+        usage.output_audio_tokens,
+        _zero_if_absent(usage.output_audio_seconds) * modalities.AUDIO_OUTPUT_TOKENS_PER_S,
     )
-    if "output_audio_tokens" in usage.present:
-        tokens = usage.number("output_audio_tokens")
-        audio_out_tokens = np.where(np.isfinite(tokens), tokens, audio_out_tokens)
-    _check_inputs(usage, is_image, is_encoder, is_speech, input_tokens, audio_in_s)
+    _check_inputs(usage, errors, is_image, is_encoder, is_speech, input_tokens, audio_in_s)
 
     # Language models: prompt = text + image tokens + audio tokens; output = text + audio tokens.
     for_text = is_text[images_in.row]
@@ -243,6 +228,7 @@ def _mixed_work(
 
 def _check_inputs(
     usage: Usage,
+    errors: RowErrors,
     is_image: np.ndarray,
     is_encoder: np.ndarray,
     is_speech: np.ndarray,
@@ -250,10 +236,9 @@ def _check_inputs(
     audio_in_s: np.ndarray,
 ) -> None:
     """Rows whose inputs cannot be estimated by their method get an error naming the field."""
-    errors: RowErrors = usage.errors
-    generating = usage.images["output_images"].row
-    if "output_video_frames" in usage.present:
-        video = np.flatnonzero(_number_or_zero("output_video_frames", usage) > 0)
+    generating = usage.output_images.row
+    video = np.flatnonzero(usage.output_video_frames > 0)  # NaN compares False
+    if len(video):
         generating = np.concatenate([generating, video])
     errors.add_rows(
         generating[~is_image[generating]],
@@ -265,7 +250,7 @@ def _check_inputs(
     encoders = np.flatnonzero(is_encoder)
     empty = (
         (input_tokens[encoders] == 0)
-        & (usage.images["input_images"].count[encoders] == 0)
+        & (usage.input_images.count[encoders] == 0)
         & (audio_in_s[encoders] == 0)
     )
     errors.add_rows(
@@ -285,22 +270,26 @@ def _check_inputs(
 
 
 def _add_generation(
-    usage: Usage, dep: Deployment, codes: np.ndarray, is_image: np.ndarray, add
+    usage: Usage,
+    dep: Deployment,
+    codes: np.ndarray,
+    is_image: np.ndarray,
+    add: Callable[[str, np.ndarray, np.ndarray, np.ndarray, np.ndarray | float], None],
 ) -> None:
     """Diffusion parts: each output image, and the video, of image-generation rows."""
     n = usage.n_rows
     image_rows = np.flatnonzero(is_image)
     deployment = codes[image_rows]
     steps = np.full(n, np.nan)
-    given_steps = usage.number("input_steps")[image_rows]
+    given_steps = usage.input_steps[image_rows]
     default_steps = dep.default_steps[deployment]
     steps[image_rows] = np.where(
         np.isfinite(given_steps),
         given_steps,
         np.where(np.isfinite(default_steps), default_steps, tasks.DEFAULT_STEPS),
     )
-    frames = _number_or_zero("output_video_frames", usage)
-    images_out = usage.images["output_images"]
+    frames = _zero_if_absent(usage.output_video_frames)
+    images_out = usage.output_images
     # Image rows without a video and without listed sizes make one image of the default size.
     implicit = (images_out.count[image_rows] == 0) & (frames[image_rows] == 0)
     default_w = dep.default_width_px[deployment[implicit]]
@@ -334,7 +323,7 @@ def _add_generation(
         add("image generation: denoising steps x images", rows, energy, latency, inferences)
     video = np.flatnonzero(is_image & (frames > 0))
     if len(video):
-        lines = usage.number("output_video_resolution")[video]
+        lines = usage.output_video_resolution[video]
         given = np.isfinite(lines)
         width_px, height_px = modalities.video_size_px(np.where(given, lines, 0.0))
         fallback_h = np.where(

@@ -12,12 +12,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ai_impact.catalog import CatalogError, lookup_key
+from ai_impact.catalog.defaults import GLOBAL_CUSTOMER_ID
 from ai_impact.rest import validate
 from ai_impact.rest.errors import ApiError, bad_request, conflict, forbidden, not_found
 from ai_impact.rest.resources import MODEL, NODE, Resource, scope3_fields
 from ai_impact.rest.tenancy import Catalogs, Item, custom_item
 from ai_impact.store import Entry, NameTakenError, Store, Token
-from ai_impact.store.base import GLOBAL_CUSTOMER_ID, now
+from ai_impact.store.base import now
 
 MAX_PAGE = 100
 # Query parameter -> API field compared, per resource (values compare like catalog ids).

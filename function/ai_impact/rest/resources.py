@@ -17,7 +17,7 @@ Derivations of the catalog columns a Scope3 object lacks (documented in docs/api
   TFLOPS / the h200's, and ``ols_intercept`` = ``ols_coefficient_gpu_count`` = 0 (coefficients
   of the hosted API's model, not used by this engine).
 - Node: absent ``idle_power_w_ex_gpu``, ``embodied_emissions_kgco2e_ex_gpu`` and
-  ``embodied_water_l_ex_gpu`` are the reference node's (:data:`REFERENCE_NODE_ID`) x gpu_count /
+  ``embodied_water_l_ex_gpu`` are the reference node's (``catalog.defaults``) x gpu_count /
   its gpu_count; absent ``use_life_years`` and ``average_utilization_rate`` are the reference
   node's. Catalog node ids (``aws:p5.48xlarge``) are shown as ``aws-p5-48xlarge``, the form the
   API's id pattern allows; both forms name the node. ``managed_service_id`` of a catalog node is
@@ -31,12 +31,9 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
-from ai_impact.catalog import SCHEMAS, Catalog
+from ai_impact.catalog import SCHEMAS, Catalog, defaults
 from ai_impact.fields import DATATYPE_BYTES, TASKS
-from ai_impact.resolve import DEFAULT_NODE_ID
 
-REFERENCE_GPU_ID = "h200"
-REFERENCE_NODE_ID = DEFAULT_NODE_ID
 # The hosted API's DataType enum (fields.DATATYPE_BYTES adds fp4, which its enum lacks).
 DATATYPES: tuple[str, ...] = tuple(d for d in DATATYPE_BYTES if d != "fp4")
 # Ids travel in URL paths: no slash, no space.
@@ -123,31 +120,15 @@ def slug(node_id: str) -> str:
     return _NOT_SLUG.sub("-", node_id.lower()).strip("-")
 
 
-def _reference(catalog: Catalog, table: str, key: str) -> dict:
-    row = catalog.tables[table].find(key)
-    if row is None:
-        raise ValueError(f"the catalog has no {key!r} row to derive defaults from")
-    return catalog.tables[table].row(row)
-
-
 # --- GPU -------------------------------------------------------------------------------------
-
-_GPU_SCALED_BY_RATIO = ("memory_gb", "memory_bandwidth_tbps", "bf16_dense_tflops")
 
 
 def _complete_gpu_row(row: dict, catalog: Catalog) -> None:
-    h200 = _reference(catalog, "gpus", REFERENCE_GPU_ID)
-    ratio = row.pop("performance_ratio_to_h200")
-    for column in _GPU_SCALED_BY_RATIO:
-        if row.get(column) is None:
-            row[column] = ratio * h200[column]
-    if row.get("idle_power_w") is None:
-        row["idle_power_w"] = row["tdp_w"] * h200["idle_power_w"] / h200["tdp_w"]
+    defaults.complete_gpu(row, row.pop("performance_ratio_to_h200"), catalog)
 
 
 def _complete_gpu_object(obj: dict, row: dict, catalog: Catalog) -> None:
-    h200 = _reference(catalog, "gpus", REFERENCE_GPU_ID)
-    obj["performance_ratio_to_h200"] = row["bf16_dense_tflops"] / h200["bf16_dense_tflops"]
+    obj["performance_ratio_to_h200"] = defaults.ratio_to_h200(row, catalog)
     obj["ols_intercept"] = 0.0
     obj["ols_coefficient_gpu_count"] = 0.0
 
@@ -204,24 +185,10 @@ GPU = Resource(
 
 # --- Node ------------------------------------------------------------------------------------
 
-_NODE_PER_GPU = (
-    "idle_power_w_ex_gpu",
-    "embodied_emissions_kgco2e_ex_gpu",
-    "embodied_water_l_ex_gpu",
-)
-_NODE_COPIED = ("use_life_years", "average_utilization_rate")
-
 
 def _complete_node_row(row: dict, catalog: Catalog) -> None:
     row.pop("managed_service_id", None)
-    reference = _reference(catalog, "nodes", REFERENCE_NODE_ID)
-    share = row["gpu_count"] / reference["gpu_count"]
-    for column in _NODE_PER_GPU:
-        if row.get(column) is None:
-            row[column] = reference[column] * share
-    for column in _NODE_COPIED:
-        if row.get(column) is None:
-            row[column] = reference[column]
+    defaults.complete_node(row, catalog)
 
 
 def _complete_node_object(obj: dict, row: dict, catalog: Catalog) -> None:

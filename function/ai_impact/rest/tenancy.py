@@ -19,11 +19,10 @@ from dataclasses import dataclass
 import ai_impact
 from ai_impact import catalog as _catalog
 from ai_impact.catalog import Catalog, CatalogError
+from ai_impact.catalog.defaults import CATALOG_AUTHOR, CATALOG_DATE, GLOBAL_CUSTOMER_ID
 from ai_impact.logs import log
-from ai_impact.render import CATALOG_AUTHOR, CATALOG_CUSTOMER_ID, CATALOG_DATE
 from ai_impact.rest.resources import NODE, RESOURCES, Resource, from_row, to_row
 from ai_impact.store import Entry, Store
-from ai_impact.store.base import GLOBAL_CUSTOMER_ID
 
 CUSTOM_SOURCE = "custom entry (REST API)"
 Estimate = Callable[..., list[dict]]
@@ -135,7 +134,7 @@ def _global_items(resource: Resource, catalog: Catalog, changes: dict[str, Entry
         stamp = (CATALOG_DATE, CATALOG_DATE, CATALOG_AUTHOR)
         if change is not None:
             stamp = (change.created_at, change.updated_at, change.created_by)
-        items.append(Item(resource, key, obj, CATALOG_CUSTOMER_ID, *stamp, fields))
+        items.append(Item(resource, key, obj, GLOBAL_CUSTOMER_ID, *stamp, fields))
     return items
 
 

@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 ROLES = ("admin", "user")
-# Entries of customer 0 are an admin's changes to the global (bundled) catalog.
-GLOBAL_CUSTOMER_ID = 0
+# Entries of customer 0 (catalog.defaults.GLOBAL_CUSTOMER_ID) are an admin's changes to the
+# global (bundled) catalog.
 
 
 def now() -> str:

@@ -1,0 +1,223 @@
+"""The model of each row: ``model_id`` -> ``model_used_id`` -> ``model_hugging_face_path`` ->
+``model_family`` + ``model_name`` (each by id, alias or Hugging Face path; then with a router
+prefix such as ``openai/`` and a date suffix such as ``-2024-08-06`` removed) -> the inline
+``model_total_params_billions``. Inline fields override catalog values when both are given.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import numpy as np
+
+from ai_impact.catalog import Catalog, lookup_key
+from ai_impact.catalog.defaults import DEFAULT_BATCH_SIZE, DEFAULT_DATATYPE, DEFAULT_TASK
+from ai_impact.engine.columns import Amortised, ModelColumns
+from ai_impact.errors import RowErrors
+from ai_impact.factorize import factorize
+from ai_impact.fields import DATATYPE_BYTES
+from ai_impact.parse import Usage
+from ai_impact.resolve.common import Entry, Failure, floats, hashable, objects, row_errors, take
+from ai_impact.tasks import TASK_METHOD, UNSUPPORTED
+
+_DATE_SUFFIX = re.compile(r"[-@_:]?(?:\d{4}-\d{2}-\d{2}|\d{8}|latest)$")
+
+
+@dataclass(frozen=True)
+class ResolvedModel:
+    """The models of a batch: the engine's columns, and per distinct model what debug shows."""
+
+    columns: ModelColumns
+    by: np.ndarray  # object: the resolution step ("" when unresolved)
+    entry: list[Entry | None]  # the catalog row (None: inline or unresolved)
+
+
+@dataclass(frozen=True)
+class _Answer:
+    row: int  # catalog row, -1 when none
+    by: str
+    failure: Failure | None
+    total_params_billions: float
+    active_params_billions: float
+    bytes_per_param: float
+    task: str
+    base_row: int  # catalog row of the model a fine-tune derives from, -1 when none
+
+
+def _find_model(catalog: Catalog, value: str) -> tuple[int | None, str]:
+    """Row of ``value`` among model ids, aliases and HF paths, trying a router prefix and a date
+    suffix removed. Returns (row, how)."""
+    models = catalog.models
+    candidates = [(value, "")]
+    tail = re.split(r"[/]", value)[-1]
+    if tail != value:
+        candidates.append((tail, " (router prefix removed)"))
+    for text, how in list(candidates):
+        stripped = _DATE_SUFFIX.sub("", text)
+        if stripped and stripped != text:
+            candidates.append((stripped, how + " (version suffix removed)"))
+    for text, how in candidates:
+        row = models.find(text)
+        if row is not None:
+            key = lookup_key(text)
+            if key == lookup_key(models["model_id"][row]):
+                kind = "id"
+            elif models["hugging_face_path"][row] and key == lookup_key(
+                models["hugging_face_path"][row]
+            ):
+                kind = "hugging_face_path"
+            else:
+                kind = "alias"
+            return row, kind + how
+    return None, ""
+
+
+def _failure(
+    catalog: Catalog, row: int | None, named: list[tuple[str, str]], total_b: float
+) -> Failure | None:
+    if row is None and not named:
+        return Failure(
+            "missing_field",
+            "model_id",
+            "no model given: set model_id, model_hugging_face_path, model_family + "
+            "model_name, or model_total_params_billions",
+        )
+    if row is None:
+        field, value = named[0]
+        return Failure(
+            "unknown_model",
+            field,
+            f"model {value!r} is not in the catalog: register it (POST /model) or give "
+            "model_total_params_billions",
+        )
+    if not np.isfinite(total_b):
+        return Failure(
+            "unknown_model",
+            named[0][0] if named else "model_id",
+            f"the catalog has no parameter count for model {catalog.models['model_id'][row]!r}: "
+            "give model_total_params_billions",
+        )
+    return None
+
+
+# model_id, model_used_id, model_hugging_face_path, model_family, model_name,
+# model_total_params_billions, model_active_params_billions, model_datatype, task
+_Str = str | None
+_Key = tuple[_Str, _Str, _Str, _Str, _Str, float, float, _Str, _Str]
+
+
+def _answer(catalog: Catalog, key: _Key) -> _Answer:
+    model_id, used_id, hf_path, family, name, total, active, datatype, task = key
+    models = catalog.models
+    row, by = None, ""
+    for field, value in (
+        ("model_id", model_id),
+        ("model_used_id", used_id),
+        ("model_hugging_face_path", hf_path),
+    ):
+        if value is not None:
+            row, how = _find_model(catalog, value)
+            if row is not None:
+                by = f"{field} -> {how}"
+                break
+    if row is None and family and name:
+        row = catalog.model_by_family_name.get(lookup_key(family) + "|" + lookup_key(name))
+        by = "model_family + model_name" if row is not None else ""
+    named = [
+        (f, v)
+        for f, v in (
+            ("model_id", model_id),
+            ("model_used_id", used_id),
+            ("model_hugging_face_path", hf_path),
+            ("model_name", name),
+        )
+        if v is not None
+    ]
+    cat_total = models["total_params_billions"][row] if row is not None else np.nan
+    cat_active = models["active_params_billions"][row] if row is not None else np.nan
+    cat_datatype = models["datatype"][row] if row is not None else None
+    cat_task = models["task"][row] if row is not None else None
+    if row is None and np.isfinite(total):
+        by = "inline model_total_params_billions"
+    elif row is not None and (np.isfinite(total) or np.isfinite(active) or datatype):
+        by += " + inline overrides"
+    total_b = total if np.isfinite(total) else cat_total
+    # Active parameters: inline, else the catalog's when the total is the catalog's, else total.
+    if np.isfinite(active):
+        active_b = active
+    elif np.isfinite(total):
+        active_b = total
+    else:
+        active_b = cat_active if np.isfinite(cat_active) else cat_total
+    chosen = (datatype or cat_datatype or DEFAULT_DATATYPE).lower()
+    base = models["fine_tuned_from_model_id"][row] if row is not None else None
+    base_row = models.find(base) if base else None
+    inline = row is None and np.isfinite(total)
+    return _Answer(
+        row=-1 if row is None else row,
+        by=by,
+        failure=None if inline else _failure(catalog, row, named, total_b),
+        total_params_billions=float(total_b),
+        active_params_billions=float(min(active_b, total_b)),
+        bytes_per_param=DATATYPE_BYTES.get(chosen, DATATYPE_BYTES[DEFAULT_DATATYPE]),
+        task=task or (cat_task.lower() if cat_task else DEFAULT_TASK),
+        base_row=-1 if base_row is None else base_row,
+    )
+
+
+def _amortised(catalog: Catalog, rows: np.ndarray) -> Amortised:
+    """Training totals of catalog ``rows`` (-1: unknown, NaN)."""
+    models = catalog.models
+    return Amortised(
+        usage_energy_kwh=take(models["training_usage_energy_kwh"], rows),
+        usage_emissions_kgco2e=take(models["training_usage_emissions_kgco2e"], rows),
+        usage_water_l=take(models["training_usage_water_l"], rows),
+        embodied_emissions_kgco2e=take(models["training_embodied_emissions_kgco2e"], rows),
+        embodied_water_l=take(models["training_embodied_water_l"], rows),
+        use_life_days=take(models["estimated_use_life_days"], rows),
+        requests_per_day=take(models["estimated_requests_per_day"], rows),
+    )
+
+
+def resolve_models(usage: Usage, catalog: Catalog) -> tuple[ResolvedModel, RowErrors]:
+    """The model of every row, and the errors of the rows whose model cannot be resolved."""
+    s, x = usage.strings, usage.numbers
+    keys = list(
+        zip(
+            s["model_id"].tolist(),
+            s["model_used_id"].tolist(),
+            s["model_hugging_face_path"].tolist(),
+            s["model_family"].tolist(),
+            s["model_name"].tolist(),
+            hashable(x["model_total_params_billions"]),
+            hashable(x["model_active_params_billions"]),
+            s["model_datatype"].tolist(),
+            s["task"].tolist(),
+            strict=True,
+        )
+    )
+    codes, uniques = factorize(keys)
+    answers = [_answer(catalog, k) for k in uniques]
+    rows = np.array([a.row for a in answers], dtype=np.int64)
+    base_rows = np.array([a.base_row for a in answers], dtype=np.int64)
+    methods = [TASK_METHOD.get(a.task, UNSUPPORTED) for a in answers]
+    models = catalog.models
+    columns = ModelColumns(
+        codes=codes,
+        total_params_billions=floats(a.total_params_billions for a in answers),
+        active_params_billions=floats(a.active_params_billions for a in answers),
+        bytes_per_param=floats(a.bytes_per_param for a in answers),
+        task=objects([a.task for a in answers]),
+        method=objects(methods),
+        default_batch_size=floats(DEFAULT_BATCH_SIZE[m] for m in methods),
+        default_steps=take(models["default_steps"], rows),
+        default_width_px=take(models["default_width_px"], rows),
+        default_height_px=take(models["default_height_px"], rows),
+        training=_amortised(catalog, rows),
+        base_training=_amortised(catalog, base_rows),
+        fine_tuned=base_rows >= 0,
+    )
+    entries = [models.row(a.row) if a.row >= 0 else None for a in answers]
+    resolved = ResolvedModel(columns, objects([a.by for a in answers]), entries)
+    return resolved, row_errors(codes, [a.failure for a in answers])
