@@ -88,11 +88,24 @@ class ServerProcess:
     def stop(self) -> None:
         if self.process is None:
             return
-        os.killpg(self.process.pid, signal.SIGTERM)
+        group = self.process.pid
+        os.killpg(group, signal.SIGTERM)
         try:
             self.process.wait(timeout=10)
         except subprocess.TimeoutExpired:
-            os.killpg(self.process.pid, signal.SIGKILL)
+            os.killpg(group, signal.SIGKILL)
+            self.process.wait()
+        # `timeout` exits before the server it runs: wait until no process of the group is left,
+        # so that a restart on the same port never talks to the old server while it dies.
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            try:
+                os.killpg(group, 0)
+            except ProcessLookupError:
+                break
+            time.sleep(0.05)
+        else:
+            os.killpg(group, signal.SIGKILL)
         self.process = None
 
 
