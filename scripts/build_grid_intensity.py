@@ -92,33 +92,55 @@ def main(refdata: Path) -> None:
         zone, key = r["zone_id"], r["source_key"]
         if key == "codecarbon_owid" and re.fullmatch(r"[A-Z]{2}", zone) and zone not in zones:
             rows.append(
-                [zone, zone, "", int(r["year"]), float(r["value"]), LIFECYCLE_PRODUCTION,
-                 "not in OWID's yearly file; codecarbon's copy of OWID (one year)",
-                 "Our World in Data carbon intensity of electricity (CC BY 4.0) via PyPI "
-                 "codecarbon==3.3.2 codecarbon/data/private_infra/global_energy_mix.json"]
+                [
+                    zone,
+                    zone,
+                    "",
+                    int(r["year"]),
+                    float(r["value"]),
+                    LIFECYCLE_PRODUCTION,
+                    "not in OWID's yearly file; codecarbon's copy of OWID (one year)",
+                    "Our World in Data carbon intensity of electricity (CC BY 4.0) via PyPI "
+                    "codecarbon==3.3.2 codecarbon/data/private_infra/global_energy_mix.json",
+                ]
             )
         elif key == "egrid":
             raw = float(r["value"])
             rows.append(
-                [zone, "US", zone[3:], int(r["year"]), round(raw * us_ratio, 1),
-                 LIFECYCLE_PRODUCTION,
-                 f"estimate: eGRID2023 combustion CO2e {raw} g/kWh ({r['note']}) x {us_ratio:.4f} "
-                 f"(US 2023: OWID lifecycle {owid[('US', 2023)]} / EIA combustion "
-                 f"{US_COMBUSTION_2023:.1f} g/kWh); in-state generation",
-                 f"US EPA eGRID2023 state CO2e total output rate STC2ERTA (public domain) via "
-                 f"PyPI codecarbon==3.3.2 usa_emissions.json | ratio: {OWID_SOURCE}; {EIA_SOURCE}"]
+                [
+                    zone,
+                    "US",
+                    zone[3:],
+                    int(r["year"]),
+                    round(raw * us_ratio, 1),
+                    LIFECYCLE_PRODUCTION,
+                    f"estimate: eGRID2023 combustion CO2e {raw} g/kWh ({r['note']}) "
+                    f"x {us_ratio:.4f} "
+                    f"(US 2023: OWID lifecycle {owid[('US', 2023)]} / EIA combustion "
+                    f"{US_COMBUSTION_2023:.1f} g/kWh); in-state generation",
+                    f"US EPA eGRID2023 state CO2e total output rate STC2ERTA (public domain) via "
+                    "PyPI codecarbon==3.3.2 usa_emissions.json"
+                    f" | ratio: {OWID_SOURCE}; {EIA_SOURCE}",
+                ]
             )
         elif key == "china_mee":
             raw = float(r["value"])
             rows.append(
-                [zone, "CN", zone[3:], int(r["year"]), round(raw * cn_ratio, 1),
-                 LIFECYCLE_CONSUMPTION,
-                 f"estimate: MEE 2023 provincial CO2 {raw} g/kWh (incl. inter-provincial "
-                 f"transfers) x {cn_ratio:.4f} (China 2023: OWID lifecycle {owid[('CN', 2023)]} / "
-                 f"MEE national {CN_MEE_NATIONAL_2023} g/kWh)",
-                 "China MEE/NBS Announcement 2025 No.47 provincial factors 2023 via PyPI "
-                 f"codecarbon==3.3.2 china_provincial_emissions.json | ratio: {OWID_SOURCE}; "
-                 f"{MEE_NATIONAL_SOURCE}"]
+                [
+                    zone,
+                    "CN",
+                    zone[3:],
+                    int(r["year"]),
+                    round(raw * cn_ratio, 1),
+                    LIFECYCLE_CONSUMPTION,
+                    f"estimate: MEE 2023 provincial CO2 {raw} g/kWh (incl. inter-provincial "
+                    f"transfers) x {cn_ratio:.4f} (China 2023: OWID lifecycle "
+                    f"{owid[('CN', 2023)]} / "
+                    f"MEE national {CN_MEE_NATIONAL_2023} g/kWh)",
+                    "China MEE/NBS Announcement 2025 No.47 provincial factors 2023 via PyPI "
+                    f"codecarbon==3.3.2 china_provincial_emissions.json | ratio: {OWID_SOURCE}; "
+                    f"{MEE_NATIONAL_SOURCE}",
+                ]
             )
     rows.sort(key=lambda r: (r[0] != "WORLD", r[0], r[3]))
     with OUT.open("w", newline="", encoding="utf-8") as handle:

@@ -10,6 +10,7 @@ owid_carbon_intensity_elec_by_year.md), Microsoft's reported Scope 2 of FY20 (ma
 from __future__ import annotations
 
 import csv
+import math
 import shutil
 from pathlib import Path
 
@@ -236,3 +237,33 @@ def test_the_market_sql_wrapper_asks_for_the_market_basis() -> None:
 
     context = user_defined_context(SQL_DIR / "functions" / "ai_impact_market.sql")
     assert bigquery.read_context(context).emissions_basis == "market"
+
+
+@pytest.mark.parametrize(
+    ("year", "pue", "wue", "wue_year"),
+    # AWS's own figures: WUE 0.25 (2021), PUE 1.15 (2023, 2024), WUE 0.15 (2024), 1.14/0.12 (2025)
+    [
+        (2021, 1.15, 0.25, 2021),
+        (2023, 1.15, 0.25, 2021),
+        (2024, 1.15, 0.15, 2024),
+        (2025, 1.14, 0.12, 2025),
+    ],
+)
+def test_fleet_pue_and_wue_are_each_of_their_own_year(
+    year: int, pue: float, wue: float, wue_year: int
+) -> None:
+    row = {**AWS_2024, "utc_datetime": f"{year}-07-01"}
+    assumptions = one(row)["debug"]["assumptions"]
+    assert (assumptions["pue"], assumptions["wue_l_per_kwh"]) == (pue, wue)
+    assert "wue: aws fleet" in assumptions["pue_wue_by"]
+    assert str(wue_year) in assumptions["pue_wue_by"].split("wue:")[1]
+
+
+def test_no_provider_efficiency_value_is_carried_from_another_year() -> None:
+    """Each row states only what was reported (or derived) for its own year."""
+    with (DATA_DIR / "provider_efficiency.csv").open(newline="", encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    assert rows and not any("carried" in r["notes"] for r in rows)
+    regions = cat.default().cloud_regions
+    for cloud, wue in zip(regions["cloud_id"], regions["wue_l_per_kwh"], strict=True):
+        assert not math.isfinite(wue), cloud  # no fleet value frozen into a region

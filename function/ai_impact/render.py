@@ -199,5 +199,6 @@ def _debug(i: int, impacts: Impacts, resolved: Resolved) -> dict[str, Any]:
             "wue_l_per_kwh": _clean(location.columns.wue_l_per_kwh[loc]),
             "water_offsite_l_per_kwh": _clean(location.columns.water_offsite_l_per_kwh[loc]),
             "grid_year": _clean(location.grid_year[loc]),
+            "pue_wue_by": location.efficiency_by[loc],
         },
     }

@@ -385,7 +385,12 @@ class Catalog:
         self.region_years = _years_by_key(
             tables["cloud_region_intensity"], ("cloud_id", "cloud_region")
         )
-        self.efficiency_years = _years_by_key(tables["provider_efficiency"], ("cloud_id",))
+        efficiency = tables["provider_efficiency"]
+        # Each metric by its own years: a provider may publish PUE in one year and WUE in another.
+        self.fleet_years = {
+            metric: _years_by_key(efficiency, ("cloud_id",), np.isfinite(efficiency[metric]))
+            for metric in ("pue", "wue_l_per_kwh")
+        }
         self.market_years = _years_by_key(tables["market_factors"], ("cloud_id",))
 
     def __getattr__(self, name: str) -> Table:
@@ -444,10 +449,15 @@ class Catalog:
                     )
 
 
-def _years_by_key(table: Table, key: tuple[str, ...]) -> dict[str, tuple[np.ndarray, np.ndarray]]:
-    """For each key: (sorted years, row of each year), to pick the year nearest a request's."""
+def _years_by_key(
+    table: Table, key: tuple[str, ...], where: np.ndarray | None = None
+) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """For each key: (sorted years, row of each year), to pick the year nearest a request's;
+    only the rows ``where`` is true, when given."""
     groups: dict[str, list[tuple[int, int]]] = {}
     for i in range(len(table)):
+        if where is not None and not where[i]:
+            continue
         k = "|".join(lookup_key(table[c][i]) for c in key)
         groups.setdefault(k, []).append((int(table["year"][i]), i))
     out = {}

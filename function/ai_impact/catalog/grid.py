@@ -110,6 +110,19 @@ def provider_of(
     return None
 
 
+def fleet_efficiency(catalog: Catalog, provider: str, metric: str, year: int) -> tuple[float, str]:
+    """A provider's fleet ``pue`` or ``wue_l_per_kwh`` for the latest year at or before
+    ``year`` that reports that metric (``provider_efficiency.csv``), and how it was picked;
+    (NaN, "") when the provider reports none."""
+    years = catalog.fleet_years[metric].get(lookup_key(provider))
+    if years is None:
+        return float("nan"), ""
+    row = pick_year(years, year)
+    table = catalog.provider_efficiency
+    chosen = int(table["year"][row])
+    return float(table[metric][row]), f"{provider} fleet, {year_rule(years[0], chosen, year)}"
+
+
 def market_ratio(catalog: Catalog, cloud_id: str | None, year: int) -> tuple[float, str] | None:
     """The provider's Scope 2 market-based / location-based emissions for the year picked as
     for grids, with a description and source; None when the provider discloses nothing."""

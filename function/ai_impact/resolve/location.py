@@ -12,11 +12,12 @@ from typing import Any
 
 import numpy as np
 
-from ai_impact.catalog import Catalog, lookup_key, pick_year
+from ai_impact.catalog import Catalog, lookup_key
 from ai_impact.catalog.defaults import WORLD
 from ai_impact.catalog.grid import (
     OVERRIDE_FIELD,
     apply_emissions_basis,
+    fleet_efficiency,
     provider_of,
     region_intensity,
     zone_intensity,
@@ -44,6 +45,7 @@ class ResolvedLocation:
     location_gco2e_per_kwh: np.ndarray  # the location-based intensity (whatever the basis)
     emissions_basis: np.ndarray  # object: location or market
     factor_by: np.ndarray  # object: how the emission factor used was obtained
+    efficiency_by: np.ndarray  # object: which source and year gave PUE and WUE
 
 
 @dataclass(frozen=True)
@@ -65,6 +67,7 @@ class _Answer:
     water_offsite_l_per_kwh: float
     pue: float
     wue_l_per_kwh: float
+    efficiency_by: str  # which source and year gave PUE and WUE
     factor: dict[str, Any]  # catalog.grid.apply_emissions_basis's answer
 
 
@@ -161,7 +164,7 @@ def _answer(catalog: Catalog, key: _Key, emissions_basis: str) -> _Answer:
         grid = _world(catalog, year)
         by = f"world (no grid data for {', '.join(tried)})" if tried else "world"
     water = _water_row(catalog, grid.country)
-    pue, wue = _efficiency(catalog, service, region_row, node, cloud_id, year)
+    pue, wue, efficiency_by = _efficiency(catalog, service, region_row, node, cloud_id, year)
     factor: dict[str, Any] = {"gco2e_per_kwh": grid.gco2e_per_kwh}
     apply_emissions_basis(
         factor,
@@ -178,6 +181,7 @@ def _answer(catalog: Catalog, key: _Key, emissions_basis: str) -> _Answer:
         water_offsite_l_per_kwh=float(catalog.water_intensity["water_offsite_l_per_kwh"][water]),
         pue=pue,
         wue_l_per_kwh=wue,
+        efficiency_by=efficiency_by,
         factor=factor,
     )
 
@@ -189,26 +193,29 @@ def _efficiency(
     node: int,
     cloud_id: str | None,
     year: int,
-) -> tuple[float, float]:
-    """PUE and on-site WUE: managed service -> cloud region -> provider fleet -> default."""
-    pue = wue = np.nan
+) -> tuple[float, float, str]:
+    """PUE and on-site WUE: managed service -> cloud region -> provider fleet (each metric of
+    its own latest year at or before the request) -> default; and which source gave each."""
+    values = {"pue": np.nan, "wue_l_per_kwh": np.nan}
+    by = dict.fromkeys(values, "")
     if service >= 0:
-        pue = catalog.services["pue"][service]
-        wue = catalog.services["wue_l_per_kwh"][service]
+        for metric in values:
+            values[metric] = catalog.services[metric][service]
+            by[metric] = "managed_service_id"
     if region_row is not None:
-        pue = pue if np.isfinite(pue) else catalog.cloud_regions["pue"][region_row]
-        wue = wue if np.isfinite(wue) else catalog.cloud_regions["wue_l_per_kwh"][region_row]
+        for metric in values:
+            if not np.isfinite(values[metric]):
+                values[metric] = catalog.cloud_regions[metric][region_row]
+                by[metric] = "cloud_region"
         cloud_id = cloud_id or catalog.cloud_regions["cloud_id"][region_row]
     if not cloud_id and node >= 0:
         cloud_id = catalog.nodes["cloud_id"][node]
     for provider in (cloud_id, "default"):
-        years = catalog.efficiency_years.get(lookup_key(provider)) if provider else None
-        if years is not None:
-            row = pick_year(years, year)
-            table = catalog.provider_efficiency
-            pue = pue if np.isfinite(pue) else table["pue"][row]
-            wue = wue if np.isfinite(wue) else table["wue_l_per_kwh"][row]
-    return float(pue), float(wue)
+        for metric in values:
+            if provider and not np.isfinite(values[metric]):
+                values[metric], by[metric] = fleet_efficiency(catalog, provider, metric, year)
+    described = "; ".join(f"{m.split('_')[0]}: {b}" for m, b in by.items())
+    return float(values["pue"]), float(values["wue_l_per_kwh"]), described
 
 
 def resolve_locations(
@@ -267,4 +274,5 @@ def resolve_locations(
         location_gco2e_per_kwh=floats(a.grid.gco2e_per_kwh for a in answers),
         emissions_basis=objects([a.factor["emissions_basis"] for a in answers]),
         factor_by=objects([a.factor["emissions_factor_by"] for a in answers]),
+        efficiency_by=objects([a.efficiency_by for a in answers]),
     )
