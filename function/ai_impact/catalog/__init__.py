@@ -240,6 +240,20 @@ SCHEMAS: dict[str, Schema] = {
         ),
         key=("cloud_id", "year"),
     ),
+    "embodied_sources": Schema(
+        "embodied_sources.csv",
+        (
+            Col("component", required=True, choices=("gpu", "server")),
+            Col("component_id", required=True),
+            Col("source_key", required=True),
+            _pos("embodied_emissions_kgco2e", 1_000_000, required=False),
+            _nonneg("embodied_water_l", 10_000_000, required=False),
+            Col("in_range", required=True, choices=("yes", "no")),
+            _NOTES,
+            _SOURCE,
+        ),
+        key=("component", "component_id", "source_key"),
+    ),
 }
 
 # Foreign keys: (table, column) -> table whose key or alias the value must resolve to.
