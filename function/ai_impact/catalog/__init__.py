@@ -240,6 +240,25 @@ SCHEMAS: dict[str, Schema] = {
         ),
         key=("cloud_id", "year"),
     ),
+    "datacenters": Schema(
+        "datacenters.csv",
+        (
+            Col("datacenter_id", required=True),
+            Col("operator", required=True),
+            Col("name", required=True),
+            Col("country", required=True),
+            Col("region"),
+            Col("cloud_id"),
+            Col("cloud_region"),
+            Col("year", "int", True, 1990, 2100),
+            Col("pue", "float", False, 1, 3),
+            _nonneg("wue_l_per_kwh", 20, required=False),
+            _nonneg("contract_gco2e_per_kwh", 2000, required=False),
+            _NOTES,
+            _SOURCE,
+        ),
+        key=("datacenter_id", "year"),
+    ),
     "embodied_sources": Schema(
         "embodied_sources.csv",
         (
