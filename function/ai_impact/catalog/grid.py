@@ -16,6 +16,8 @@ docs/methodology.md, sections 6 and 6a, give the sources and the limits.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from ai_impact.catalog import Catalog, lookup_key, pick_year
@@ -55,7 +57,7 @@ def year_rule(years: np.ndarray, chosen: int, requested: int) -> str:
     return f"latest year with data at or before the request ({requested} -> {chosen})"
 
 
-def zone_intensity(catalog: Catalog, zone: str, year: int) -> dict | None:
+def zone_intensity(catalog: Catalog, zone: str, year: int) -> dict[str, Any] | None:
     """Location-based intensity of ``zone`` (``DE``, ``US-VA``, ``WORLD``) for ``year``:
     ``gco2e_per_kwh``, ``grid_year``, ``grid_year_rule``, ``grid_basis``, ``grid_source``;
     None when the zone has no data."""
@@ -74,7 +76,9 @@ def zone_intensity(catalog: Catalog, zone: str, year: int) -> dict | None:
     }
 
 
-def region_intensity(catalog: Catalog, cloud_id: str, cloud_region: str, year: int) -> dict | None:
+def region_intensity(
+    catalog: Catalog, cloud_id: str, cloud_region: str, year: int
+) -> dict[str, Any] | None:
     """A cloud provider's own published intensity of a region for ``year`` (as
     :func:`zone_intensity`, plus the provider's carbon-free-energy share ``cfe_pct``, NaN when
     not published); None when the provider publishes nothing for the region."""
@@ -99,15 +103,16 @@ def provider_of(
 ) -> str | None:
     """The cloud provider that ran the row: ``cloud_id``, else the cloud region's, else the
     node's, else the managed service's default cloud; None when nothing says."""
+    found: str | None = None
     if cloud_id:
-        return cloud_id
-    if region_row is not None:
-        return catalog.cloud_regions["cloud_id"][region_row]
-    if node >= 0 and catalog.nodes["cloud_id"][node]:
-        return catalog.nodes["cloud_id"][node]
-    if service >= 0:
-        return catalog.services["default_cloud_id"][service]
-    return None
+        found = cloud_id
+    elif region_row is not None:
+        found = catalog.cloud_regions["cloud_id"][region_row]
+    elif node >= 0 and catalog.nodes["cloud_id"][node]:
+        found = catalog.nodes["cloud_id"][node]
+    elif service >= 0:
+        found = catalog.services["default_cloud_id"][service]
+    return found
 
 
 def fleet_efficiency(catalog: Catalog, provider: str, metric: str, year: int) -> tuple[float, str]:
@@ -143,7 +148,7 @@ def market_ratio(catalog: Catalog, cloud_id: str | None, year: int) -> tuple[flo
 
 
 def apply_emissions_basis(
-    answer: dict,
+    answer: dict[str, Any],
     catalog: Catalog,
     *,
     emissions_basis: str,
