@@ -31,7 +31,7 @@ output "dataset" {
 output "routines" {
   description = "Fully qualified names of the routines, for SQL."
   value = {
-    for name in ["ai_impact", "ai_impact_debug", "ai_impact_scope3", "ai_impact_request", "ai_impact_request_otel", "ai_impact_metrics"] :
+    for name in ["ai_impact", "ai_impact_debug", "ai_impact_market", "ai_impact_scope3", "ai_impact_request", "ai_impact_request_otel", "ai_impact_metrics"] :
     name => "`${local.dataset_sql_name}.${name}`"
   }
 }

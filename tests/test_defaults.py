@@ -68,10 +68,10 @@ def test_a_custom_node_takes_the_reference_node_per_gpu() -> None:
     cat = _catalog.default()
     row = {"gpu_count": 2, "use_life_years": 4.0}
     defaults.complete_node(row, cat)
-    # nodes.csv aws:p5.48xlarge: 8 GPUs, 856.2 W host, 5,699 kg and 362.7 L ex GPU, u = 0.7.
+    # nodes.csv aws:p5.48xlarge: 8 GPUs, 856.2 W host, 5,699 kg and 38,272.5 L ex GPU, u = 0.7.
     assert row["idle_power_w_ex_gpu"] == pytest.approx(856.2 * 2 / 8)
     assert row["embodied_emissions_kgco2e_ex_gpu"] == pytest.approx(5699 * 2 / 8)
-    assert row["embodied_water_l_ex_gpu"] == pytest.approx(362.7 * 2 / 8)
+    assert row["embodied_water_l_ex_gpu"] == pytest.approx(38272.5 * 2 / 8)
     assert row["use_life_years"] == 4.0
     assert row["average_utilization_rate"] == 0.7
 

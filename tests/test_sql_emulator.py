@@ -37,7 +37,7 @@ VALUES = {
     "otel_spans": f"{P}.logs.spans",
     "impacts_table": f"{P}.{D}.litellm_impacts",
 }
-REMOTE = ("ai_impact", "ai_impact_debug", "ai_impact_scope3")
+REMOTE = ("ai_impact", "ai_impact_debug", "ai_impact_market", "ai_impact_scope3")
 PHASES = ("inference_impact", "training_impact", "fine_tuning_impact", "total_impact")
 METRICS = (
     "usage_energy_wh",

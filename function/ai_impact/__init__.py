@@ -12,6 +12,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from ai_impact import catalog as _catalog
+from ai_impact.catalog.grid import check_emissions_basis
 from ai_impact.engine.chain import compute
 from ai_impact.parse import parse_rows
 from ai_impact.render import render
@@ -24,6 +25,7 @@ def estimate(
     rows: Sequence[Mapping[str, Any]],
     *,
     debug: bool = False,
+    emissions_basis: str = "location",
     catalog: _catalog.Catalog | None = None,
 ) -> list[dict[str, Any]]:
     """Estimate the impacts of each row; one Scope3 ``ModeledRow`` dict per row, same order.
@@ -35,14 +37,18 @@ def estimate(
         ``batch_size``, ``gpu_id``, ``gpu_count``, ``model_total_params_billions``,
         ``model_active_params_billions``, ``model_datatype``.
     debug : add ``debug`` (model, hardware node, grid mix, steps, energy breakdown, assumptions).
+    emissions_basis : ``location`` (default: the grid's average intensity) or ``market`` (the
+        provider's contractual instruments where disclosed, docs/methodology.md section 6a);
+        changes usage emissions only. ValueError for anything else.
     catalog : reference data to use; the bundled catalog by default.
 
     A row that cannot be estimated gets ``error`` ({code, message, details{reason, field}}) and
     zero impacts; the other rows are unaffected. Never raises for bad row content.
     """
+    basis = check_emissions_basis(emissions_basis)
     cat = catalog or _catalog.default()
     parsed = parse_rows(rows)
-    resolved = resolve(parsed, cat)
+    resolved = resolve(parsed, cat, basis)
     errors = parsed.errors  # the first error of a row wins: parse, then resolve, then engine
     errors.merge(resolved.errors)
     impacts = compute(

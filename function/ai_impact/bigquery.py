@@ -10,6 +10,7 @@ Request: ``{requestId, caller, sessionUser, userDefinedContext?, calls}``; reply
 - ``return_type``: ``json`` (the reply is the ModeledRow object; default for ``row``) or
   ``string`` (the object serialised; default for ``scope3``, as the hosted API answers).
 - ``debug``: ``true`` adds ``debug`` to every reply.
+- ``emissions_basis``: ``location`` (default) or ``market`` (``ai_impact.estimate``).
 
 A malformed envelope is answered 400 with ``{"errorMessage"}`` (< 1 KB): BigQuery does not retry
 400. A bad call becomes that reply's ``error``; the other calls are unaffected.
@@ -22,6 +23,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import orjson
+
+from ai_impact.catalog.grid import check_emissions_basis
 
 # The hosted API's positional order (aiapi.yaml, ImpactBigQueryRequest.calls description); the
 # last four may be left out. ``request_time`` is ImpactRow's ``utc_datetime``.
@@ -65,6 +68,7 @@ class Context:
     signature: str
     return_type: str
     debug: bool
+    emissions_basis: str = "location"
 
 
 @dataclass
@@ -113,7 +117,11 @@ def read_context(raw: object) -> Context:
             + ", ".join(RETURN_TYPES)
         )
     debug = str(raw.get("debug", "false")).strip().lower() in ("true", "1", "yes")
-    return Context(signature, return_type, debug)
+    try:
+        basis = check_emissions_basis(raw.get("emissions_basis"))
+    except ValueError as exc:
+        raise EnvelopeError(f"userDefinedContext.{exc}") from None
+    return Context(signature, return_type, debug, basis)
 
 
 def _row_from_call(call: object) -> dict | str:
@@ -145,17 +153,17 @@ def _row_from_positional(call: object) -> dict | str:
 
 
 def _estimate_isolated(
-    estimate: Callable[..., list[dict]], rows: list[dict], debug: bool
+    estimate: Callable[..., list[dict]], rows: list[dict], debug: bool, emissions_basis: str
 ) -> list[dict]:
     """Estimate the batch; if that raises (a bug), estimate row by row so that only the rows
     that trigger it fail (``internal_error``), and the analyst's query goes on."""
     try:
-        return estimate(rows, debug=debug)
+        return estimate(rows, debug=debug, emissions_basis=emissions_basis)
     except Exception:
         replies = []
         for row in rows:
             try:
-                replies.extend(estimate([row], debug=debug))
+                replies.extend(estimate([row], debug=debug, emissions_basis=emissions_basis))
             except Exception as exc:
                 reply = estimate([{}])[0]
                 reply["error"] = {
@@ -194,7 +202,9 @@ def handle(body: bytes, estimate_for: Callable[[str | None], Callable[..., list[
     bad_calls = {i: r for i, r in enumerate(rows) if isinstance(r, str)}
     if bad_calls:
         rows = [{} if isinstance(r, str) else r for r in rows]
-    replies = _estimate_isolated(estimate_for(project), rows, context.debug)
+    replies = _estimate_isolated(
+        estimate_for(project), rows, context.debug, context.emissions_basis
+    )
     for i, message in bad_calls.items():
         replies[i]["error"] = {
             "code": "invalid_field",

@@ -43,6 +43,9 @@ NUMBER_FIELDS: tuple[NumberField, ...] = (
     NumberField("gpu_count", 1, 10_000, integer=True),
     NumberField("model_total_params_billions", 0, 100_000, integer=False, exclusive_minimum=True),
     NumberField("model_active_params_billions", 0, 100_000, integer=False, exclusive_minimum=True),
+    # The row's own emission factor of electricity (a contract or supplier factor), gCO2e/kWh;
+    # it wins over both emissions bases. Bounds as the spec's GridMix.gco2e_per_kwh.
+    NumberField("grid_emissions_factor_gco2e_per_kwh", 0, 2000, integer=False),
 )
 
 # String fields. Free text unless a pattern or enum is given below.

@@ -157,6 +157,14 @@ def _debug(i: int, impacts: Impacts, resolved: Resolved) -> dict[str, Any]:
             "country": location.country[loc] or UNKNOWN_COUNTRY,
             "region": location.region[loc],
             "gco2e_per_kwh": _clean(location.columns.gco2e_per_kwh[loc]),
+            # This project's additions (the REST door keeps GridMix to the spec's keys).
+            "year": int(location.grid_year[loc]),
+            "year_rule": location.grid_year_rule[loc],
+            "basis": location.grid_basis[loc],
+            "source": location.grid_source[loc],
+            "emissions_basis": location.emissions_basis[loc],
+            "location_gco2e_per_kwh": _clean(location.location_gco2e_per_kwh[loc]),
+            "factor_by": location.factor_by[loc],
         },
         "steps": [
             {
@@ -171,6 +179,10 @@ def _debug(i: int, impacts: Impacts, resolved: Resolved) -> dict[str, Any]:
             "gpu_wh": _clean(impacts.gpu_wh[i]),
             "it_wh": _clean(impacts.it_wh[i]),
             "facility_wh": _clean(impacts.facility_wh[i]),
+        },
+        "water_breakdown": {
+            "onsite_ml": _clean(impacts.water_onsite_ml[i]),
+            "offsite_ml": _clean(impacts.water_offsite_ml[i]),
         },
         "assumptions": {
             "method": model.columns.method[m],
@@ -187,5 +199,6 @@ def _debug(i: int, impacts: Impacts, resolved: Resolved) -> dict[str, Any]:
             "wue_l_per_kwh": _clean(location.columns.wue_l_per_kwh[loc]),
             "water_offsite_l_per_kwh": _clean(location.columns.water_offsite_l_per_kwh[loc]),
             "grid_year": _clean(location.grid_year[loc]),
+            "pue_wue_by": location.efficiency_by[loc],
         },
     }

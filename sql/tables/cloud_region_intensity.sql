@@ -7,6 +7,7 @@ CREATE OR REPLACE TABLE `${project_id}.${dataset_id}.cloud_region_intensity` (
   cloud_region STRING NOT NULL,
   year INT64 NOT NULL,
   gco2e_per_kwh FLOAT64 NOT NULL,
+  basis STRING NOT NULL,
   cfe_pct FLOAT64,
   notes STRING,
   source STRING NOT NULL

@@ -8,7 +8,7 @@ CREATE OR REPLACE TABLE `${project_id}.${dataset_id}.grid_intensity` (
   region STRING,
   year INT64 NOT NULL,
   gco2e_per_kwh FLOAT64 NOT NULL,
-  emission_scope STRING,
+  basis STRING NOT NULL,
   notes STRING,
   source STRING NOT NULL
 )

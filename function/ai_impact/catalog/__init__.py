@@ -42,6 +42,7 @@ class Col:
     minimum: float | None = None
     maximum: float | None = None
     above: bool = False  # minimum is exclusive
+    choices: tuple[str, ...] = ()  # allowed values of a str column (none: free text)
 
 
 @dataclass(frozen=True)
@@ -63,6 +64,15 @@ def _nonneg(name: str, maximum: float | None = None, required: bool = True) -> C
 
 _SOURCE = Col("source", required=True)
 _NOTES = Col("notes")
+# What a carbon intensity counts: lifecycle (upstream fuel, construction) or combustion only;
+# generation in the zone (production) or electricity used there, imports included (consumption).
+GRID_BASES = (
+    "lifecycle, production",
+    "lifecycle, consumption",
+    "combustion, production",
+    "combustion, consumption",
+)
+_BASIS = Col("basis", required=True, choices=GRID_BASES)
 
 SCHEMAS: dict[str, Schema] = {
     "gpus": Schema(
@@ -167,7 +177,7 @@ SCHEMAS: dict[str, Schema] = {
             Col("region"),
             Col("year", "int", True, 1990, 2100),
             _nonneg("gco2e_per_kwh", 2000),
-            Col("emission_scope"),
+            _BASIS,
             _NOTES,
             _SOURCE,
         ),
@@ -199,6 +209,7 @@ SCHEMAS: dict[str, Schema] = {
             Col("cloud_region", required=True),
             Col("year", "int", True, 1990, 2100),
             _nonneg("gco2e_per_kwh", 2000),
+            _BASIS,
             Col("cfe_pct", "float", False, 0, 100),
             _NOTES,
             _SOURCE,
@@ -216,6 +227,51 @@ SCHEMAS: dict[str, Schema] = {
             _SOURCE,
         ),
         key=("cloud_id", "year"),
+    ),
+    "market_factors": Schema(
+        "market_factors.csv",
+        (
+            Col("cloud_id", required=True),
+            Col("year", "int", True, 1990, 2100),
+            _pos("scope2_location_tco2e", 1e10),
+            _nonneg("scope2_market_tco2e", 1e10),
+            _NOTES,
+            _SOURCE,
+        ),
+        key=("cloud_id", "year"),
+    ),
+    "datacenters": Schema(
+        "datacenters.csv",
+        (
+            Col("datacenter_id", required=True),
+            Col("operator", required=True),
+            Col("name", required=True),
+            Col("country", required=True),
+            Col("region"),
+            Col("cloud_id"),
+            Col("cloud_region"),
+            Col("year", "int", True, 1990, 2100),
+            Col("pue", "float", False, 1, 3),
+            _nonneg("wue_l_per_kwh", 20, required=False),
+            _nonneg("contract_gco2e_per_kwh", 2000, required=False),
+            _NOTES,
+            _SOURCE,
+        ),
+        key=("datacenter_id", "year"),
+    ),
+    "embodied_sources": Schema(
+        "embodied_sources.csv",
+        (
+            Col("component", required=True, choices=("gpu", "server")),
+            Col("component_id", required=True),
+            Col("source_key", required=True),
+            _pos("embodied_emissions_kgco2e", 1_000_000, required=False),
+            _nonneg("embodied_water_l", 10_000_000, required=False),
+            Col("in_range", required=True, choices=("yes", "no")),
+            _NOTES,
+            _SOURCE,
+        ),
+        key=("component", "component_id", "source_key"),
     ),
 }
 
@@ -291,6 +347,8 @@ def _value(schema: Schema, col: Col, text: str, line: int) -> str | float | None
             raise _fail(schema, line, col.name, "value required")
         return None if col.kind == "str" else float("nan")
     if col.kind == "str":
+        if col.choices and text not in col.choices:
+            raise _fail(schema, line, col.name, f"{text!r} is not one of {', '.join(col.choices)}")
         return text
     try:
         number = float(text)
@@ -360,7 +418,13 @@ class Catalog:
         self.region_years = _years_by_key(
             tables["cloud_region_intensity"], ("cloud_id", "cloud_region")
         )
-        self.efficiency_years = _years_by_key(tables["provider_efficiency"], ("cloud_id",))
+        efficiency = tables["provider_efficiency"]
+        # Each metric by its own years: a provider may publish PUE in one year and WUE in another.
+        self.fleet_years = {
+            metric: _years_by_key(efficiency, ("cloud_id",), np.isfinite(efficiency[metric]))
+            for metric in ("pue", "wue_l_per_kwh")
+        }
+        self.market_years = _years_by_key(tables["market_factors"], ("cloud_id",))
 
     def __getattr__(self, name: str) -> Table:
         tables = self.__dict__.get("tables", {})
@@ -418,10 +482,15 @@ class Catalog:
                     )
 
 
-def _years_by_key(table: Table, key: tuple[str, ...]) -> dict[str, tuple[np.ndarray, np.ndarray]]:
-    """For each key: (sorted years, row of each year), to pick the year nearest a request's."""
+def _years_by_key(
+    table: Table, key: tuple[str, ...], where: np.ndarray | None = None
+) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """For each key: (sorted years, row of each year), to pick the year nearest a request's;
+    only the rows ``where`` is true, when given."""
     groups: dict[str, list[tuple[int, int]]] = {}
     for i in range(len(table)):
+        if where is not None and not where[i]:
+            continue
         k = "|".join(lookup_key(table[c][i]) for c in key)
         groups.setdefault(k, []).append((int(table["year"][i]), i))
     out = {}

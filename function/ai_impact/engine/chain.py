@@ -242,10 +242,14 @@ def compute(
         gpu_wh = gpu_j / 3600.0
         it_wh = gpu_wh + busy_s * overhead_w[codes] / 3600.0
         facility_wh = it_wh * pue[codes]
+        water_onsite_ml = infra.onsite_water_ml(it_wh, location.wue_l_per_kwh[loc][codes])
+        water_offsite_ml = infra.offsite_water_ml(
+            facility_wh, location.water_offsite_l_per_kwh[loc][codes]
+        )
         inference = [
             facility_wh,
             it_wh * gco2e_per_it_wh[codes],
-            it_wh * water_ml_per_it_wh[codes],
+            water_onsite_ml + water_offsite_ml,
             busy_s * embodied_g_per_s[codes],
             busy_s * embodied_ml_per_s[codes],
         ]
@@ -263,7 +267,7 @@ def compute(
             "the model or hardware of this row lacks a parameter the estimate needs",
         )
     blocks = [inference, training, fine_tuning, total]
-    per_row = [gpu_wh, it_wh, facility_wh, busy_s]
+    per_row = [gpu_wh, it_wh, facility_wh, busy_s, water_onsite_ml, water_offsite_ml]
     steps = done.steps
     zero = errors.any if failed is None else errors.any | failed
     if zero.any():
@@ -283,6 +287,8 @@ def compute(
         it_wh=per_row[1],
         facility_wh=per_row[2],
         busy_time_s=per_row[3],
+        water_onsite_ml=per_row[4],
+        water_offsite_ml=per_row[5],
         gpu_count=gpu_count[codes],
         batch_size=batch[codes],
         steps=steps,

@@ -199,6 +199,8 @@ class Impacts:
     it_wh: np.ndarray
     facility_wh: np.ndarray
     busy_time_s: np.ndarray
+    water_onsite_ml: np.ndarray  # inference usage water: cooling (WUE x IT energy)
+    water_offsite_ml: np.ndarray  # and electricity generation; they add up to usage_water_ml
     gpu_count: np.ndarray  # per row: GPUs of the replica used
     batch_size: np.ndarray  # per row: batch size used
     steps: list[Step]  # parts of the work, per row (with_steps only)

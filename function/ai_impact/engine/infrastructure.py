@@ -103,6 +103,23 @@ def usage_emissions_gco2e(facility_wh: Floats, gco2e_per_kwh: Floats) -> Floats:
     return facility_wh * gco2e_per_kwh / 1000.0
 
 
+def onsite_water_ml(it_wh: Floats | float, wue_l_per_kwh: Floats) -> Floats:
+    """Water consumed on site to cool the IT equipment: ``W_on = E_IT * WUE``, mL.
+
+    WUE is defined per kWh of IT energy (The Green Grid, WUE, 2011); L/kWh equals mL/Wh.
+    """
+    return it_wh * wue_l_per_kwh
+
+
+def offsite_water_ml(facility_wh: Floats, water_offsite_l_per_kwh: Floats) -> Floats:
+    """Water consumed off site to generate the electricity: ``W_off = E_facility * EWIF``, mL.
+
+    The energy water intensity factor applies to all electricity drawn (Li, Yang, Islam, Ren,
+    "Making AI Less Thirsty", arXiv:2304.03271, 2023).
+    """
+    return facility_wh * water_offsite_l_per_kwh
+
+
 def usage_water_ml(
     it_wh: Floats | float,
     facility_wh: Floats,
@@ -111,15 +128,16 @@ def usage_water_ml(
 ) -> Floats:
     """Water consumed on site (cooling) and off site (electricity generation), mL.
 
-    ``W = E_IT * WUE + E_facility * EWIF``; L/kWh equals mL/Wh. On-site WUE is defined per kWh of
-    IT energy (The Green Grid); the off-site factor applies to all electricity drawn.
+    ``W = E_IT * WUE + E_facility * EWIF`` (:func:`onsite_water_ml` + :func:`offsite_water_ml`).
 
     References
     ----------
     Li, Yang, Islam, Ren, "Making AI Less Thirsty", arXiv:2304.03271 (2023); EcoLogits 0.11.3
     methodology (water consumption footprint).
     """
-    return it_wh * wue_l_per_kwh + facility_wh * water_offsite_l_per_kwh
+    return onsite_water_ml(it_wh, wue_l_per_kwh) + offsite_water_ml(
+        facility_wh, water_offsite_l_per_kwh
+    )
 
 
 def embodied_per_busy_second(

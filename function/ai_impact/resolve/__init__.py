@@ -31,10 +31,11 @@ class Resolved:
     errors: RowErrors  # rows whose model or hardware cannot be resolved (model's first)
 
 
-def resolve(usage: Usage, catalog: Catalog) -> Resolved:
-    """Resolve model, hardware and location of every row."""
+def resolve(usage: Usage, catalog: Catalog, emissions_basis: str = "location") -> Resolved:
+    """Resolve model, hardware and location of every row; ``emissions_basis`` (``location`` or
+    ``market``) picks the intensity the emissions use (``catalog.grid``)."""
     model, errors = resolve_models(usage, catalog)
     hardware, hardware_errors = resolve_hardware(usage, catalog)
     errors.merge(hardware_errors)
-    location = resolve_locations(usage, catalog, hardware)
+    location = resolve_locations(usage, catalog, hardware, emissions_basis)
     return Resolved(model, hardware, location, errors)

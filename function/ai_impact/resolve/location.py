@@ -1,21 +1,31 @@
 """The location of each row: ``country`` (+ ``region``) -> ``cloud_region`` -> the managed
 service's default -> world. Grid intensity of the latest year at or before ``utc_datetime`` (the
-latest year when absent); PUE and on-site WUE: managed service -> cloud region -> provider fleet
--> default.
+latest year when absent; ``catalog.grid`` says which and why); PUE and on-site WUE: managed
+service -> cloud region -> provider fleet -> default. The emission factor follows the emissions
+basis (location or market, ``catalog.grid.apply_emissions_basis``).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
-from ai_impact.catalog import Catalog, lookup_key, pick_year
+from ai_impact.catalog import Catalog, lookup_key
 from ai_impact.catalog.defaults import WORLD
+from ai_impact.catalog.grid import (
+    OVERRIDE_FIELD,
+    apply_emissions_basis,
+    fleet_efficiency,
+    provider_of,
+    region_intensity,
+    zone_intensity,
+)
 from ai_impact.engine.columns import LocationColumns
 from ai_impact.factorize import factorize
 from ai_impact.parse import Usage
-from ai_impact.resolve.common import floats, objects
+from ai_impact.resolve.common import floats, hashable, objects
 from ai_impact.resolve.hardware import ResolvedHardware
 
 
@@ -29,6 +39,13 @@ class ResolvedLocation:
     country: np.ndarray  # object: ISO 3166-1 code, None for the world average
     region: np.ndarray  # object: ISO 3166-2 subdivision, None when none
     grid_year: np.ndarray  # year of the grid intensity used
+    grid_year_rule: np.ndarray  # object: why that year
+    grid_basis: np.ndarray  # object: lifecycle|combustion, production|consumption
+    grid_source: np.ndarray  # object: the source of the intensity
+    location_gco2e_per_kwh: np.ndarray  # the location-based intensity (whatever the basis)
+    emissions_basis: np.ndarray  # object: location or market
+    factor_by: np.ndarray  # object: how the emission factor used was obtained
+    efficiency_by: np.ndarray  # object: which source and year gave PUE and WUE
 
 
 @dataclass(frozen=True)
@@ -37,6 +54,10 @@ class _Grid:
     region: str | None
     gco2e_per_kwh: float
     grid_year: int
+    year_rule: str
+    basis: str
+    source: str
+    cfe_pct: float = float("nan")  # the provider's carbon-free share of the region, if published
 
 
 @dataclass(frozen=True)
@@ -46,21 +67,24 @@ class _Answer:
     water_offsite_l_per_kwh: float
     pue: float
     wue_l_per_kwh: float
+    efficiency_by: str  # which source and year gave PUE and WUE
+    factor: dict[str, Any]  # catalog.grid.apply_emissions_basis's answer
 
 
 def _grid(catalog: Catalog, country: str, region: str | None, year: int) -> _Grid | None:
     """Grid intensity of ``country-region``, else of ``country``; None if neither has data."""
     zones = ([(f"{country}-{region}", region)] if region else []) + [(country, None)]
     for zone, zone_region in zones:
-        years = catalog.grid_years.get(lookup_key(zone))
-        if years is not None:
-            row = pick_year(years, year)
-            grid = catalog.grid_intensity
+        found = zone_intensity(catalog, zone, year)
+        if found is not None:
             return _Grid(
                 country=country if zone != WORLD else None,
                 region=zone_region,
-                gco2e_per_kwh=float(grid["gco2e_per_kwh"][row]),
-                grid_year=int(grid["year"][row]),
+                gco2e_per_kwh=found["gco2e_per_kwh"],
+                grid_year=found["grid_year"],
+                year_rule=found["grid_year_rule"],
+                basis=found["grid_basis"],
+                source=found["grid_source"],
             )
     return None
 
@@ -92,30 +116,29 @@ def _cloud_region(catalog: Catalog, cloud_id: str | None, name: str | None) -> i
 def _provider_grid(catalog: Catalog, region_row: int, year: int) -> _Grid | None:
     """The cloud provider's own published intensity for the region (Google publishes its own)."""
     regions = catalog.cloud_regions
-    key = (
-        lookup_key(regions["cloud_id"][region_row])
-        + "|"
-        + lookup_key(regions["cloud_region"][region_row])
+    found = region_intensity(
+        catalog, regions["cloud_id"][region_row], regions["cloud_region"][region_row], year
     )
-    years = catalog.region_years.get(key)
-    if years is None:
+    if found is None:
         return None
-    row = pick_year(years, year)
-    table = catalog.cloud_region_intensity
     return _Grid(
         country=regions["country"][region_row],
         region=regions["region"][region_row],
-        gco2e_per_kwh=float(table["gco2e_per_kwh"][row]),
-        grid_year=int(table["year"][row]),
+        gco2e_per_kwh=found["gco2e_per_kwh"],
+        grid_year=found["grid_year"],
+        year_rule=found["grid_year_rule"],
+        basis=found["grid_basis"],
+        source=found["grid_source"],
+        cfe_pct=found["cfe_pct"],
     )
 
 
-# country, region, cloud_id, cloud_region, service row, node row, year
-_Key = tuple[str | None, str | None, str | None, str | None, int, int, int]
+# country, region, cloud_id, cloud_region, service row, node row, year, factor override
+_Key = tuple[str | None, str | None, str | None, str | None, int, int, int, float]
 
 
-def _answer(catalog: Catalog, key: _Key) -> _Answer:
-    country, region, cloud_id, cloud_region, service, node, year = key
+def _answer(catalog: Catalog, key: _Key, emissions_basis: str) -> _Answer:
+    country, region, cloud_id, cloud_region, service, node, year, override = key
     region_row = _cloud_region(catalog, cloud_id, cloud_region)
     grid, tried, by = None, [], ""
     if country:
@@ -141,13 +164,25 @@ def _answer(catalog: Catalog, key: _Key) -> _Answer:
         grid = _world(catalog, year)
         by = f"world (no grid data for {', '.join(tried)})" if tried else "world"
     water = _water_row(catalog, grid.country)
-    pue, wue = _efficiency(catalog, service, region_row, node, cloud_id, year)
+    pue, wue, efficiency_by = _efficiency(catalog, service, region_row, node, cloud_id, year)
+    factor: dict[str, Any] = {"gco2e_per_kwh": grid.gco2e_per_kwh}
+    apply_emissions_basis(
+        factor,
+        catalog,
+        emissions_basis=emissions_basis,
+        cloud_id=provider_of(catalog, cloud_id, region_row, node, service),
+        cfe_pct=grid.cfe_pct,
+        override_gco2e_per_kwh=override,
+        year=year,
+    )
     return _Answer(
         grid=grid,
         by=by,
         water_offsite_l_per_kwh=float(catalog.water_intensity["water_offsite_l_per_kwh"][water]),
         pue=pue,
         wue_l_per_kwh=wue,
+        efficiency_by=efficiency_by,
+        factor=factor,
     )
 
 
@@ -158,33 +193,36 @@ def _efficiency(
     node: int,
     cloud_id: str | None,
     year: int,
-) -> tuple[float, float]:
-    """PUE and on-site WUE: managed service -> cloud region -> provider fleet -> default."""
-    pue = wue = np.nan
+) -> tuple[float, float, str]:
+    """PUE and on-site WUE: managed service -> cloud region -> provider fleet (each metric of
+    its own latest year at or before the request) -> default; and which source gave each."""
+    values = {"pue": np.nan, "wue_l_per_kwh": np.nan}
+    by = dict.fromkeys(values, "")
     if service >= 0:
-        pue = catalog.services["pue"][service]
-        wue = catalog.services["wue_l_per_kwh"][service]
+        for metric in values:
+            values[metric] = catalog.services[metric][service]
+            by[metric] = "managed_service_id"
     if region_row is not None:
-        pue = pue if np.isfinite(pue) else catalog.cloud_regions["pue"][region_row]
-        wue = wue if np.isfinite(wue) else catalog.cloud_regions["wue_l_per_kwh"][region_row]
+        for metric in values:
+            if not np.isfinite(values[metric]):
+                values[metric] = catalog.cloud_regions[metric][region_row]
+                by[metric] = "cloud_region"
         cloud_id = cloud_id or catalog.cloud_regions["cloud_id"][region_row]
     if not cloud_id and node >= 0:
         cloud_id = catalog.nodes["cloud_id"][node]
     for provider in (cloud_id, "default"):
-        years = catalog.efficiency_years.get(lookup_key(provider)) if provider else None
-        if years is not None:
-            row = pick_year(years, year)
-            table = catalog.provider_efficiency
-            pue = pue if np.isfinite(pue) else table["pue"][row]
-            wue = wue if np.isfinite(wue) else table["wue_l_per_kwh"][row]
-    return float(pue), float(wue)
+        for metric in values:
+            if provider and not np.isfinite(values[metric]):
+                values[metric], by[metric] = fleet_efficiency(catalog, provider, metric, year)
+    described = "; ".join(f"{m.split('_')[0]}: {b}" for m, b in by.items())
+    return float(values["pue"]), float(values["wue_l_per_kwh"]), described
 
 
 def resolve_locations(
-    usage: Usage, catalog: Catalog, hardware: ResolvedHardware
+    usage: Usage, catalog: Catalog, hardware: ResolvedHardware, emissions_basis: str = "location"
 ) -> ResolvedLocation:
     """The grid and data-centre efficiency of every row (always resolved: the world average is
-    the last fallback)."""
+    the last fallback), and the emission factor of ``emissions_basis``."""
     s = usage.strings
     keys = list(
         zip(
@@ -194,6 +232,7 @@ def resolve_locations(
             s["cloud_region"].tolist(),
             hardware.columns.codes.tolist(),
             usage.year.tolist(),
+            hashable(usage.numbers[OVERRIDE_FIELD]),
             strict=True,
         )
     )
@@ -209,13 +248,15 @@ def resolve_locations(
                 int(hardware.service_row[hardware_code]),
                 int(hardware.node_row[hardware_code]),
                 year,
+                override,
             ),
+            emissions_basis,
         )
-        for country, region, cloud_id, cloud_region, hardware_code, year in uniques
+        for country, region, cloud_id, cloud_region, hardware_code, year, override in uniques
     ]
     columns = LocationColumns(
         codes=codes,
-        gco2e_per_kwh=floats(a.grid.gco2e_per_kwh for a in answers),
+        gco2e_per_kwh=floats(a.factor["gco2e_per_kwh"] for a in answers),
         pue=floats(a.pue for a in answers),
         wue_l_per_kwh=floats(a.wue_l_per_kwh for a in answers),
         water_offsite_l_per_kwh=floats(a.water_offsite_l_per_kwh for a in answers),
@@ -227,4 +268,11 @@ def resolve_locations(
         region=objects([a.grid.region for a in answers]),
         # float, as debug has always shown it (2024.0)
         grid_year=floats(a.grid.grid_year for a in answers),
+        grid_year_rule=objects([a.grid.year_rule for a in answers]),
+        grid_basis=objects([a.grid.basis for a in answers]),
+        grid_source=objects([a.grid.source for a in answers]),
+        location_gco2e_per_kwh=floats(a.grid.gco2e_per_kwh for a in answers),
+        emissions_basis=objects([a.factor["emissions_basis"] for a in answers]),
+        factor_by=objects([a.factor["emissions_factor_by"] for a in answers]),
+        efficiency_by=objects([a.efficiency_by for a in answers]),
     )

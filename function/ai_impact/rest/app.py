@@ -17,10 +17,11 @@ from werkzeug.exceptions import MethodNotAllowed, NotFound
 from werkzeug.routing import Map, Rule
 
 from ai_impact import catalog as _catalog
+from ai_impact.catalog.grid import check_emissions_basis
 from ai_impact.rest import entries, openapi, validate
 from ai_impact.rest.auth import RateLimiter, authenticate
 from ai_impact.rest.entries import Caller
-from ai_impact.rest.errors import ApiError, forbidden
+from ai_impact.rest.errors import ApiError, bad_request, forbidden
 from ai_impact.rest.impact import impact
 from ai_impact.rest.resources import RESOURCES
 from ai_impact.rest.tenancy import Catalogs, Estimate
@@ -111,7 +112,11 @@ def _reload(caller: Caller, request: Request, svc: Service) -> tuple[int, object
 def _impact(caller: Caller, request: Request, svc: Service) -> tuple[int, object, dict]:
     debug = bool(validate.flag(request.args, "debug"))
     extensions = bool(validate.flag(request.args, "extensions"))
-    return 200, impact(caller, _body(request), debug, extensions), {}
+    try:
+        basis = check_emissions_basis(request.args.get("emissions_basis"))
+    except ValueError as exc:
+        raise bad_request(str(exc), "emissions_basis") from None
+    return 200, impact(caller, _body(request), debug, extensions, basis), {}
 
 
 def _list(caller: Caller, request: Request, svc: Service, kind: str) -> tuple:

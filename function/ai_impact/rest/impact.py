@@ -8,8 +8,10 @@
   emissions and usage water; embodied impacts are not in them.
 - ``debug=true`` adds the hosted API's ``debug`` (model, hardware_node, grid_mix, steps), its
   model and node shown as ``GET /model/{id}`` and ``GET /node/{id}`` show them to the caller;
-  ``extensions=true`` adds this project's ``energy_breakdown`` and ``assumptions`` (keys the
-  SDK's ``DebugInfo`` forbids).
+  ``extensions=true`` adds this project's ``energy_breakdown``, ``water_breakdown``,
+  ``assumptions`` and ``grid_details`` (the grid's year, basis, source and emissions basis;
+  keys the SDK's ``DebugInfo`` and ``GridMix`` forbid).
+- ``emissions_basis=market`` (query parameter) uses market-based emission factors.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from ai_impact.rest.tenancy import Item
 
 MAX_ROWS = 1000
 SCOPE3_DEBUG = ("model", "hardware_node", "grid_mix", "steps")
+GRID_MIX = ("country", "region", "gco2e_per_kwh")  # the spec's GridMix; the rest: grid_details
 METADATA = ("customer_id", "created_at", "updated_at", "created_by")
 TOTALS = {
     "total_energy_wh": "usage_energy_wh",
@@ -74,18 +77,22 @@ def _debug(caller: Caller, debug: dict, extensions: bool, cache: dict) -> dict:
     for key, resource in (("model", MODEL), ("hardware_node", NODE)):
         if key in out:
             out[key] = _shown(caller, resource, out[key], cache.setdefault(key, {}))
-    out["grid_mix"] = {k: v for k, v in debug["grid_mix"].items() if v is not None}
+    grid = debug["grid_mix"]
+    out["grid_mix"] = {k: grid[k] for k in GRID_MIX if grid.get(k) is not None}
     if extensions:
         out |= {k: v for k, v in debug.items() if k not in SCOPE3_DEBUG}
+        out["grid_details"] = {k: v for k, v in grid.items() if k not in GRID_MIX}
     return out
 
 
-def impact(caller: Caller, body: object, debug: bool, extensions: bool) -> dict:
+def impact(
+    caller: Caller, body: object, debug: bool, extensions: bool, emissions_basis: str = "location"
+) -> dict:
     rows = _rows(body)
     unknown = {i: name for i, row in enumerate(rows) if (name := _unknown_field(row))}
     rows = [{} if i in unknown else row for i, row in enumerate(rows)]
     estimate = caller.catalogs.estimator(caller.token.customer_id)
-    replies = estimate(rows, debug=debug)
+    replies = estimate(rows, debug=debug, emissions_basis=emissions_basis)
     for i, name in unknown.items():
         replies[i]["error"] = {
             "code": "invalid_field",

@@ -235,6 +235,15 @@ def _schemas() -> dict:
                     "type": "object",
                     "description": "Extension, with ?extensions=true: what the estimate assumed.",
                 },
+                "water_breakdown": {
+                    "type": "object",
+                    "description": "Extension, with ?extensions=true: onsite_ml, offsite_ml.",
+                },
+                "grid_details": {
+                    "type": "object",
+                    "description": "Extension, with ?extensions=true: the grid's year, basis, "
+                    "source and the emissions basis.",
+                },
             },
         },
         "ModeledRow": {
@@ -473,6 +482,11 @@ def _paths() -> dict:
                         "extensions",
                         {"type": "boolean"},
                         "With debug: add energy_breakdown and assumptions.",
+                    ),
+                    _query(
+                        "emissions_basis",
+                        {"type": "string", "enum": ["location", "market"]},
+                        "location (default) or market-based emission factors.",
                     ),
                 ],
             )

@@ -222,9 +222,13 @@ class Catalogs:
         catalog = self.for_customer(customer_id)
         node_keys = self._current().node_keys
 
-        def estimate(rows: Sequence[Mapping], debug: bool = False) -> list[dict]:
+        def estimate(
+            rows: Sequence[Mapping], debug: bool = False, emissions_basis: str = "location"
+        ) -> list[dict]:
             rows = [_with_node_key(r, node_keys) for r in rows]
-            return ai_impact.estimate(rows, debug=debug, catalog=catalog)
+            return ai_impact.estimate(
+                rows, debug=debug, emissions_basis=emissions_basis, catalog=catalog
+            )
 
         return estimate
 

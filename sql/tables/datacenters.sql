@@ -1,0 +1,20 @@
+-- Reference table datacenters: function/ai_impact/data/datacenters.csv, loaded by Terraform
+-- (a load job per CSV, CSV fields mapped to these columns by position).
+-- Generated from ai_impact.catalog.SCHEMAS by tests/tools/sql_tables.py: do not edit.
+-- CREATE OR REPLACE: the table holds only what the CSV holds; Terraform reloads it after.
+CREATE OR REPLACE TABLE `${project_id}.${dataset_id}.datacenters` (
+  datacenter_id STRING NOT NULL,
+  operator STRING NOT NULL,
+  name STRING NOT NULL,
+  country STRING NOT NULL,
+  region STRING,
+  cloud_id STRING,
+  cloud_region STRING,
+  year INT64 NOT NULL,
+  pue FLOAT64,
+  wue_l_per_kwh FLOAT64,
+  contract_gco2e_per_kwh FLOAT64,
+  notes STRING,
+  source STRING NOT NULL
+)
+OPTIONS (description = 'ai-impact reference table from function/ai_impact/data/datacenters.csv; every row cites its source (column source).');
