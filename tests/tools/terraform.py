@@ -2,8 +2,8 @@
 no binary download is needed; 0.15.3 embeds Terraform 1.15.5).
 
 - :func:`fmt_check`: ``terraform fmt -check -recursive``;
-- :func:`render_sql`: the outputs of terraform/modules/sql for given variables, got by running
-  that module (it needs no provider) with ``init`` + ``apply`` in a scratch root module.
+- :func:`render_sql`: the outputs of terraform/modules/sql (the seed) for given variables, got by
+  running that module (it needs no provider) with ``init`` + ``apply`` in a scratch root module.
 """
 
 from __future__ import annotations
@@ -37,7 +37,7 @@ def render_sql(workdir: Path, variables: dict[str, object]) -> dict[str, object]
     workdir.mkdir(parents=True, exist_ok=True)
     source = os.path.relpath(SQL_MODULE, workdir)
     arguments = "\n".join(f"  {k} = {json.dumps(v)}" for k, v in variables.items())
-    outputs = ("functions", "reference_tables", "store_tables", "seed")
+    outputs = ("seed",)
     blocks = "\n".join(f'output "{o}" {{\n  value = module.sql.{o}\n}}' for o in outputs)
     (workdir / "main.tf").write_text(
         f'module "sql" {{\n  source = "{source}"\n{arguments}\n}}\n{blocks}\n', encoding="utf-8"
