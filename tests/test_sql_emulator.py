@@ -107,7 +107,8 @@ def bq(tmp_path_factory: pytest.TempPathFactory) -> Iterator[emulator.Emulator]:
 
 
 def test_reference_tables_load_their_csv(bq: emulator.Emulator) -> None:
-    """The DDL takes each CSV as Terraform's load job sends it (positional, header skipped)."""
+    """Each CSV reads under its table's schema with the options of Terraform's external table
+    (positional, header skipped, quoted newlines: tests/test_terraform.py keeps them equal)."""
     loaded = catalog.load()
     config = bigquery.LoadJobConfig(
         source_format="CSV",

@@ -262,6 +262,44 @@ def test_store_tables_are_protected_and_in_their_own_dataset() -> None:
     assert re.search(r'variable "deletion_protection" \{[^}]*default\s*=\s*true', variables, re.S)
 
 
+RELEASED = sorted((SQL_DIR / "store" / "released").iterdir())
+
+
+@pytest.mark.parametrize("release", RELEASED, ids=lambda p: p.name)
+def test_store_schemas_only_grow_since_each_release(release: Path) -> None:
+    """Every change since a release is one the provider applies in place (docs/sql.md, "Store
+    migrations"): no table of the store is ever re-created by an upgrade."""
+    current = MODULE / "generated" / "store"
+    assert {p.name for p in release.glob("*.json")} <= {p.name for p in current.glob("*.json")}
+    for old in sorted(release.glob("*.json")):
+        before = json.loads(old.read_text(encoding="utf-8"))
+        after = json.loads((current / old.name).read_text(encoding="utf-8"))
+        assert bq_resources.schema_changes(before, after) == [], old.name
+
+
+def test_the_migration_rule_refuses_what_would_recreate_a_table() -> None:
+    old = [
+        {"name": "id", "type": "STRING", "mode": "REQUIRED"},
+        {"name": "gpu_count", "type": "INTEGER", "mode": "NULLABLE"},
+        {"name": "notes", "type": "STRING", "mode": "REQUIRED"},
+    ]
+    grown = [*old, {"name": "rack", "type": "STRING", "mode": "NULLABLE"}]
+    assert bq_resources.schema_changes(old, grown) == []
+    relaxed = [old[0], old[1], {**old[2], "mode": "NULLABLE"}]
+    assert bq_resources.schema_changes(old, relaxed) == []
+    changed = [
+        {**old[0], "mode": "NULLABLE"},
+        {**old[1], "type": "FLOAT", "mode": "REQUIRED"},
+        {"name": "rack", "type": "STRING", "mode": "REQUIRED"},
+    ]
+    assert bq_resources.schema_changes(old, changed) == [
+        "column gpu_count: type INTEGER -> FLOAT",
+        "column gpu_count: mode NULLABLE -> REQUIRED",
+        "column notes dropped",
+        "new column rack is REQUIRED",
+    ]
+
+
 # --- identities, exposure, least privilege ----------------------------------------------------
 
 

@@ -156,6 +156,56 @@ def table_schema(path: Path) -> list[dict]:
     return fields
 
 
+def schema_changes(old: list[dict], new: list[dict]) -> list[str]:
+    """Why going from table schema ``old`` to ``new`` would re-create the table, as the google
+    provider decides it (resourceBigQueryTableSchemaIsChangeable, resource_bigquery_table.go):
+    a column dropped or renamed, a type changed, a mode changed other than REQUIRED to NULLABLE,
+    a new REQUIRED column. Empty: the provider updates the table in place, keeping its rows."""
+    problems = []
+    before = {f["name"]: f for f in old}
+    after = {f["name"]: f for f in new}
+    for name, field in before.items():
+        if name not in after:
+            problems.append(f"column {name} dropped")
+            continue
+        if field["type"] != after[name]["type"]:
+            problems.append(f"column {name}: type {field['type']} -> {after[name]['type']}")
+        modes = (field.get("mode", "NULLABLE"), after[name].get("mode", "NULLABLE"))
+        if modes[0] != modes[1] and modes != ("REQUIRED", "NULLABLE"):
+            problems.append(f"column {name}: mode {modes[0]} -> {modes[1]}")
+    for name, field in after.items():
+        if name not in before and field.get("mode") == "REQUIRED":
+            problems.append(f"new column {name} is REQUIRED")
+    return problems
+
+
+def _column_ddl(field: dict) -> str:
+    kind = {v: k for k, v in _LEGACY.items()}.get(field["type"], field["type"])
+    mode = field.get("mode", "NULLABLE")
+    text = f"{field['name']} {f'ARRAY<{kind}>' if mode == 'REPEATED' else kind}"
+    text += " NOT NULL" if mode == "REQUIRED" else ""
+    if "defaultValueExpression" in field:
+        text += f" DEFAULT {field['defaultValueExpression']}"
+    return text
+
+
+def create_table_ddl(table: str, fields: list[dict]) -> str:
+    """``CREATE TABLE`` of a JSON schema: a store as an earlier release created it."""
+    columns = ",\n".join(f"  {_column_ddl(f)}" for f in fields)
+    return f"CREATE TABLE `{table}` (\n{columns}\n)"
+
+
+def add_columns_ddl(table: str, old: list[dict], new: list[dict]) -> list[str]:
+    """The ``ALTER TABLE ... ADD COLUMN IF NOT EXISTS`` statements taking an additive change
+    from ``old`` to ``new`` by hand (what the provider's in-place update does to the table)."""
+    known = {f["name"] for f in old}
+    return [
+        f"ALTER TABLE `{table}` ADD COLUMN IF NOT EXISTS {_column_ddl(f)}"
+        for f in new
+        if f["name"] not in known
+    ]
+
+
 def generated() -> dict[Path, str]:
     """Every generated file and its text."""
     routines = [routine(p) for p in sorted((SQL_DIR / "functions").glob("*.sql"))]
