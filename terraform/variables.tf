@@ -65,8 +65,8 @@ variable "dataset_id" {
   default     = "ai_impact"
 
   validation {
-    condition     = can(regex("^[A-Za-z0-9_]{1,1024}$", var.dataset_id))
-    error_message = "dataset_id may hold letters, digits and underscores only."
+    condition     = can(regex("^[A-Za-z0-9_]{1,1000}$", var.dataset_id))
+    error_message = "dataset_id may hold letters, digits and underscores only (at most 1,000)."
   }
 }
 
@@ -76,8 +76,8 @@ variable "store_dataset_id" {
   default     = null
 
   validation {
-    condition     = var.store_dataset_id == null || can(regex("^[A-Za-z0-9_]{1,1024}$", coalesce(var.store_dataset_id, "x")))
-    error_message = "store_dataset_id may hold letters, digits and underscores only."
+    condition     = var.store_dataset_id == null || can(regex("^[A-Za-z0-9_]{1,1000}$", coalesce(var.store_dataset_id, "x")))
+    error_message = "store_dataset_id may hold letters, digits and underscores only (at most 1,000)."
   }
 }
 

@@ -19,7 +19,7 @@ import sqlglot
 
 from ai_impact.store import ENV_BIGQUERY_DATASET
 from ai_impact.store.bigquery import ENV_TTL
-from tools import bq_resources, provider_schema, render, terraform, tf_check
+from tools import bq_resources, provider_schema, render, standin, terraform, tf_check
 
 ROOT = Path(__file__).resolve().parents[1]
 MODULE = ROOT / "terraform"
@@ -482,3 +482,108 @@ def test_first_query_calls_the_remote_function_once_in_a_cte() -> None:
         n for n in statement.find_all(sqlglot.exp.Anonymous) if ".ai_impact`(" in n.sql("bigquery")
     ]
     assert len(calls) == 1 and calls[0].find_ancestor(sqlglot.exp.CTE) is not None
+
+
+# --- plans, with stand-ins for the providers ---------------------------------------------------
+
+PROJECT = {"project_id": "my-project-1"}
+EXAMPLE_VARIABLES = {
+    "basic": PROJECT,
+    "public-rest": {**PROJECT, "catalog_admins": ["group:ai-impact-admins@example.com"]},
+    "existing-project": {
+        **PROJECT,
+        "runtime_service_account": "ai-impact-run@my-project-1.iam.gserviceaccount.com",
+        "build_service_account": "ai-impact-build@my-project-1.iam.gserviceaccount.com",
+        "docker_repository": "projects/my-project-1/locations/us-central1/repositories/images",
+        "kms_key_name": "projects/my-project-1/locations/us/keyRings/r/cryptoKeys/k",
+    },
+}
+
+
+@pytest.fixture(scope="module")
+def standins(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return standin.build(tmp_path_factory.mktemp("standin"))
+
+
+def _planned(output: str) -> set[str]:
+    return set(re.findall(r"# terraform_data\.(\S+) will be created", output))
+
+
+def test_the_module_plans_with_its_defaults(standins: Path) -> None:
+    code, output = standin.plan(standins, PROJECT)
+    assert code == 0, output
+    planned = _planned(output)
+    # One function (the BigQuery door), every routine and table of generated/, no REST.
+    assert 'google_cloudfunctions2_function__this["bigquery"]' in planned
+    assert not any("rest" in p for p in planned)
+    routines = [p for p in planned if p.startswith("google_bigquery_routine__")]
+    assert len(routines) == len(list((SQL_DIR / "functions").glob("*.sql")))
+    tables = [p for p in planned if p.startswith("google_bigquery_table__")]
+    assert len(tables) == len(list((MODULE / "generated").rglob("*.json"))) - 1  # routines.json
+    assert "google_service_account__build[0]" in planned
+    assert "google_service_account__runtime[0]" in planned
+
+
+def test_every_option_plans(standins: Path) -> None:
+    variables = {
+        **PROJECT,
+        "rest_api": True,
+        "public_rest_api": True,
+        "rest_invokers": ["group:callers@example.com"],
+        "analysts": ["group:analysts@example.com"],
+        "catalog_admins": ["group:ai-impact-admins@example.com"],
+        "kms_key_name": "projects/p/locations/us/keyRings/r/cryptoKeys/k",
+        "vpc_connector": "projects/p/locations/us-central1/connectors/c",
+        "vpc_egress": "ALL_TRAFFIC",
+        "name_prefix": "dev-",
+        "enable_apis": False,
+        "deletion_protection": False,
+        "labels": {"env": "dev"},
+    }
+    code, output = standin.plan(standins, variables)
+    assert code == 0, output
+    planned = _planned(output)
+    assert 'google_cloudfunctions2_function__this["rest"]' in planned
+    assert "google_cloud_run_v2_service_iam_member__public[0]" in planned
+    assert not any(p.startswith("google_project_service__") for p in planned)
+    admins = [p for p in planned if p.startswith("google_bigquery_table_iam_member__catalog")]
+    assert len(admins) == 3  # the three custom_* tables
+
+
+@pytest.mark.parametrize(
+    ("variables", "message"),
+    [
+        (  # dev- + 24 characters + -run: 31 characters
+            {"name_prefix": "dev-", "function_name": "a-function-name-of-24-ch"},
+            'The runtime service account id "dev-a-function-name-of-24-ch-run"',
+        ),
+        (
+            {"region": "europe-west1"},
+            "region europe-west1 does not lie inside bigquery_location US",
+        ),
+        ({"public_rest_api": True}, "public_rest_api needs rest_api = true."),
+        ({"dataset_id": "ai-impact"}, "dataset_id may hold letters, digits and underscores only"),
+        ({"timeout_seconds": 3600}, "timeout_seconds must be 1 to 1200"),
+        ({"bigquery_ingress": "ALL"}, "bigquery_ingress must be ALLOW_INTERNAL_ONLY"),
+        ({"analysts": ["alice@example.com"]}, "analysts must be IAM principals"),
+    ],
+)
+def test_a_bad_configuration_fails_at_plan_naming_the_problem(
+    standins: Path, variables: dict, message: str
+) -> None:
+    code, output = standin.plan(standins, {**PROJECT, **variables})
+    assert code != 0
+    assert message in " ".join(output.split()), output
+
+
+@pytest.mark.parametrize("example", EXAMPLES, ids=lambda p: p.name)
+def test_every_example_plans(standins: Path, example: Path) -> None:
+    code, output = standin.plan(
+        standins / "examples" / example.name, EXAMPLE_VARIABLES[example.name]
+    )
+    assert code == 0, output
+    planned = set(re.findall(r"# module\.ai_impact\.terraform_data\.(\S+) will be created", output))
+    assert 'google_cloudfunctions2_function__this["bigquery"]' in planned
+    brought = {"google_service_account__", "google_project_service__", "google_artifact_registry"}
+    own = {p for p in planned if any(p.startswith(b) for b in brought)}
+    assert bool(own) == (example.name != "existing-project"), own
