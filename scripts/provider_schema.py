@@ -244,7 +244,7 @@ def main(argv: list[str] | None = None) -> None:
     }
     args.out.write_text(json.dumps(document, indent=1, sort_keys=True) + "\n", encoding="utf-8")
     count = sum(len(document[s]) for s in ("resource_schemas", "data_source_schemas"))
-    print(f"wrote {args.out.relative_to(ROOT)}: google provider {version}, {count} types")
+    print(f"wrote {args.out}: google provider {version}, {count} types")
 
 
 if __name__ == "__main__":

@@ -72,6 +72,44 @@ def test_the_schema_extract_covers_exactly_the_types_in_use() -> None:
     assert set(schema.data_sources) == used["data"]
 
 
+def test_the_extract_can_come_from_terraform_itself(tmp_path: Path) -> None:
+    """The route to another provider version: `terraform providers schema -json` output is cut
+    down to the types in use, in the same shape as the committed extract."""
+    tool = script("provider_schema")
+    attribute = {"type": "string", "optional": True, "description": "d", "description_kind": "x"}
+    nested = {"nesting_mode": "list", "max_items": 1, "block": {"attributes": {"a": attribute}}}
+    document = {
+        "format_version": "1.0",
+        "provider_schemas": {
+            "registry.terraform.io/hashicorp/google": {
+                "resource_schemas": {
+                    name: {"version": 0, "block": {"attributes": {"project": attribute}}}
+                    for name in [*tool.used_types()["resource"], "google_unused"]
+                }
+                | {"google_bigquery_routine": {"block": {"block_types": {"x": nested}}}},
+                "data_source_schemas": {},
+            }
+        },
+    }
+    source = tmp_path / "schema.json"
+    source.write_text(json.dumps(document), encoding="utf-8")
+    out = tmp_path / "extract.json"
+    tool.main(["--terraform-json", str(source), "--version", "7.1.0", "--out", str(out)])
+    extract = provider_schema.load(out)
+    assert extract.provider_version == "7.1.0"
+    assert set(extract.resources) == tool.used_types()["resource"]  # google_unused left out
+    assert extract.resources["google_storage_bucket"] == {
+        "attributes": {"project": {"type": "string", "optional": True}},
+        "block_types": {},
+    }
+    routine = extract.resources["google_bigquery_routine"]["block_types"]["x"]
+    assert routine == {
+        "nesting_mode": "list",
+        "max_items": 1,
+        "block": {"attributes": {"a": {"type": "string", "optional": True}}, "block_types": {}},
+    }
+
+
 def test_provider_constraint_is_the_version_checked() -> None:
     """The constraint admits the checked version and nothing of another major version."""
     version = provider_schema.load().provider_version

@@ -214,11 +214,11 @@ def build(scratch: Path) -> Path:
 
 def plan(directory: Path, variables: dict[str, object]) -> tuple[int, str]:
     """(exit code, output or error text) of ``terraform init`` + ``plan`` of a stand-in module."""
-    command = terraform._command(directory)
-    result = command.init()
+    module = terraform.command(directory)
+    result = module.init()
     if result.retcode != 0:
         return result.retcode, str(result.error)
-    result = command.plan(vars={k: _tfvar(v) for k, v in variables.items()}, json=False)
+    result = module.plan(vars={k: _tfvar(v) for k, v in variables.items()}, json=False)
     return result.retcode, str(result.value if result.retcode == 0 else result.error)
 
 
