@@ -232,6 +232,20 @@ def test_generated_routines_and_schemas_are_up_to_date() -> None:
     assert on_disk == set(bq_resources.generated())
 
 
+def test_a_function_body_with_a_placeholder_is_refused(tmp_path: Path) -> None:
+    """Terraform sends SQL bodies verbatim: a ${...} in one would reach BigQuery as is."""
+    path = tmp_path / "f.sql"
+    path.write_text(
+        "-- f(x) RETURNS INT64\nCREATE OR REPLACE FUNCTION `${project_id}.${dataset_id}.f`"
+        "(x INT64)\nRETURNS INT64\nAS (\n  `${project_id}.${dataset_id}.g`(x)\n);\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(ValueError, match="placeholders"):
+        bq_resources.routine(path)
+    path.write_text(path.read_text().replace("`${project_id}.${dataset_id}.g`(x)", "x + 1"))
+    assert bq_resources.routine(path)["definition_body"] == "  x + 1"
+
+
 def _sql_type(data_type: dict) -> str:
     kind = data_type["typeKind"]
     if kind == "STRUCT":

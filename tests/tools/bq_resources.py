@@ -120,6 +120,9 @@ def routine(path: Path) -> dict:
         found = _BODY.search(path.read_text(encoding="utf-8"))
         if found is None:
             raise ValueError(f"{path}: the body must sit between a line 'AS (' and a final ');'")
+        if render.placeholders(found["body"]):
+            # Terraform passes the body as it is: a ${name} would reach BigQuery unrendered.
+            raise ValueError(f"{path}: a function body cannot use ${{...}} placeholders")
         # The first comment line says what the function is: its description.
         first = path.read_text(encoding="utf-8").splitlines()[0].removeprefix("-- ")
         out |= {"remote": False, "definition_body": found["body"], "description": first}
