@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import sys
+from functools import cache
 from pathlib import Path
 
 import hcl2
@@ -44,11 +45,14 @@ def _default(value: object) -> str:
     return json.dumps(value)
 
 
-def _blocks(path: Path, kind: str) -> list[tuple[str, dict]]:
-    if not path.exists():
-        return []
+@cache
+def _load(path: Path, mtime_ns: int) -> dict:
     with path.open(encoding="utf-8") as handle:
-        found = hcl2.load(handle).get(kind, [])
+        return hcl2.load(handle)
+
+
+def _blocks(path: Path, kind: str) -> list[tuple[str, dict]]:
+    found = _load(path, path.stat().st_mtime_ns).get(kind, [])
     return [(name.strip('"'), body) for block in found for name, body in block.items()]
 
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
 
 import hcl2
@@ -46,14 +47,24 @@ def _unquote(key: str) -> str:
     return key.strip('"')
 
 
+@cache
+def _parsed(path: Path, mtime_ns: int) -> dict:
+    with path.open(encoding="utf-8") as handle:
+        return hcl2.load(handle)
+
+
+def parsed(path: Path) -> dict:
+    """python-hcl2's reading of ``path`` (parsed once per version of the file)."""
+    return _parsed(path, path.stat().st_mtime_ns)
+
+
 def variable_types(root: Path) -> dict[str, object]:
     """``{name: type}`` of the variables declared in the .tf files of ``root`` (one module)."""
     out: dict[str, object] = {}
     for path in sorted(root.glob("*.tf")):
-        with path.open(encoding="utf-8") as handle:
-            for block in hcl2.load(handle).get("variable", []):
-                for name, body in block.items():
-                    out[_unquote(name)] = parse_type(str(body.get("type", "any")))
+        for block in parsed(path).get("variable", []):
+            for name, body in block.items():
+                out[_unquote(name)] = parse_type(str(body.get("type", "any")))
     return out
 
 
@@ -216,8 +227,7 @@ def _check_reference(schema: Schema, text: str, where: str, report: Report) -> N
 
 
 def check_file(schema: Schema, path: Path, report: Report) -> None:
-    with path.open(encoding="utf-8") as handle:
-        document = hcl2.load(handle)
+    document = parsed(path)
     context = _Context(schema, variable_types(path.parent), report)
     for text in _strings(document):
         _check_reference(schema, text, path.name, report)
