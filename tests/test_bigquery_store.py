@@ -5,6 +5,7 @@ analyst INSERTs with plain SQL is used by ai_impact(...) calls of the mapped pro
 from __future__ import annotations
 
 import itertools
+import json
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -20,7 +21,7 @@ from ai_impact.store.bigquery import (
     literal,
 )
 from conftest import ServerProcess, call
-from tools import emulator, render
+from tools import bq_resources, emulator, render
 
 ROOT = Path(__file__).resolve().parents[1]
 STORE_SQL = ROOT / "sql" / "store"
@@ -281,3 +282,69 @@ def test_deployed_service_uses_nodes_inserted_with_sql(
         assert bad["error"]["code"] == "unknown_node"
     finally:
         server.stop()
+
+
+# --- migrations ---------------------------------------------------------------------------------
+
+RELEASED = sorted((STORE_SQL / "released").iterdir())
+CURRENT = ROOT / "terraform" / "generated" / "store"
+# The next change a release may bring: a new field of a custom entry, a NULLABLE column.
+NEW_FIELD = {"name": "rack_location", "type": "STRING", "mode": "NULLABLE"}
+
+
+def _schemas(directory: Path) -> dict[str, list[dict]]:
+    return {p.stem: json.loads(p.read_text(encoding="utf-8")) for p in directory.glob("*.json")}
+
+
+@pytest.mark.parametrize("release", RELEASED, ids=lambda p: p.name)
+@pytest.mark.parametrize("target", ["current", "current+new field"])
+def test_a_store_of_a_release_migrates_to_the_new_schema(
+    emu: emulator.Emulator, release: Path, target: str
+) -> None:
+    """A store created with a released schema and filled through the store keeps every entry,
+    token and mapping once its tables take the new schema (additive: the provider updates the
+    tables in place; here ALTER TABLE ADD COLUMN IF NOT EXISTS does it, since the emulator keeps
+    the columns of a table updated through the API unchanged); the new column is NULL in the
+    old rows, a row that sets it is read back with it, and the store keeps writing."""
+    name = f"migrated_{next(_datasets)}"
+    dataset = f"{P}.{name}"
+    emu.run(f"CREATE SCHEMA `{dataset}`")
+    old = _schemas(release)
+    for table, fields in old.items():
+        emu.run(bq_resources.create_table_ddl(f"{dataset}.{table}", fields))
+    values = {"project_id": P, "dataset_id": name, "customer_name": "default"}
+    values["caller_projects"] = f'["{P}"]'
+    emu.run(render.render((STORE_SQL / "seed.sql").read_text(encoding="utf-8"), values))
+    before = BigQueryStore(emu.client(), dataset)
+    acme = before.customer_id("acme")
+    token = before.add_token(hash_token("aii_kept"), "user", acme, "ci", None)
+    before.map_project("analytics-prod", acme)
+    kept = node("kept-node", acme)
+    before.put(kept, ["kept-node"])
+
+    new = _schemas(CURRENT)
+    if target != "current":
+        new["custom_nodes"] = [*new["custom_nodes"], NEW_FIELD]
+    for table, fields in new.items():
+        assert bq_resources.schema_changes(old.get(table, []), fields) == []
+        statements = bq_resources.add_columns_ddl(f"{dataset}.{table}", old.get(table, []), fields)
+        for statement in statements * 2:  # IF NOT EXISTS: running it again changes nothing
+            emu.run(statement)
+
+    after = BigQueryStore(emu.client(), dataset)
+    assert after.token(hash_token("aii_kept")) == token
+    assert after.project_customer("analytics-prod") == acme and after.project_customer(P) == 1
+    assert after.entry("node", "kept-node") == kept
+    after.put(node("new-node", acme), ["new-node"])
+    assert BigQueryStore(emu.client(), dataset).entry("node", "new-node") == node("new-node", acme)
+    if target != "current":
+        emu.run(
+            f"INSERT INTO `{dataset}.custom_nodes` (id, gpu_id, gpu_count, cpu_count, "
+            "rack_location) VALUES ('racked-node', 'h100', 8, 64, 'hall B')"
+        )
+        (row,) = emu.run(
+            f"SELECT rack_location FROM `{dataset}.custom_nodes` WHERE id = 'kept-node'"
+        )
+        assert row["rack_location"] is None
+        racked = BigQueryStore(emu.client(), dataset).entry("node", "racked-node")
+        assert racked is not None and racked.fields["rack_location"] == "hall B"

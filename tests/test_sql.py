@@ -173,7 +173,7 @@ def test_table_ddl_is_generated_from_the_declarations() -> None:
 
 @pytest.mark.parametrize("name", sorted(SCHEMAS))
 def test_reference_tables_match_their_csv_column_by_column(name: str) -> None:
-    """Terraform's load job maps CSV fields to columns by position."""
+    """Terraform's external table maps CSV fields to columns by position."""
     with (DATA_DIR / SCHEMAS[name].file).open(newline="", encoding="utf-8") as handle:
         header = next(csv.reader(handle))
     (create,) = statements(SQL_DIR / "tables" / f"{name}.sql")

@@ -107,7 +107,8 @@ def bq(tmp_path_factory: pytest.TempPathFactory) -> Iterator[emulator.Emulator]:
 
 
 def test_reference_tables_load_their_csv(bq: emulator.Emulator) -> None:
-    """The DDL takes each CSV as Terraform's load job sends it (positional, header skipped)."""
+    """Each CSV reads under its table's schema with the options of Terraform's external table
+    (positional, header skipped, quoted newlines: tests/test_terraform.py keeps them equal)."""
     loaded = catalog.load()
     config = bigquery.LoadJobConfig(
         source_format="CSV",
@@ -124,6 +125,32 @@ def test_reference_tables_load_their_csv(bq: emulator.Emulator) -> None:
     assert row["gpus"] == loaded.nodes["gpu_count"].sum()
     (row,) = bq.run(f"SELECT tdp_w FROM `{P}.{D}.gpus` WHERE gpu_id = 'h100'")
     assert row["tdp_w"] == loaded.gpus.row(loaded.gpus.find("h100"))["tdp_w"]
+
+
+def test_each_csv_reads_under_the_schema_terraform_declares(bq: emulator.Emulator) -> None:
+    """The external tables' schemas (terraform/generated/reference, REQUIRED columns included)
+    take every row of their CSV, with the external tables' CSV options."""
+    loaded = catalog.load()
+    for name, schema in SCHEMAS.items():
+        fields = orjson.loads(
+            (ROOT / "terraform" / "generated" / "reference" / f"{name}.json").read_bytes()
+        )
+        config = bigquery.LoadJobConfig(
+            source_format="CSV",
+            skip_leading_rows=1,
+            allow_quoted_newlines=True,
+            quote_character='"',
+            encoding="UTF-8",
+            autodetect=False,
+            schema=[bigquery.SchemaField.from_api_repr(f) for f in fields],
+            write_disposition="WRITE_TRUNCATE",
+        )
+        data = io.BytesIO((DATA_DIR / schema.file).read_bytes())
+        table = f"{P}.{D}.declared_{name}"
+        job = bq.client().load_table_from_file(data, table, job_config=config)
+        assert job.result(retry=emulator.RETRY).output_rows == len(loaded.tables[name]), name
+        (row,) = bq.run(f"SELECT COUNTIF(source IS NULL) AS unsourced FROM `{table}`")
+        assert row["unsourced"] == 0, name
 
 
 def test_store_tables_seed_and_plain_inserts(bq: emulator.Emulator) -> None:

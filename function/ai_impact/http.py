@@ -7,6 +7,7 @@ escapes as an uncaught 500 (BigQuery would retry it up to 20 times).
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import time
 import traceback
@@ -22,6 +23,20 @@ from ai_impact import catalog as _catalog
 from ai_impact.logs import log
 
 JSON = "application/json"
+# Which doors this instance serves: "bigquery" (POST /), "rest" (the REST paths) or "all" (the
+# default, as `make run` serves). Terraform deploys one function per door, each with its own
+# ingress and invokers, so that opening the REST API never opens the BigQuery door.
+ENV_DOORS = "AI_IMPACT_DOORS"
+_DOORS = {"all": frozenset({"bigquery", "rest"}), "bigquery": frozenset({"bigquery"})}
+_DOORS["rest"] = frozenset({"rest"})
+
+
+def serves(door: str) -> bool:
+    """Whether ``door`` ("bigquery" or "rest") is open here (AI_IMPACT_DOORS)."""
+    value = os.environ.get(ENV_DOORS, "all").strip() or "all"
+    if value not in _DOORS:
+        raise ValueError(f"{ENV_DOORS} must be all, bigquery or rest, not {value!r}")
+    return door in _DOORS[value]
 
 
 def _respond(status: int, body: bytes) -> Response:
@@ -62,7 +77,7 @@ def route(request: Request) -> Response:
     started = time.perf_counter()
     path = request.path.rstrip("/") or "/"
     try:
-        if path == "/" and request.method == "POST":
+        if path == "/" and request.method == "POST" and serves("bigquery"):
             outcome = bigquery.handle(request.get_data(cache=False), _bigquery_estimator)
             log(
                 "INFO" if outcome.status == 200 else "WARNING",
@@ -77,7 +92,7 @@ def route(request: Request) -> Response:
             return _respond(outcome.status, outcome.body)
         if path in ("/status", "/") and request.method == "GET":
             return _respond(*status())
-        reply = rest.handle(request)
+        reply = rest.handle(request) if serves("rest") else None
         if reply is not None:
             log(
                 reply.log.pop("severity", "INFO" if reply.status < 500 else "ERROR"),

@@ -3,6 +3,7 @@
 -- customer_id: whose entry it is (1, the deployment's own customer, when an INSERT omits it;
 -- 0 marks an admin's change to the global catalog). deleted: a global entry removed.
 -- Generated from ai_impact.rest.resources by tests/tools/sql_tables.py: do not edit.
+-- Terraform creates the table from terraform/generated/store (generated from this file).
 -- IF NOT EXISTS: re-applying never touches the entries it holds.
 CREATE TABLE IF NOT EXISTS `${project_id}.${dataset_id}.custom_nodes` (
   id STRING NOT NULL,

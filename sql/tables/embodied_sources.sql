@@ -1,7 +1,8 @@
--- Reference table embodied_sources: function/ai_impact/data/embodied_sources.csv, loaded by Terraform
--- (a load job per CSV, CSV fields mapped to these columns by position).
+-- Reference table embodied_sources: function/ai_impact/data/embodied_sources.csv.
+-- Terraform deploys it as an external table over that CSV (CSV fields mapped to these columns
+-- by position), its schema generated from this file (terraform/generated/reference).
 -- Generated from ai_impact.catalog.SCHEMAS by tests/tools/sql_tables.py: do not edit.
--- CREATE OR REPLACE: the table holds only what the CSV holds; Terraform reloads it after.
+-- CREATE OR REPLACE: a native copy holds only what the CSV holds (the emulator tests load it).
 CREATE OR REPLACE TABLE `${project_id}.${dataset_id}.embodied_sources` (
   component STRING NOT NULL,
   component_id STRING NOT NULL,

@@ -1,8 +1,8 @@
 """The table DDL of sql/tables/ (reference tables) and sql/store/custom_*.sql (custom entries),
 generated from the declarations they must agree with, so that they cannot drift:
 
-- a reference table has the columns of its CSV, in the CSV's order (Terraform's load job maps
-  CSV fields to columns by position), typed from ``ai_impact.catalog.SCHEMAS`` (str -> STRING,
+- a reference table has the columns of its CSV, in the CSV's order (Terraform's external table
+  maps CSV fields to columns by position), typed from ``ai_impact.catalog.SCHEMAS`` (str -> STRING,
   float -> FLOAT64, int -> INT64; a required column is NOT NULL);
 - a custom-entry table has one column per field of the REST resource
   (``ai_impact.rest.resources``: string, number, integer, array of strings) and the metadata the
@@ -64,10 +64,11 @@ def reference_ddl(name: str, schema: Schema) -> str:
         f"  {c.name} {_CATALOG_TYPES[c.kind]}{' NOT NULL' if c.required else ''}"
         for c in schema.columns
     )
-    return f"""-- Reference table {name}: function/ai_impact/data/{schema.file}, loaded by Terraform
--- (a load job per CSV, CSV fields mapped to these columns by position).
+    return f"""-- Reference table {name}: function/ai_impact/data/{schema.file}.
+-- Terraform deploys it as an external table over that CSV (CSV fields mapped to these columns
+-- by position), its schema generated from this file (terraform/generated/reference).
 -- Generated from ai_impact.catalog.SCHEMAS by tests/tools/sql_tables.py: do not edit.
--- CREATE OR REPLACE: the table holds only what the CSV holds; Terraform reloads it after.
+-- CREATE OR REPLACE: a native copy holds only what the CSV holds (the emulator tests load it).
 CREATE OR REPLACE TABLE `${{project_id}}.${{dataset_id}}.{name}` (
 {columns}
 )
@@ -88,6 +89,7 @@ def custom_ddl(resource: Resource) -> str:
 -- customer_id: whose entry it is (1, the deployment's own customer, when an INSERT omits it;
 -- 0 marks an admin's change to the global catalog). deleted: a global entry removed.
 -- Generated from ai_impact.rest.resources by tests/tools/sql_tables.py: do not edit.
+-- Terraform creates the table from terraform/generated/store (generated from this file).
 -- IF NOT EXISTS: re-applying never touches the entries it holds.
 CREATE TABLE IF NOT EXISTS `${{project_id}}.${{dataset_id}}.{table}` (
 {columns}

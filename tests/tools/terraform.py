@@ -2,8 +2,8 @@
 no binary download is needed; 0.15.3 embeds Terraform 1.15.5).
 
 - :func:`fmt_check`: ``terraform fmt -check -recursive``;
-- :func:`render_sql`: the outputs of terraform/modules/sql for given variables, got by running
-  that module (it needs no provider) with ``init`` + ``apply`` in a scratch root module.
+- :func:`render_sql`: the outputs of terraform/modules/sql (the seed) for given variables, got by
+  running that module (it needs no provider) with ``init`` + ``apply`` in a scratch root module.
 """
 
 from __future__ import annotations
@@ -21,14 +21,14 @@ SQL_MODULE = MODULE_DIR / "modules" / "sql"
 _ENV = {"CHECKPOINT_DISABLE": "1", "TF_IN_AUTOMATION": "1", "TF_CLI_CONFIG_FILE": os.devnull}
 
 
-def _command(cwd: Path) -> TerraformCommand:
+def command(cwd: Path) -> TerraformCommand:
     os.environ.update(_ENV)
     return TerraformCommand(str(cwd))
 
 
 def fmt_check(path: Path = MODULE_DIR) -> tuple[int, str]:
     """(exit code, diff) of ``terraform fmt -check -diff -recursive``: 0 when formatted."""
-    result = _command(path).fmt(check_input=True, diff=True, write=False, recursive=True)
+    result = command(path).fmt(check_input=True, diff=True, write=False, recursive=True)
     return result.retcode, result.value or ""
 
 
@@ -37,14 +37,14 @@ def render_sql(workdir: Path, variables: dict[str, object]) -> dict[str, object]
     workdir.mkdir(parents=True, exist_ok=True)
     source = os.path.relpath(SQL_MODULE, workdir)
     arguments = "\n".join(f"  {k} = {json.dumps(v)}" for k, v in variables.items())
-    outputs = ("functions", "reference_tables", "store_tables", "seed")
+    outputs = ("seed",)
     blocks = "\n".join(f'output "{o}" {{\n  value = module.sql.{o}\n}}' for o in outputs)
     (workdir / "main.tf").write_text(
         f'module "sql" {{\n  source = "{source}"\n{arguments}\n}}\n{blocks}\n', encoding="utf-8"
     )
-    command = _command(workdir)
-    for step in (command.init, lambda: command.apply(auto_approve=True)):
+    module = command(workdir)
+    for step in (module.init, lambda: module.apply(auto_approve=True)):
         result = step()
         if result.retcode != 0:
             raise RuntimeError(f"terraform failed in {workdir}: {result.error}")
-    return {name: out["value"] for name, out in command.output().value.items()}
+    return {name: out["value"] for name, out in module.output().value.items()}

@@ -1,20 +1,10 @@
 variable "project_id" {
-  description = "Project of the dataset."
+  description = "Project of the store dataset."
   type        = string
 }
 
 variable "dataset_id" {
-  description = "Dataset of the routines and tables."
-  type        = string
-}
-
-variable "connection" {
-  description = "BigQuery connection of the remote functions, as PROJECT.LOCATION.CONNECTION_ID."
-  type        = string
-}
-
-variable "endpoint" {
-  description = "HTTPS endpoint of the remote functions."
+  description = "The store dataset."
   type        = string
 }
 
