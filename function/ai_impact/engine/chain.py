@@ -73,10 +73,8 @@ def combine_codes(parts: Sequence[tuple[np.ndarray, int]]) -> tuple[np.ndarray, 
     2^62; past that the key is factorised first, which brings its range down to the number of
     distinct combinations so far (at most the number of rows), then combined with the next part.
     """
-    n = len(parts[0][0]) if parts else 0
-    key = np.zeros(n, dtype=np.int64)
-    size = 1  # the range of key, as a Python int (exact)
-    for codes, count in parts:
+    key, size = parts[0]  # size: the range of key, as a Python int (exact)
+    for codes, count in parts[1:]:
         if size * count > _KEY_LIMIT:
             key, first = _factorize_ints(key)
             size = len(first)
@@ -90,7 +88,7 @@ def deployments(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Row -> deployment codes, and the first row of each deployment."""
     parts = [
-        (p.codes.astype(np.int64), int(p.codes.max(initial=0)) + 1)
+        (p.codes.astype(np.int64, copy=False), int(p.codes.max(initial=0)) + 1)
         for p in (model, hardware, location)
     ]
     parts += [_value_codes(usage.batch_size), _value_codes(usage.gpu_count)]
@@ -283,8 +281,9 @@ def compute(
         it_wh=per_row[1],
         facility_wh=per_row[2],
         busy_time_s=per_row[3],
-        gpu_count=gpu_count[codes],
-        batch_size=batch[codes],
+        deployment=codes,
+        gpu_count=gpu_count,
+        batch_size=batch,
         steps=steps,
         errors=errors,
     )

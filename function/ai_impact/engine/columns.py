@@ -199,8 +199,9 @@ class Impacts:
     it_wh: np.ndarray
     facility_wh: np.ndarray
     busy_time_s: np.ndarray
-    gpu_count: np.ndarray  # per row: GPUs of the replica used
-    batch_size: np.ndarray  # per row: batch size used
+    deployment: np.ndarray  # per row: its deployment (model x hardware x location x B x n_gpu)
+    gpu_count: np.ndarray  # per deployment: GPUs of the replica used
+    batch_size: np.ndarray  # per deployment: batch size used
     steps: list[Step]  # parts of the work, per row (with_steps only)
     errors: RowErrors  # rows the engine could not estimate (the engine's own, first wins)
 
