@@ -13,9 +13,8 @@ import numpy as np
 from ai_impact.catalog import Catalog, lookup_key, pick_year
 from ai_impact.catalog.defaults import WORLD
 from ai_impact.engine.columns import LocationColumns
-from ai_impact.factorize import factorize
 from ai_impact.parse import Usage
-from ai_impact.resolve.common import floats, objects
+from ai_impact.resolve.common import floats, objects, per_distinct
 from ai_impact.resolve.hardware import ResolvedHardware
 
 
@@ -110,12 +109,14 @@ def _provider_grid(catalog: Catalog, region_row: int, year: int) -> _Grid | None
     )
 
 
-# country, region, cloud_id, cloud_region, service row, node row, year
-_Key = tuple[str | None, str | None, str | None, str | None, int, int, int]
+# country, region, cloud_id, cloud_region, hardware code, year
+_Key = tuple[str | None, str | None, str | None, str | None, int, int]
 
 
-def _answer(catalog: Catalog, key: _Key) -> _Answer:
-    country, region, cloud_id, cloud_region, service, node, year = key
+def _answer(catalog: Catalog, hardware: ResolvedHardware, key: _Key) -> _Answer:
+    country, region, cloud_id, cloud_region, hardware_code, year = key
+    service = int(hardware.service_row[hardware_code])
+    node = int(hardware.node_row[hardware_code])
     region_row = _cloud_region(catalog, cloud_id, cloud_region)
     grid, tried, by = None, [], ""
     if country:
@@ -186,33 +187,15 @@ def resolve_locations(
     """The grid and data-centre efficiency of every row (always resolved: the world average is
     the last fallback)."""
     s = usage.strings
-    keys = list(
-        zip(
-            s["country"].tolist(),
-            s["region"].tolist(),
-            s["cloud_id"].tolist(),
-            s["cloud_region"].tolist(),
-            hardware.columns.codes.tolist(),
-            usage.year.tolist(),
-            strict=True,
-        )
+    keys = (
+        s["country"].tolist(),
+        s["region"].tolist(),
+        s["cloud_id"].tolist(),
+        s["cloud_region"].tolist(),
+        hardware.columns.codes.tolist(),
+        usage.year.tolist(),
     )
-    codes, uniques = factorize(keys)
-    answers = [
-        _answer(
-            catalog,
-            (
-                country,
-                region,
-                cloud_id,
-                cloud_region,
-                int(hardware.service_row[hardware_code]),
-                int(hardware.node_row[hardware_code]),
-                year,
-            ),
-        )
-        for country, region, cloud_id, cloud_region, hardware_code, year in uniques
-    ]
+    codes, answers = per_distinct(keys, lambda key: _answer(catalog, hardware, key))
     columns = LocationColumns(
         codes=codes,
         gco2e_per_kwh=floats(a.grid.gco2e_per_kwh for a in answers),
