@@ -13,6 +13,8 @@ per row remain a handful of multiply-adds (``text.request_*`` and the lines belo
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
 from ai_impact import tasks
@@ -84,6 +86,105 @@ def _given(value: np.ndarray, default: np.ndarray | float) -> np.ndarray:
     return np.where(np.isfinite(value), value, default)
 
 
+def _deployment(
+    usage: Usage, model: ModelColumns, hardware: HardwareColumns, first: np.ndarray
+) -> work.Deployment:
+    """The model on its replica, per deployment (``first``: a row of each): GPU count and batch
+    size (the row's, else the defaults) and the text coefficients."""
+    m, h = model.codes[first], hardware.codes[first]
+    total_b, active_b, bytes_pp = (
+        model.total_params_billions[m],
+        model.active_params_billions[m],
+        model.bytes_per_param[m],
+    )
+    tdp_w, memory_gb = hardware.gpu_tdp_w[h], hardware.gpu_memory_gb[h]
+    bandwidth_tbps = hardware.gpu_memory_bandwidth_tbps[h]
+    tflops = hardware.gpu_bf16_dense_tflops[h]
+    replica = infra.replica_gpu_count(total_b, bytes_pp, memory_gb)
+    gpu_count = _given(usage.gpu_count[first], replica)
+    batch = _given(usage.batch_size[first], model.default_batch_size[m])
+    return work.Deployment(
+        method=model.method[m],
+        active_params_billions=active_b,
+        total_params_billions=total_b,
+        gpu_count=gpu_count,
+        batch_size=batch,
+        gpu_tdp_w=tdp_w,
+        gpu_bf16_tflops=tflops,
+        gpu_memory_bandwidth_tbps=bandwidth_tbps,
+        default_steps=model.default_steps[m],
+        default_width_px=model.default_width_px[m],
+        default_height_px=model.default_height_px[m],
+        text=text.coefficients(
+            active_b, total_b, bytes_pp, gpu_count, batch, tdp_w, bandwidth_tbps, tflops, memory_gb
+        ),
+    )
+
+
+@dataclass(frozen=True)
+class _Factors:
+    """Per deployment, what turns a request's GPU energy and busy time into its inference
+    block: the chain is linear in IT energy and in busy time."""
+
+    overhead_w: np.ndarray  # host and idle capacity while the request runs, W
+    pue: np.ndarray
+    gco2e_per_it_wh: np.ndarray
+    water_ml_per_it_wh: np.ndarray
+    embodied_g_per_s: np.ndarray  # per second of busy time
+    embodied_ml_per_s: np.ndarray
+
+    def complete(self) -> np.ndarray:
+        """Deployments where every factor is known."""
+        known: np.ndarray = np.logical_and.reduce([np.isfinite(a) for a in vars(self).values()])
+        return known
+
+
+def _factors(
+    dep: work.Deployment,
+    hardware: HardwareColumns,
+    location: LocationColumns,
+    first: np.ndarray,
+) -> _Factors:
+    h, loc = hardware.codes[first], location.codes[first]
+    gpu_count, batch = dep.gpu_count, dep.batch_size
+    node_gpus, host_w = hardware.node_gpu_count[h], hardware.node_idle_power_w_ex_gpu[h]
+    life = hardware.node_use_life_years[h]
+    utilization = hardware.node_average_utilization_rate[h]
+    overhead_w = infra.host_power_share_w(host_w, gpu_count, node_gpus, batch)
+    overhead_w += infra.idle_power_share_w(
+        utilization, hardware.gpu_idle_power_w[h], gpu_count, host_w, node_gpus, batch
+    )
+    pue = location.pue[loc]
+    return _Factors(
+        overhead_w=overhead_w,
+        pue=pue,
+        gco2e_per_it_wh=infra.usage_emissions_gco2e(pue, location.gco2e_per_kwh[loc]),
+        water_ml_per_it_wh=infra.usage_water_ml(
+            1.0, pue, location.wue_l_per_kwh[loc], location.water_offsite_l_per_kwh[loc]
+        ),
+        embodied_g_per_s=1000.0
+        * infra.embodied_per_busy_second(
+            gpu_count,
+            hardware.gpu_embodied_emissions_kgco2e[h],
+            node_gpus,
+            hardware.node_embodied_emissions_kgco2e_ex_gpu[h],
+            batch,
+            life,
+            utilization,
+        ),
+        embodied_ml_per_s=1000.0
+        * infra.embodied_per_busy_second(
+            gpu_count,
+            hardware.gpu_embodied_water_l[h],
+            node_gpus,
+            hardware.node_embodied_water_l_ex_gpu[h],
+            batch,
+            life,
+            utilization,
+        ),
+    )
+
+
 def compute(
     usage: Usage,
     model: ModelColumns,
@@ -102,99 +203,27 @@ def compute(
     errors = RowErrors(usage.n_rows)
     _unsupported_tasks(model, errors)
     codes, first = deployments(usage, model, hardware, location)
-    m, h, loc = model.codes[first], hardware.codes[first], location.codes[first]
 
     with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
-        # Per deployment.
-        total_b, active_b, bytes_pp = (
-            model.total_params_billions[m],
-            model.active_params_billions[m],
-            model.bytes_per_param[m],
-        )
-        tdp_w, memory_gb = hardware.gpu_tdp_w[h], hardware.gpu_memory_gb[h]
-        bandwidth_tbps, tflops = (
-            hardware.gpu_memory_bandwidth_tbps[h],
-            hardware.gpu_bf16_dense_tflops[h],
-        )
-        gpu_count = _given(
-            usage.gpu_count[first], infra.replica_gpu_count(total_b, bytes_pp, memory_gb)
-        )
-        batch = _given(usage.batch_size[first], model.default_batch_size[m])
-        coef = text.coefficients(
-            active_b, total_b, bytes_pp, gpu_count, batch, tdp_w, bandwidth_tbps, tflops, memory_gb
-        )
-        node_gpus, host_w = hardware.node_gpu_count[h], hardware.node_idle_power_w_ex_gpu[h]
-        life = hardware.node_use_life_years[h]
-        utilization = hardware.node_average_utilization_rate[h]
-        overhead_w = infra.host_power_share_w(host_w, gpu_count, node_gpus, batch)
-        overhead_w += infra.idle_power_share_w(
-            utilization, hardware.gpu_idle_power_w[h], gpu_count, host_w, node_gpus, batch
-        )
-        # The chain is linear in IT energy: factors per IT Wh, once per deployment.
-        pue = location.pue[loc]
-        gco2e_per_it_wh = infra.usage_emissions_gco2e(pue, location.gco2e_per_kwh[loc])
-        water_ml_per_it_wh = infra.usage_water_ml(
-            1.0, pue, location.wue_l_per_kwh[loc], location.water_offsite_l_per_kwh[loc]
-        )
-        embodied_g_per_s = 1000.0 * infra.embodied_per_busy_second(
-            gpu_count,
-            hardware.gpu_embodied_emissions_kgco2e[h],
-            node_gpus,
-            hardware.node_embodied_emissions_kgco2e_ex_gpu[h],
-            batch,
-            life,
-            utilization,
-        )
-        embodied_ml_per_s = 1000.0 * infra.embodied_per_busy_second(
-            gpu_count,
-            hardware.gpu_embodied_water_l[h],
-            node_gpus,
-            hardware.node_embodied_water_l_ex_gpu[h],
-            batch,
-            life,
-            utilization,
+        dep = _deployment(usage, model, hardware, first)
+        f = _factors(dep, hardware, location, first)
+        complete = f.complete() & np.logical_and.reduce(
+            [np.isfinite(a) for a in vars(dep.text).values()]
         )
         training_u, fine_tuning_u = _amortised(model)
-        complete = np.logical_and.reduce(
-            [
-                np.isfinite(a)
-                for a in (
-                    *vars(coef).values(),
-                    overhead_w,
-                    gco2e_per_it_wh,
-                    water_ml_per_it_wh,
-                    embodied_g_per_s,
-                    embodied_ml_per_s,
-                )
-            ]
-        )
 
         # Per row.
-        deployment = work.Deployment(
-            method=model.method[m],
-            active_params_billions=active_b,
-            total_params_billions=total_b,
-            gpu_count=gpu_count,
-            batch_size=batch,
-            gpu_tdp_w=tdp_w,
-            gpu_bf16_tflops=tflops,
-            gpu_memory_bandwidth_tbps=bandwidth_tbps,
-            default_steps=model.default_steps[m],
-            default_width_px=model.default_width_px[m],
-            default_height_px=model.default_height_px[m],
-            text=coef,
-        )
-        done = work.request_work(usage, deployment, codes, errors, with_steps)
+        done = work.request_work(usage, dep, codes, errors, with_steps)
         gpu_j, busy_s = done.gpu_j, done.busy_s
         gpu_wh = gpu_j / 3600.0
-        it_wh = gpu_wh + busy_s * overhead_w[codes] / 3600.0
-        facility_wh = it_wh * pue[codes]
+        it_wh = gpu_wh + busy_s * f.overhead_w[codes] / 3600.0
+        facility_wh = it_wh * f.pue[codes]
         inference = [
             facility_wh,
-            it_wh * gco2e_per_it_wh[codes],
-            it_wh * water_ml_per_it_wh[codes],
-            busy_s * embodied_g_per_s[codes],
-            busy_s * embodied_ml_per_s[codes],
+            it_wh * f.gco2e_per_it_wh[codes],
+            it_wh * f.water_ml_per_it_wh[codes],
+            busy_s * f.embodied_g_per_s[codes],
+            busy_s * f.embodied_ml_per_s[codes],
         ]
         training = [_broadcast(v, model.codes) for v in training_u]
         fine_tuning = [_broadcast(v, model.codes) for v in fine_tuning_u]
@@ -231,8 +260,8 @@ def compute(
         facility_wh=per_row[2],
         busy_time_s=per_row[3],
         deployment=codes,
-        gpu_count=gpu_count,
-        batch_size=batch,
+        gpu_count=dep.gpu_count,
+        batch_size=dep.batch_size,
         steps=steps,
         errors=errors,
     )
