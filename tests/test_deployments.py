@@ -8,7 +8,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import ai_impact
-from ai_impact.engine.chain import combine_codes
+from ai_impact.engine.keys import combine_codes
 from ai_impact.factorize import factorize
 
 

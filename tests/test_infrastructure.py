@@ -40,7 +40,9 @@ def test_usage_emissions_scale_with_grid() -> None:
 
 def test_usage_water_on_site_on_it_energy_off_site_on_facility_energy() -> None:
     # 1 Wh IT, PUE 1.2 -> 1.2 Wh facility; WUE 0.5 L/kWh, EWIF 3 L/kWh -> 0.5 + 3.6 mL.
-    assert infra.usage_water_ml(a(1), a(1.2), a(0.5), a(3))[0] == pytest.approx(4.1)
+    # 1 Wh of IT energy at PUE 1.2: 0.5 mL of cooling water + 1.2 Wh x 3 mL/Wh off site.
+    onsite = infra.onsite_water_ml(a(1), a(0.5))
+    assert (onsite + infra.offsite_water_ml(a(1.2), a(3)))[0] == pytest.approx(4.1)
 
 
 def test_embodied_per_busy_second() -> None:

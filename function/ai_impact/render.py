@@ -148,6 +148,7 @@ def _node(entry: Entry | None, gpu_id: object, service_id: object) -> dict[str, 
 def _debug(i: int, impacts: Impacts, resolved: Resolved) -> dict[str, Any]:
     model, hardware, location = resolved.model, resolved.hardware, resolved.location
     m, h, loc = model.columns.codes[i], hardware.columns.codes[i], location.columns.codes[i]
+    deployment = impacts.deployment[i]
     return {
         "model": _model(
             model.entry[m], _clean(model.columns.total_params_billions[m]), model.columns.task[m]
@@ -192,8 +193,8 @@ def _debug(i: int, impacts: Impacts, resolved: Resolved) -> dict[str, Any]:
             "total_params_billions": _clean(model.columns.total_params_billions[m]),
             "active_params_billions": _clean(model.columns.active_params_billions[m]),
             "bytes_per_param": _clean(model.columns.bytes_per_param[m]),
-            "gpu_count": _clean(impacts.gpu_count[i]),
-            "batch_size": _clean(impacts.batch_size[i]),
+            "gpu_count": _clean(impacts.gpu_count[deployment]),
+            "batch_size": _clean(impacts.batch_size[deployment]),
             "busy_time_s": _clean(impacts.busy_time_s[i]),
             "pue": _clean(location.columns.pue[loc]),
             "wue_l_per_kwh": _clean(location.columns.wue_l_per_kwh[loc]),

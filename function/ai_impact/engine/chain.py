@@ -13,7 +13,7 @@ per row remain a handful of multiply-adds (``text.request_*`` and the lines belo
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -21,7 +21,6 @@ from ai_impact import tasks
 from ai_impact.engine import infrastructure as infra
 from ai_impact.engine import text, work
 from ai_impact.engine.columns import (
-    METRICS,
     Amortised,
     Block,
     HardwareColumns,
@@ -32,57 +31,7 @@ from ai_impact.engine.columns import (
     Usage,
 )
 from ai_impact.engine.errors import RowErrors
-
-_TABLE_LIMIT = 1 << 22  # distinct-key ranges up to this are factorised with a lookup table
-# Keys are combined while their range stays below this; beyond it the key is re-factorised
-# (its range becomes the number of distinct keys, at most the number of rows) before the next
-# part is combined, so a key never overflows int64 (issue 14: 8,193 rows with distinct parts).
-_KEY_LIMIT = 1 << 62
-
-
-def _factorize_ints(key: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Codes of non-negative int keys and the first row of each distinct key."""
-    n = len(key)
-    if n == 0:
-        return key, key
-    size = int(key.max()) + 1
-    if size > _TABLE_LIMIT:
-        _, first, codes = np.unique(key, return_index=True, return_inverse=True)
-        return codes.reshape(-1), first
-    first_row = np.full(size, n, dtype=np.int64)
-    first_row[key[::-1]] = np.arange(n - 1, -1, -1)  # repeated indices: the last write wins
-    present = np.flatnonzero(first_row < n)
-    remap = np.empty(size, dtype=np.int64)
-    remap[present] = np.arange(len(present))
-    return remap[key], first_row[present]
-
-
-def _value_codes(values: np.ndarray) -> tuple[np.ndarray, int]:
-    """Codes of float values (NaN included) and how many distinct values there are."""
-    if not np.isfinite(values).any():
-        return np.zeros(len(values), dtype=np.int64), 1
-    _, codes = np.unique(np.nan_to_num(values, nan=-1.0), return_inverse=True)
-    return codes.reshape(-1), int(codes.max()) + 1
-
-
-def combine_codes(parts: Sequence[tuple[np.ndarray, int]]) -> tuple[np.ndarray, np.ndarray]:
-    """Codes of the distinct combinations of several code columns, and the first row of each.
-
-    ``parts``: (codes, count) pairs, codes in ``0..count-1``. The combined key
-    ``key * count + codes`` is exact in int64 while the product of the counts stays under
-    2^62; past that the key is factorised first, which brings its range down to the number of
-    distinct combinations so far (at most the number of rows), then combined with the next part.
-    """
-    n = len(parts[0][0]) if parts else 0
-    key = np.zeros(n, dtype=np.int64)
-    size = 1  # the range of key, as a Python int (exact)
-    for codes, count in parts:
-        if size * count > _KEY_LIMIT:
-            key, first = _factorize_ints(key)
-            size = len(first)
-        key = key * count + codes
-        size *= count
-    return _factorize_ints(key)
+from ai_impact.engine.keys import combine_codes, value_codes
 
 
 def deployments(
@@ -90,10 +39,10 @@ def deployments(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Row -> deployment codes, and the first row of each deployment."""
     parts = [
-        (p.codes.astype(np.int64), int(p.codes.max(initial=0)) + 1)
+        (p.codes.astype(np.int64, copy=False), int(p.codes.max(initial=0)) + 1)
         for p in (model, hardware, location)
     ]
-    parts += [_value_codes(usage.batch_size), _value_codes(usage.gpu_count)]
+    parts += [value_codes(usage.batch_size), value_codes(usage.gpu_count)]
     return combine_codes(parts)
 
 
@@ -137,6 +86,107 @@ def _given(value: np.ndarray, default: np.ndarray | float) -> np.ndarray:
     return np.where(np.isfinite(value), value, default)
 
 
+def _deployment(
+    usage: Usage, model: ModelColumns, hardware: HardwareColumns, first: np.ndarray
+) -> work.Deployment:
+    """The model on its replica, per deployment (``first``: a row of each): GPU count and batch
+    size (the row's, else the defaults) and the text coefficients."""
+    m, h = model.codes[first], hardware.codes[first]
+    total_b, active_b, bytes_pp = (
+        model.total_params_billions[m],
+        model.active_params_billions[m],
+        model.bytes_per_param[m],
+    )
+    tdp_w, memory_gb = hardware.gpu_tdp_w[h], hardware.gpu_memory_gb[h]
+    bandwidth_tbps = hardware.gpu_memory_bandwidth_tbps[h]
+    tflops = hardware.gpu_bf16_dense_tflops[h]
+    replica = infra.replica_gpu_count(total_b, bytes_pp, memory_gb)
+    gpu_count = _given(usage.gpu_count[first], replica)
+    batch = _given(usage.batch_size[first], model.default_batch_size[m])
+    return work.Deployment(
+        method=model.method[m],
+        active_params_billions=active_b,
+        total_params_billions=total_b,
+        gpu_count=gpu_count,
+        batch_size=batch,
+        gpu_tdp_w=tdp_w,
+        gpu_bf16_tflops=tflops,
+        gpu_memory_bandwidth_tbps=bandwidth_tbps,
+        default_steps=model.default_steps[m],
+        default_width_px=model.default_width_px[m],
+        default_height_px=model.default_height_px[m],
+        text=text.coefficients(
+            active_b, total_b, bytes_pp, gpu_count, batch, tdp_w, bandwidth_tbps, tflops, memory_gb
+        ),
+    )
+
+
+@dataclass(frozen=True)
+class _Factors:
+    """Per deployment, what turns a request's GPU energy and busy time into its inference
+    block: the chain is linear in IT energy and in busy time."""
+
+    overhead_w: np.ndarray  # host and idle capacity while the request runs, W
+    pue: np.ndarray
+    gco2e_per_it_wh: np.ndarray
+    water_onsite_ml_per_it_wh: np.ndarray  # cooling: WUE
+    water_offsite_ml_per_it_wh: np.ndarray  # electricity generation: PUE x EWIF
+    embodied_g_per_s: np.ndarray  # per second of busy time
+    embodied_ml_per_s: np.ndarray
+
+    def complete(self) -> np.ndarray:
+        """Deployments where every factor is known."""
+        known: np.ndarray = np.logical_and.reduce([np.isfinite(a) for a in vars(self).values()])
+        return known
+
+
+def _factors(
+    dep: work.Deployment,
+    hardware: HardwareColumns,
+    location: LocationColumns,
+    first: np.ndarray,
+) -> _Factors:
+    h, loc = hardware.codes[first], location.codes[first]
+    gpu_count, batch = dep.gpu_count, dep.batch_size
+    node_gpus, host_w = hardware.node_gpu_count[h], hardware.node_idle_power_w_ex_gpu[h]
+    life = hardware.node_use_life_years[h]
+    utilization = hardware.node_average_utilization_rate[h]
+    overhead_w = infra.host_power_share_w(host_w, gpu_count, node_gpus, batch)
+    overhead_w += infra.idle_power_share_w(
+        utilization, hardware.gpu_idle_power_w[h], gpu_count, host_w, node_gpus, batch
+    )
+    pue = location.pue[loc]
+    return _Factors(
+        overhead_w=overhead_w,
+        pue=pue,
+        gco2e_per_it_wh=infra.usage_emissions_gco2e(pue, location.gco2e_per_kwh[loc]),
+        water_onsite_ml_per_it_wh=infra.onsite_water_ml(1.0, location.wue_l_per_kwh[loc]),
+        water_offsite_ml_per_it_wh=infra.offsite_water_ml(
+            pue, location.water_offsite_l_per_kwh[loc]
+        ),
+        embodied_g_per_s=1000.0
+        * infra.embodied_per_busy_second(
+            gpu_count,
+            hardware.gpu_embodied_emissions_kgco2e[h],
+            node_gpus,
+            hardware.node_embodied_emissions_kgco2e_ex_gpu[h],
+            batch,
+            life,
+            utilization,
+        ),
+        embodied_ml_per_s=1000.0
+        * infra.embodied_per_busy_second(
+            gpu_count,
+            hardware.gpu_embodied_water_l[h],
+            node_gpus,
+            hardware.node_embodied_water_l_ex_gpu[h],
+            batch,
+            life,
+            utilization,
+        ),
+    )
+
+
 def compute(
     usage: Usage,
     model: ModelColumns,
@@ -155,103 +205,29 @@ def compute(
     errors = RowErrors(usage.n_rows)
     _unsupported_tasks(model, errors)
     codes, first = deployments(usage, model, hardware, location)
-    m, h, loc = model.codes[first], hardware.codes[first], location.codes[first]
 
     with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
-        # Per deployment.
-        total_b, active_b, bytes_pp = (
-            model.total_params_billions[m],
-            model.active_params_billions[m],
-            model.bytes_per_param[m],
-        )
-        tdp_w, memory_gb = hardware.gpu_tdp_w[h], hardware.gpu_memory_gb[h]
-        bandwidth_tbps, tflops = (
-            hardware.gpu_memory_bandwidth_tbps[h],
-            hardware.gpu_bf16_dense_tflops[h],
-        )
-        gpu_count = _given(
-            usage.gpu_count[first], infra.replica_gpu_count(total_b, bytes_pp, memory_gb)
-        )
-        batch = _given(usage.batch_size[first], model.default_batch_size[m])
-        coef = text.coefficients(
-            active_b, total_b, bytes_pp, gpu_count, batch, tdp_w, bandwidth_tbps, tflops, memory_gb
-        )
-        node_gpus, host_w = hardware.node_gpu_count[h], hardware.node_idle_power_w_ex_gpu[h]
-        life = hardware.node_use_life_years[h]
-        utilization = hardware.node_average_utilization_rate[h]
-        overhead_w = infra.host_power_share_w(host_w, gpu_count, node_gpus, batch)
-        overhead_w += infra.idle_power_share_w(
-            utilization, hardware.gpu_idle_power_w[h], gpu_count, host_w, node_gpus, batch
-        )
-        # The chain is linear in IT energy: factors per IT Wh, once per deployment.
-        pue = location.pue[loc]
-        gco2e_per_it_wh = infra.usage_emissions_gco2e(pue, location.gco2e_per_kwh[loc])
-        water_ml_per_it_wh = infra.usage_water_ml(
-            1.0, pue, location.wue_l_per_kwh[loc], location.water_offsite_l_per_kwh[loc]
-        )
-        embodied_g_per_s = 1000.0 * infra.embodied_per_busy_second(
-            gpu_count,
-            hardware.gpu_embodied_emissions_kgco2e[h],
-            node_gpus,
-            hardware.node_embodied_emissions_kgco2e_ex_gpu[h],
-            batch,
-            life,
-            utilization,
-        )
-        embodied_ml_per_s = 1000.0 * infra.embodied_per_busy_second(
-            gpu_count,
-            hardware.gpu_embodied_water_l[h],
-            node_gpus,
-            hardware.node_embodied_water_l_ex_gpu[h],
-            batch,
-            life,
-            utilization,
+        dep = _deployment(usage, model, hardware, first)
+        f = _factors(dep, hardware, location, first)
+        complete = f.complete() & np.logical_and.reduce(
+            [np.isfinite(a) for a in vars(dep.text).values()]
         )
         training_u, fine_tuning_u = _amortised(model)
-        complete = np.logical_and.reduce(
-            [
-                np.isfinite(a)
-                for a in (
-                    *vars(coef).values(),
-                    overhead_w,
-                    gco2e_per_it_wh,
-                    water_ml_per_it_wh,
-                    embodied_g_per_s,
-                    embodied_ml_per_s,
-                )
-            ]
-        )
 
         # Per row.
-        deployment = work.Deployment(
-            method=model.method[m],
-            active_params_billions=active_b,
-            total_params_billions=total_b,
-            gpu_count=gpu_count,
-            batch_size=batch,
-            gpu_tdp_w=tdp_w,
-            gpu_bf16_tflops=tflops,
-            gpu_memory_bandwidth_tbps=bandwidth_tbps,
-            default_steps=model.default_steps[m],
-            default_width_px=model.default_width_px[m],
-            default_height_px=model.default_height_px[m],
-            text=coef,
-        )
-        done = work.request_work(usage, deployment, codes, errors, with_steps)
+        done = work.request_work(usage, dep, codes, errors, with_steps)
         gpu_j, busy_s = done.gpu_j, done.busy_s
         gpu_wh = gpu_j / 3600.0
-        it_wh = gpu_wh + busy_s * overhead_w[codes] / 3600.0
-        facility_wh = it_wh * pue[codes]
-        water_onsite_ml = infra.onsite_water_ml(it_wh, location.wue_l_per_kwh[loc][codes])
-        water_offsite_ml = infra.offsite_water_ml(
-            facility_wh, location.water_offsite_l_per_kwh[loc][codes]
-        )
+        it_wh = gpu_wh + busy_s * f.overhead_w[codes] / 3600.0
+        facility_wh = it_wh * f.pue[codes]
+        water_onsite_ml = it_wh * f.water_onsite_ml_per_it_wh[codes]
+        water_offsite_ml = it_wh * f.water_offsite_ml_per_it_wh[codes]
         inference = [
             facility_wh,
-            it_wh * gco2e_per_it_wh[codes],
+            it_wh * f.gco2e_per_it_wh[codes],
             water_onsite_ml + water_offsite_ml,
-            busy_s * embodied_g_per_s[codes],
-            busy_s * embodied_ml_per_s[codes],
+            busy_s * f.embodied_g_per_s[codes],
+            busy_s * f.embodied_ml_per_s[codes],
         ]
         training = [_broadcast(v, model.codes) for v in training_u]
         fine_tuning = [_broadcast(v, model.codes) for v in fine_tuning_u]
@@ -289,11 +265,9 @@ def compute(
         busy_time_s=per_row[3],
         water_onsite_ml=per_row[4],
         water_offsite_ml=per_row[5],
-        gpu_count=gpu_count[codes],
-        batch_size=batch[codes],
+        deployment=codes,
+        gpu_count=dep.gpu_count,
+        batch_size=dep.batch_size,
         steps=steps,
         errors=errors,
     )
-
-
-__all__ = ["METRICS", "combine_codes", "compute", "deployments"]

@@ -16,7 +16,7 @@ Absent numbers are NaN. Units are in the names (docs/methodology.md).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
@@ -34,13 +34,6 @@ METRICS = (
 # arithmetic (plain ``np.ndarray`` makes every result ``Any``).
 Floats = npt.NDArray[np.float64]
 BLOCKS = ("inference_impact", "training_impact", "fine_tuning_impact", "total_impact")
-
-_MEDIA = (
-    "input_audio_seconds",
-    "output_audio_seconds",
-    "output_audio_tokens",
-    "output_video_frames",
-)
 
 
 @dataclass(frozen=True)
@@ -81,10 +74,16 @@ class Usage:
 
     def has_media(self) -> bool:
         """Whether any row carries something other than text tokens."""
+        media = (
+            self.input_audio_seconds,
+            self.output_audio_seconds,
+            self.output_audio_tokens,
+            self.output_video_frames,
+        )
         return bool(
             len(self.input_images.row)
             or len(self.output_images.row)
-            or any(np.isfinite(getattr(self, name)).any() for name in _MEDIA)
+            or any(np.isfinite(column).any() for column in media)
         )
 
 
@@ -181,10 +180,6 @@ class Block:
     embodied_emissions_gco2e: np.ndarray
     embodied_water_ml: np.ndarray
 
-    def columns(self) -> tuple[np.ndarray, ...]:
-        """The five metrics in the order of :data:`METRICS`."""
-        return tuple(getattr(self, f.name) for f in fields(self))
-
 
 @dataclass(frozen=True)
 class Impacts:
@@ -201,8 +196,9 @@ class Impacts:
     busy_time_s: np.ndarray
     water_onsite_ml: np.ndarray  # inference usage water: cooling (WUE x IT energy)
     water_offsite_ml: np.ndarray  # and electricity generation; they add up to usage_water_ml
-    gpu_count: np.ndarray  # per row: GPUs of the replica used
-    batch_size: np.ndarray  # per row: batch size used
+    deployment: np.ndarray  # per row: its deployment (model x hardware x location x B x n_gpu)
+    gpu_count: np.ndarray  # per deployment: GPUs of the replica used
+    batch_size: np.ndarray  # per deployment: batch size used
     steps: list[Step]  # parts of the work, per row (with_steps only)
     errors: RowErrors  # rows the engine could not estimate (the engine's own, first wins)
 

@@ -120,26 +120,6 @@ def offsite_water_ml(facility_wh: Floats, water_offsite_l_per_kwh: Floats) -> Fl
     return facility_wh * water_offsite_l_per_kwh
 
 
-def usage_water_ml(
-    it_wh: Floats | float,
-    facility_wh: Floats,
-    wue_l_per_kwh: Floats,
-    water_offsite_l_per_kwh: Floats,
-) -> Floats:
-    """Water consumed on site (cooling) and off site (electricity generation), mL.
-
-    ``W = E_IT * WUE + E_facility * EWIF`` (:func:`onsite_water_ml` + :func:`offsite_water_ml`).
-
-    References
-    ----------
-    Li, Yang, Islam, Ren, "Making AI Less Thirsty", arXiv:2304.03271 (2023); EcoLogits 0.11.3
-    methodology (water consumption footprint).
-    """
-    return onsite_water_ml(it_wh, wue_l_per_kwh) + offsite_water_ml(
-        facility_wh, water_offsite_l_per_kwh
-    )
-
-
 def embodied_per_busy_second(
     gpu_count: Floats,
     per_gpu: Floats,

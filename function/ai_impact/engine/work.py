@@ -19,6 +19,7 @@ from ai_impact import tasks
 from ai_impact.engine import diffusion, modalities, text
 from ai_impact.engine.columns import Step, Usage
 from ai_impact.engine.errors import RowErrors
+from ai_impact.engine.keys import combine_codes, int_codes
 
 
 @dataclass(frozen=True)
@@ -355,9 +356,14 @@ def _image_work(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Energy (J) and latency (s) of each image, computed once per distinct (deployment, size,
     steps): a batch holds few distinct image settings."""
-    key = (deployment * 16384 + width_px.astype(np.int64)) * 16384 + height_px.astype(np.int64)
-    key = key * 16384 + steps.astype(np.int64)  # W, H < 10^4, steps <= 10^4 (fields.py)
-    _, first, inverse = np.unique(key, return_index=True, return_inverse=True)
+    inverse, first = combine_codes(
+        [
+            (deployment, int(deployment.max(initial=0)) + 1),
+            int_codes(width_px),
+            int_codes(height_px),
+            int_codes(steps),
+        ]
+    )
     args = _diffusion_args(
         dep,
         deployment[first],

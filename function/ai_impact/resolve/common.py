@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 
 from ai_impact.errors import RowErrors
+from ai_impact.factorize import factorize
 
 _NAN = float("nan")
 # A catalog row as a dict of Python values (None for blanks), as ``Table.row`` gives it.
@@ -22,6 +23,18 @@ class Failure:
     code: str
     field: str
     message: str
+
+
+A = TypeVar("A")
+
+
+def per_distinct(
+    columns: Sequence[Sequence[Any]], answer: Callable[[tuple[Any, ...]], A]
+) -> tuple[np.ndarray, list[A]]:
+    """Row codes of the distinct combinations of ``columns`` (one value per row each), and
+    ``answer`` of each combination: the lookups run once per distinct key, not once per row."""
+    codes, uniques = factorize(list(zip(*columns, strict=True)))
+    return codes, [answer(key) for key in uniques]
 
 
 def floats(values: Iterable[float]) -> np.ndarray:

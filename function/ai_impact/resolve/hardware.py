@@ -13,9 +13,8 @@ from ai_impact.catalog import Catalog, lookup_key
 from ai_impact.catalog.defaults import DEFAULT_NODE_ID
 from ai_impact.engine.columns import HardwareColumns
 from ai_impact.errors import RowErrors
-from ai_impact.factorize import factorize
 from ai_impact.parse import Usage
-from ai_impact.resolve.common import Entry, Failure, objects, row_errors, take
+from ai_impact.resolve.common import Entry, Failure, objects, per_distinct, row_errors, take
 
 
 @dataclass(frozen=True)
@@ -94,18 +93,11 @@ def _answer(catalog: Catalog, key: _Key) -> _Answer:
 def resolve_hardware(usage: Usage, catalog: Catalog) -> tuple[ResolvedHardware, RowErrors]:
     """The node and GPU of every row, and the errors of the rows naming unknown ones."""
     s = usage.strings
-    keys = list(
-        zip(
-            s["node_id"].tolist(),
-            s["cloud_id"].tolist(),
-            s["cloud_instance_id"].tolist(),
-            s["managed_service_id"].tolist(),
-            s["gpu_id"].tolist(),
-            strict=True,
-        )
-    )
-    codes, uniques = factorize(keys)
-    answers = [_answer(catalog, k) for k in uniques]
+    keys = [
+        s[name].tolist()
+        for name in ("node_id", "cloud_id", "cloud_instance_id", "managed_service_id", "gpu_id")
+    ]
+    codes, answers = per_distinct(keys, lambda key: _answer(catalog, key))
     node = np.array([a.node_row for a in answers], dtype=np.int64)
     gpu = np.array([a.gpu_row for a in answers], dtype=np.int64)
     service = np.array([a.service_row for a in answers], dtype=np.int64)

@@ -23,9 +23,8 @@ from ai_impact.catalog.grid import (
     zone_intensity,
 )
 from ai_impact.engine.columns import LocationColumns
-from ai_impact.factorize import factorize
 from ai_impact.parse import Usage
-from ai_impact.resolve.common import floats, hashable, objects
+from ai_impact.resolve.common import floats, hashable, objects, per_distinct
 from ai_impact.resolve.hardware import ResolvedHardware
 
 
@@ -133,12 +132,16 @@ def _provider_grid(catalog: Catalog, region_row: int, year: int) -> _Grid | None
     )
 
 
-# country, region, cloud_id, cloud_region, service row, node row, year, factor override
-_Key = tuple[str | None, str | None, str | None, str | None, int, int, int, float]
+# country, region, cloud_id, cloud_region, hardware code, year, factor override
+_Key = tuple[str | None, str | None, str | None, str | None, int, int, float]
 
 
-def _answer(catalog: Catalog, key: _Key, emissions_basis: str) -> _Answer:
-    country, region, cloud_id, cloud_region, service, node, year, override = key
+def _answer(
+    catalog: Catalog, hardware: ResolvedHardware, key: _Key, emissions_basis: str
+) -> _Answer:
+    country, region, cloud_id, cloud_region, hardware_code, year, override = key
+    service = int(hardware.service_row[hardware_code])
+    node = int(hardware.node_row[hardware_code])
     region_row = _cloud_region(catalog, cloud_id, cloud_region)
     grid, tried, by = None, [], ""
     if country:
@@ -224,36 +227,18 @@ def resolve_locations(
     """The grid and data-centre efficiency of every row (always resolved: the world average is
     the last fallback), and the emission factor of ``emissions_basis``."""
     s = usage.strings
-    keys = list(
-        zip(
-            s["country"].tolist(),
-            s["region"].tolist(),
-            s["cloud_id"].tolist(),
-            s["cloud_region"].tolist(),
-            hardware.columns.codes.tolist(),
-            usage.year.tolist(),
-            hashable(usage.numbers[OVERRIDE_FIELD]),
-            strict=True,
-        )
+    keys = (
+        s["country"].tolist(),
+        s["region"].tolist(),
+        s["cloud_id"].tolist(),
+        s["cloud_region"].tolist(),
+        hardware.columns.codes.tolist(),
+        usage.year.tolist(),
+        hashable(usage.numbers[OVERRIDE_FIELD]),
     )
-    codes, uniques = factorize(keys)
-    answers = [
-        _answer(
-            catalog,
-            (
-                country,
-                region,
-                cloud_id,
-                cloud_region,
-                int(hardware.service_row[hardware_code]),
-                int(hardware.node_row[hardware_code]),
-                year,
-                override,
-            ),
-            emissions_basis,
-        )
-        for country, region, cloud_id, cloud_region, hardware_code, year, override in uniques
-    ]
+    codes, answers = per_distinct(
+        keys, lambda key: _answer(catalog, hardware, key, emissions_basis)
+    )
     columns = LocationColumns(
         codes=codes,
         gco2e_per_kwh=floats(a.factor["gco2e_per_kwh"] for a in answers),

@@ -15,10 +15,18 @@ from ai_impact.catalog import Catalog, lookup_key
 from ai_impact.catalog.defaults import DEFAULT_BATCH_SIZE, DEFAULT_DATATYPE, DEFAULT_TASK
 from ai_impact.engine.columns import Amortised, ModelColumns
 from ai_impact.errors import RowErrors
-from ai_impact.factorize import factorize
 from ai_impact.fields import DATATYPE_BYTES
 from ai_impact.parse import Usage
-from ai_impact.resolve.common import Entry, Failure, floats, hashable, objects, row_errors, take
+from ai_impact.resolve.common import (
+    Entry,
+    Failure,
+    floats,
+    hashable,
+    objects,
+    per_distinct,
+    row_errors,
+    take,
+)
 from ai_impact.tasks import TASK_METHOD, UNSUPPORTED
 
 _DATE_SUFFIX = re.compile(r"[-@_:]?(?:\d{4}-\d{2}-\d{2}|\d{8}|latest)$")
@@ -183,22 +191,18 @@ def _amortised(catalog: Catalog, rows: np.ndarray) -> Amortised:
 def resolve_models(usage: Usage, catalog: Catalog) -> tuple[ResolvedModel, RowErrors]:
     """The model of every row, and the errors of the rows whose model cannot be resolved."""
     s, x = usage.strings, usage.numbers
-    keys = list(
-        zip(
-            s["model_id"].tolist(),
-            s["model_used_id"].tolist(),
-            s["model_hugging_face_path"].tolist(),
-            s["model_family"].tolist(),
-            s["model_name"].tolist(),
-            hashable(x["model_total_params_billions"]),
-            hashable(x["model_active_params_billions"]),
-            s["model_datatype"].tolist(),
-            s["task"].tolist(),
-            strict=True,
-        )
+    keys = (
+        s["model_id"].tolist(),
+        s["model_used_id"].tolist(),
+        s["model_hugging_face_path"].tolist(),
+        s["model_family"].tolist(),
+        s["model_name"].tolist(),
+        hashable(x["model_total_params_billions"]),
+        hashable(x["model_active_params_billions"]),
+        s["model_datatype"].tolist(),
+        s["task"].tolist(),
     )
-    codes, uniques = factorize(keys)
-    answers = [_answer(catalog, k) for k in uniques]
+    codes, answers = per_distinct(keys, lambda key: _answer(catalog, key))
     rows = np.array([a.row for a in answers], dtype=np.int64)
     base_rows = np.array([a.base_row for a in answers], dtype=np.int64)
     methods = [TASK_METHOD.get(a.task, UNSUPPORTED) for a in answers]
