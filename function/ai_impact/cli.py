@@ -1,5 +1,7 @@
-"""``ai-impact``: manage the REST API's tokens and BigQuery project mappings.
+"""``ai-impact``: estimate log files; manage the REST API's tokens and BigQuery project mappings.
 
+    ai-impact estimate FILE... [-o OUT] [--from FORMAT] [--map COL=FIELD] [--report report.html]
+                               [--png DIR]
     ai-impact token create --role admin [--customer NAME] [--name LABEL] [--rate-per-minute N]
     ai-impact token list
     ai-impact token revoke ID
@@ -63,10 +65,83 @@ def _parser() -> argparse.ArgumentParser:
     mapping.add_argument("--customer", required=True)
     project.add_parser("list", help="list project mappings")
 
+    _estimate_parser(commands)
     commands.add_parser("dev-token", help="revoke the previous dev token, print a new one")
     document = commands.add_parser("openapi", help="write the OpenAPI document")
     document.add_argument("path", type=Path)
     return parser
+
+
+def _estimate_parser(commands: argparse._SubParsersAction) -> None:
+    from ai_impact.io.presets import PRESETS
+
+    estimate = commands.add_parser(
+        "estimate",
+        help="estimate the impacts of log files (CSV, JSON lines, Parquet)",
+        description="Estimate every request of log files: CSV, JSON lines (plain or .gz), JSON "
+        "arrays or Parquet, '-' for standard input. Writes the input columns plus the impact "
+        "columns to OUT (.csv, .jsonl, .parquet; '-' for JSON lines on stdout) and prints totals.",
+    )
+    estimate.add_argument("files", nargs="+", metavar="FILE")
+    estimate.add_argument(
+        "-o", "--output", metavar="OUT", help="output file (.csv .jsonl .parquet)"
+    )
+    estimate.add_argument(
+        "--from",
+        dest="preset",
+        choices=list(PRESETS),
+        help="log format (default: detected from the columns)",
+    )
+    estimate.add_argument(
+        "--map",
+        action="append",
+        default=[],
+        metavar="COL=FIELD",
+        help="read request field FIELD from column COL (repeatable; a.b for nested values)",
+    )
+    estimate.add_argument("--report", metavar="HTML", help="write a self-contained HTML report")
+    estimate.add_argument("--png", metavar="DIR", help="write the report's charts as PNG files")
+    estimate.add_argument("--top", type=int, default=10, help="rows of the summary tables (10)")
+    estimate.add_argument(
+        "--chunk-rows", type=int, default=50_000, help="rows read and estimated at a time"
+    )
+    estimate.add_argument("-q", "--quiet", action="store_true", help="no summary, no progress")
+
+
+def _estimate(args: argparse.Namespace) -> int:
+    from ai_impact.io import InputError, MappingError, Progress, parse_map, run
+
+    prog = "ai-impact estimate"
+    try:
+        overrides = parse_map(args.map)
+        if args.chunk_rows < 1:
+            raise ValueError("--chunk-rows must be at least 1")
+        progress = Progress.auto(False if args.quiet else None)
+        summary = run(
+            args.files,
+            args.output,
+            args.preset,
+            overrides,
+            chunk_rows=args.chunk_rows,
+            progress=progress,
+        )
+        if args.report or args.png:
+            from ai_impact.io import report
+
+            if args.report:
+                report.write_html(summary, args.report)
+            if args.png:
+                report.write_png(summary, args.png)
+    except (InputError, MappingError, ValueError, OSError) as exc:
+        print(f"{prog}: error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print(f"{prog}: interrupted; nothing written", file=sys.stderr)
+        return 130
+    if not args.quiet:
+        out = sys.stderr if args.output == "-" else sys.stdout
+        print(summary.table(args.top), file=out)
+    return 0
 
 
 def _token(store: Store, args: argparse.Namespace) -> int:
@@ -108,6 +183,8 @@ def _dev_token(store: Store) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    if args.command == "estimate":
+        return _estimate(args)
     if args.command == "openapi":
         args.path.write_bytes(orjson.dumps(openapi.document(), option=orjson.OPT_INDENT_2) + b"\n")
         return 0

@@ -1,0 +1,145 @@
+"""Files in, impacts out: read a chunk, map it to request rows, estimate, write, total, repeat.
+
+Memory is that of one chunk (``chunk_rows`` records) plus the summary's small tables, whatever
+the size of the input.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import IO
+
+import ai_impact
+from ai_impact.io.presets import PRESETS, Mapper, MappingError, Path, detect
+from ai_impact.io.readers import DEFAULT_CHUNK_ROWS, Chunk, read_chunks
+from ai_impact.io.summary import Summary
+from ai_impact.io.writers import Writer, impact_columns
+
+
+@dataclass
+class Progress:
+    """``rows  rows/s  ETA`` on one refreshed line of a terminal; silent otherwise."""
+
+    stream: IO[str] | None
+    started: float = 0.0
+    last: float = 0.0
+
+    @classmethod
+    def auto(cls, enabled: bool | None = None) -> Progress:
+        tty = sys.stderr.isatty() if enabled is None else enabled
+        return cls(sys.stderr if tty else None, time.perf_counter())
+
+    def update(self, rows: int, done: float | None, file_index: int, files: int) -> None:
+        if self.stream is None:
+            return
+        now = time.perf_counter()
+        if now - self.last < 0.2:
+            return
+        self.last = now
+        elapsed = max(now - self.started, 1e-9)
+        rate = rows / elapsed
+        eta = ""
+        if done:
+            fraction = (file_index + done) / files
+            remaining = elapsed * (1 - fraction) / max(fraction, 1e-9)
+            eta = f"  ETA {int(remaining // 60)}:{int(remaining % 60):02d}"
+        self.stream.write(f"\r{rows:>12,} rows  {rate:>10,.0f} rows/s{eta}   ")
+        self.stream.flush()
+
+    def close(self) -> None:
+        if self.stream is not None:
+            self.stream.write("\r" + " " * 60 + "\r")
+            self.stream.flush()
+
+
+def mapper_for(
+    chunk: Chunk, preset: str | None, overrides: Mapping[str, Path] | None, name: str
+) -> Mapper:
+    """The mapper for an input, from ``--from`` or detected from its first chunk's columns."""
+    sample = (
+        chunk.as_records()[:20] if chunk.batch is None else chunk.batch.slice(0, 20).to_pylist()
+    )
+    if preset is None:  # detected; --map alone adds to the detected format, or stands alone
+        preset = detect(chunk.columns, sample)
+        if preset is None and not overrides:
+            raise MappingError(
+                f"{name}: cannot tell the log format from its columns "
+                f"({', '.join(chunk.columns[:20]) or 'none'}); pass --from "
+                f"{'|'.join(PRESETS)} or --map COLUMN=FIELD"
+            )
+    mapper = Mapper(PRESETS[preset] if preset else None, overrides)
+    if len(chunk):
+        try:
+            mapper.check(chunk.columns, sample)
+        except MappingError as exc:
+            raise MappingError(f"{name}: {exc}") from None
+    return mapper
+
+
+def _explode(mapper: Mapper, chunk: Chunk) -> Chunk:
+    """Chunks whose records each hold several rows (OTLP lines) -> one record per row."""
+    if mapper.flatten is None or chunk.batch is not None:
+        return chunk
+    records, unreadable = [], {}
+    for i, record in enumerate(chunk.records or []):
+        if i in chunk.unreadable:
+            unreadable[len(records)] = chunk.unreadable[i]
+            records.append(record)
+        else:
+            records.extend(mapper.flatten(record))
+    if len(records) == len(chunk.records or []) and records == chunk.records:
+        return chunk
+    columns = list(dict.fromkeys(k for r in records if isinstance(r, dict) for k in r))
+    return Chunk(columns, records, unreadable=unreadable, done=chunk.done)
+
+
+def run(
+    inputs: Sequence[str],
+    output: str | None = None,
+    preset: str | None = None,
+    overrides: Mapping[str, Path] | None = None,
+    *,
+    chunk_rows: int = DEFAULT_CHUNK_ROWS,
+    progress: Progress | None = None,
+    estimate: Callable[..., list[dict]] = ai_impact.estimate,
+    on_chunk: Callable[[Sequence, dict], None] | None = None,
+) -> Summary:
+    """Estimate every row of ``inputs`` into ``output`` (None: totals only); return the totals.
+
+    Raises ``InputError`` / ``MappingError`` / ``ValueError`` with one clear line for a file or
+    mapping that cannot work; the output is then not created (nor a previous one touched).
+    """
+    summary = Summary()
+    progress = progress or Progress(None)
+    writer = Writer(output) if output else None
+    try:
+        for index, name in enumerate(inputs):
+            mapper: Mapper | None = None
+            for raw in read_chunks(name, chunk_rows):
+                if mapper is None:
+                    mapper = mapper_for(raw, preset, overrides, name)
+                chunk = _explode(mapper, raw)
+                if chunk.batch is not None:
+                    rows = mapper.rows(batch=chunk.batch)
+                else:
+                    rows = mapper.rows(chunk.records or [])
+                replies = estimate(rows)
+                impacts = impact_columns(replies, chunk.unreadable)
+                if writer is not None:
+                    writer.write(chunk.columns, chunk.records, chunk.batch, impacts)
+                summary.add(rows, impacts)
+                if on_chunk is not None:
+                    on_chunk(rows, impacts)
+                progress.update(summary.rows, chunk.done, index, len(inputs))
+    except BaseException:
+        if writer is not None:
+            writer.abort()
+        raise
+    finally:
+        progress.close()
+    if writer is not None:
+        writer.commit()
+    return summary

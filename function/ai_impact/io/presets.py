@@ -1,0 +1,598 @@
+"""Log formats -> request rows: one preset per format, auto-detection, and ``--map`` overrides.
+
+A preset says, for each field of the request row (``model_id``, ``input_tokens``, ...), which
+columns of a log format may hold it, in order of preference: the first one with a value wins.
+A column is a path into the record: ``("usage", "prompt_tokens")`` reads ``record["usage"]
+["prompt_tokens"]``, or a flat column named ``"usage.prompt_tokens"`` when an export flattened it,
+or JSON text in a ``usage`` column (CSV exports of nested fields).
+
+Field names of each format, as their own documentation defines them:
+
+- ``litellm``: LiteLLM proxy spend logs (table ``LiteLLM_SpendLogs`` of ``litellm/proxy/
+  schema.prisma``; ``/spend/logs`` export): ``model``, ``custom_llm_provider``,
+  ``prompt_tokens``, ``completion_tokens``, ``startTime``; cache reads in
+  ``metadata.usage_object.prompt_tokens_details.cached_tokens`` (or ``cache_read_input_tokens``).
+  LiteLLM's own ``model_id`` is the id of a proxy deployment, not a model name: never read.
+- ``otel``: OpenTelemetry semantic conventions for generative AI spans (gen-ai-spans.md):
+  ``gen_ai.request.model`` / ``gen_ai.response.model``, ``gen_ai.provider.name`` (and its
+  predecessor ``gen_ai.system``), ``gen_ai.usage.input_tokens``, ``gen_ai.usage.output_tokens``,
+  ``gen_ai.usage.cache_read.input_tokens``, ``gen_ai.usage.reasoning.output_tokens``, and the
+  span's start time (``start_time`` of the Python SDK's JSON, ``startTimeUnixNano`` of OTLP/JSON).
+- ``langfuse``: Langfuse observation exports (public API ``Observation`` / ``ObservationsView``):
+  ``model``, ``startTime``, ``usageDetails`` (``input``, ``output``, ``input_cached_tokens``,
+  ``output_reasoning_tokens``) or the older ``usage`` (``input``, ``output``) and
+  ``promptTokens`` / ``completionTokens``. Langfuse's own ``modelId`` is its price-table id.
+- ``openai-usage``: OpenAI response objects (Chat Completions ``usage.prompt_tokens``,
+  ``usage.completion_tokens``, ``prompt_tokens_details.cached_tokens``,
+  ``completion_tokens_details.reasoning_tokens``; Responses API ``usage.input_tokens``,
+  ``input_tokens_details.cached_tokens``, ...), alone or inside Batch API output lines
+  (``{"custom_id", "response": {"status_code", "body": {...}}, "error"}``).
+- ``scope3``: Scope3 ``ImpactRow`` field names (and this project's extension fields) as is.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import orjson
+
+from ai_impact.fields import ALL_FIELDS
+
+# Extension fields the design names that older field tables may not list yet.
+EXTENSION_FIELDS = frozenset(
+    {
+        "input_cached_tokens",
+        "output_reasoning_tokens",
+        "grid_emissions_factor_gco2e_per_kwh",
+    }
+)
+KNOWN_FIELDS: frozenset[str] = ALL_FIELDS | EXTENSION_FIELDS
+
+Path = tuple[str, ...]
+
+
+class MappingError(ValueError):
+    """A mapping that cannot work on this input (unknown field, absent column, no model)."""
+
+
+def _utc_text(value: object) -> object:
+    """A time as RFC 3339 UTC text: epoch s/ms/us/ns numbers, datetimes and text all accepted.
+
+    Text is passed on as given (the parse layer checks it); numbers are read by magnitude:
+    below 1e11 seconds, below 1e14 milliseconds, below 1e17 microseconds, else nanoseconds
+    (OTLP's ``startTimeUnixNano``, often a JSON string).
+    """
+    if value is None or isinstance(value, bool):
+        return value
+    if isinstance(value, str):
+        text = value.strip()
+        if text.isdigit():
+            return _utc_text(int(text))
+        return text
+    if isinstance(value, dt.datetime):
+        if value.tzinfo is not None:
+            value = value.astimezone(dt.UTC).replace(tzinfo=None)
+        return value.isoformat() + "Z"
+    if isinstance(value, dt.date):
+        return value.isoformat() + "T00:00:00Z"
+    if isinstance(value, int | float) and math.isfinite(value):
+        seconds = float(value)
+        for scale in (1.0, 1e3, 1e6, 1e9):
+            if abs(seconds) < 1e11 * scale:
+                seconds /= scale
+                break
+        try:
+            stamp = dt.datetime.fromtimestamp(seconds, dt.UTC)
+        except (OverflowError, OSError, ValueError):
+            return str(value)
+        return stamp.replace(tzinfo=None).isoformat() + "Z"
+    return value
+
+
+# OpenTelemetry ``gen_ai.provider.name`` well-known values -> catalog service ids (names that
+# the catalog already knows, such as ``openai`` or ``anthropic``, pass through unchanged).
+OTEL_PROVIDERS: dict[str, str] = {
+    "aws.bedrock": "aws-bedrock",
+    "azure.ai.openai": "azure-openai",
+    "azure.ai.inference": "azure-ml",
+    "gcp.vertex_ai": "google-vertex",
+    "gcp.gemini": "google-gemini",
+    "gcp.gen_ai": "google-gemini",
+    "mistral_ai": "mistral",
+    "x_ai": "xai",
+    "az.ai.openai": "azure-openai",
+    "az.ai.inference": "azure-ml",
+    "vertex_ai": "google-vertex",
+}
+
+
+def _otel_provider(value: object) -> object:
+    if isinstance(value, str):
+        return OTEL_PROVIDERS.get(value.strip().lower(), value)
+    return value
+
+
+def _constant(value: str) -> Callable[[object], object]:
+    return lambda given: value if given is None else given
+
+
+@dataclass(frozen=True)
+class Preset:
+    """How one log format names the request row's fields.
+
+    ``fields`` maps a row field to the candidate paths holding it, best first. ``convert``
+    holds per-field value conversions (times to RFC 3339, provider names to service ids).
+    ``sums`` lists fields whose value is the sum of several paths (e.g. Langfuse reports cached
+    input tokens apart from the others). ``defaults`` fills a field no column holds.
+    """
+
+    name: str
+    title: str
+    fields: Mapping[str, tuple[Path, ...]]
+    convert: Mapping[str, Callable[[object], object]] = field(default_factory=dict)
+    sums: Mapping[str, tuple[Path, ...]] = field(default_factory=dict)
+    defaults: Mapping[str, object] = field(default_factory=dict)
+    flatten: Callable[[object], list] | None = None  # one input record -> several rows
+
+
+def _p(*paths: str) -> tuple[Path, ...]:
+    """Dotted names -> paths; ``|`` separates the keys of a nested path (``usage|input``)."""
+    return tuple(tuple(p.split("|")) for p in paths)
+
+
+_OTEL_ATTRIBUTE_CONTAINERS = ("attributes", "Attributes", "span_attributes", "SpanAttributes")
+
+
+def _otel_paths(*names: str) -> tuple[Path, ...]:
+    """An attribute may be a flat column or sit in the span's attribute map."""
+    paths: list[Path] = [(n,) for n in names]
+    for container in _OTEL_ATTRIBUTE_CONTAINERS:
+        paths.extend((container, n) for n in names)
+    return tuple(paths)
+
+
+def _otlp_spans(record: object) -> list:
+    """An OTLP/JSON ``{"resourceSpans": [...]}`` line -> its spans (attributes as a dict)."""
+    if not isinstance(record, Mapping) or "resourceSpans" not in record:
+        return [_otlp_attributes(record)]
+    spans = []
+    for resource in record.get("resourceSpans") or []:
+        for scope in (resource or {}).get("scopeSpans") or []:
+            spans.extend(_otlp_attributes(span) for span in (scope or {}).get("spans") or [])
+    return spans
+
+
+def _otlp_value(value: object) -> object:
+    if not isinstance(value, Mapping):
+        return value
+    for key in ("stringValue", "intValue", "doubleValue", "boolValue"):
+        if key in value:
+            return value[key]
+    return None
+
+
+def _otlp_attributes(span: object) -> object:
+    """OTLP/JSON lists attributes as ``[{"key", "value": {"intValue": ...}}]``: make a dict."""
+    if isinstance(span, Mapping) and isinstance(span.get("attributes"), list):
+        attributes = {
+            a.get("key"): _otlp_value(a.get("value"))
+            for a in span["attributes"]
+            if isinstance(a, Mapping)
+        }
+        return {**span, "attributes": attributes}
+    return span
+
+
+PRESETS: dict[str, Preset] = {
+    "litellm": Preset(
+        name="litellm",
+        title="LiteLLM proxy spend logs (LiteLLM_SpendLogs, /spend/logs)",
+        fields={
+            # `model` is what the caller asked for and LiteLLM priced; LiteLLM's `model_id` is a
+            # deployment id and is deliberately absent here.
+            "model_id": _p("model", "model_group"),
+            "managed_service_id": _p("custom_llm_provider"),
+            "input_tokens": _p("prompt_tokens"),
+            "output_tokens": _p("completion_tokens"),
+            "input_cached_tokens": _p(
+                "metadata|usage_object|prompt_tokens_details|cached_tokens",
+                "metadata|usage_object|cache_read_input_tokens",
+                "cache_read_input_tokens",
+            ),
+            "output_reasoning_tokens": _p(
+                "metadata|usage_object|completion_tokens_details|reasoning_tokens"
+            ),
+            "utc_datetime": _p("startTime", "start_time"),
+            "request_id": _p("request_id"),
+            "session_id": _p("session_id"),
+        },
+        convert={"utc_datetime": _utc_text},
+        defaults={"integration_source": "litellm"},
+    ),
+    "otel": Preset(
+        name="otel",
+        title="OpenTelemetry GenAI spans (gen_ai.* attributes)",
+        fields={
+            "model_id": _otel_paths("gen_ai.response.model", "gen_ai.request.model"),
+            "managed_service_id": _otel_paths("gen_ai.provider.name", "gen_ai.system"),
+            "input_tokens": _otel_paths("gen_ai.usage.input_tokens", "gen_ai.usage.prompt_tokens"),
+            "output_tokens": _otel_paths(
+                "gen_ai.usage.output_tokens", "gen_ai.usage.completion_tokens"
+            ),
+            "input_cached_tokens": _otel_paths("gen_ai.usage.cache_read.input_tokens"),
+            "output_reasoning_tokens": _otel_paths("gen_ai.usage.reasoning.output_tokens"),
+            "utc_datetime": _p(
+                "start_time", "startTimeUnixNano", "StartTime", "Timestamp", "timestamp"
+            ),
+            "trace_id": _p("context|trace_id", "traceId", "TraceId", "trace_id"),
+        },
+        convert={"utc_datetime": _utc_text, "managed_service_id": _otel_provider},
+        defaults={"integration_source": "opentelemetry"},
+        flatten=_otlp_spans,
+    ),
+    "langfuse": Preset(
+        name="langfuse",
+        title="Langfuse observation exports (GENERATION observations)",
+        fields={
+            "model_id": _p("model", "providedModelName"),
+            "input_tokens": _p("usage|input", "promptTokens", "usage|promptTokens"),
+            "output_tokens": _p("usage|output", "completionTokens", "usage|completionTokens"),
+            "input_cached_tokens": _p(
+                "usageDetails|input_cached_tokens", "usageDetails|cache_read_input_tokens"
+            ),
+            "output_reasoning_tokens": _p("usageDetails|output_reasoning_tokens"),
+            "utc_datetime": _p("startTime", "start_time"),
+            "trace_id": _p("traceId", "trace_id"),
+            "session_id": _p("sessionId"),
+        },
+        # Langfuse's usageDetails counts cached and reasoning tokens apart from `input` and
+        # `output` (so that each is priced once); the request's totals are the sums.
+        sums={
+            "input_tokens": _p(
+                "usageDetails|input",
+                "usageDetails|input_cached_tokens",
+                "usageDetails|cache_read_input_tokens",
+                "usageDetails|cache_creation_input_tokens",
+                "usageDetails|input_audio_tokens",
+            ),
+            "output_tokens": _p(
+                "usageDetails|output",
+                "usageDetails|output_reasoning_tokens",
+                "usageDetails|output_audio_tokens",
+            ),
+        },
+        convert={"utc_datetime": _utc_text},
+        defaults={"integration_source": "langfuse"},
+    ),
+    "openai-usage": Preset(
+        name="openai-usage",
+        title="OpenAI response objects and Batch API output lines",
+        fields={
+            "model_id": _p("response|body|model", "model"),
+            "input_tokens": _p(
+                "response|body|usage|prompt_tokens",
+                "response|body|usage|input_tokens",
+                "usage|prompt_tokens",
+                "usage|input_tokens",
+            ),
+            "output_tokens": _p(
+                "response|body|usage|completion_tokens",
+                "response|body|usage|output_tokens",
+                "usage|completion_tokens",
+                "usage|output_tokens",
+            ),
+            "input_cached_tokens": _p(
+                "response|body|usage|prompt_tokens_details|cached_tokens",
+                "response|body|usage|input_tokens_details|cached_tokens",
+                "usage|prompt_tokens_details|cached_tokens",
+                "usage|input_tokens_details|cached_tokens",
+            ),
+            "output_reasoning_tokens": _p(
+                "response|body|usage|completion_tokens_details|reasoning_tokens",
+                "response|body|usage|output_tokens_details|reasoning_tokens",
+                "usage|completion_tokens_details|reasoning_tokens",
+                "usage|output_tokens_details|reasoning_tokens",
+            ),
+            "utc_datetime": _p(
+                "response|body|created", "response|body|created_at", "created", "created_at"
+            ),
+            "request_id": _p("custom_id", "response|request_id", "id"),
+        },
+        convert={"utc_datetime": _utc_text},
+        defaults={"managed_service_id": "openai", "integration_source": "openai"},
+    ),
+    "scope3": Preset(
+        name="scope3",
+        title="Scope3 ImpactRow fields (and this project's extension fields)",
+        fields={name: ((name,),) for name in sorted(KNOWN_FIELDS)},
+    ),
+}
+
+
+def _top_keys(preset: Preset) -> set[str]:
+    keys = {path[0] for paths in preset.fields.values() for path in paths}
+    keys |= {path[0] for paths in preset.sums.values() for path in paths}
+    return keys | {".".join(path) for paths in preset.fields.values() for path in paths}
+
+
+def detect(columns: Iterable[str], sample: Sequence[Mapping] = ()) -> str | None:
+    """The preset whose format these columns (and a few sample records) look like, or None.
+
+    Signatures: OpenAI Batch output (``custom_id`` + ``response``) or a response object
+    (``usage`` + ``object``/``model``); LiteLLM spend logs (``spend``, ``prompt_tokens``,
+    ``call_type``/``custom_llm_provider``); Langfuse observations (``traceId`` + ``type`` or
+    ``usageDetails``); OpenTelemetry (any ``gen_ai.*`` attribute, OTLP ``resourceSpans``);
+    Scope3 rows (``model_id`` or ``model_name`` with ImpactRow token fields).
+    """
+    cols = set(columns)
+    if "custom_id" in cols and "response" in cols:
+        return "openai-usage"
+    if {"spend", "prompt_tokens"} <= cols and cols & {"call_type", "custom_llm_provider"}:
+        return "litellm"
+    if "traceId" in cols and cols & {"usageDetails", "promptTokens", "type", "observationId"}:
+        return "langfuse"
+    if "resourceSpans" in cols or any(c.startswith("gen_ai.") for c in cols):
+        return "otel"
+    for record in sample[:20]:
+        for container in _OTEL_ATTRIBUTE_CONTAINERS:
+            attributes = record.get(container) if isinstance(record, Mapping) else None
+            if isinstance(attributes, Mapping) and any(
+                str(k).startswith("gen_ai.") for k in attributes
+            ):
+                return "otel"
+            if isinstance(attributes, list) and any(
+                isinstance(a, Mapping) and str(a.get("key", "")).startswith("gen_ai.")
+                for a in attributes
+            ):
+                return "otel"
+    if "usage" in cols and cols & {"object", "model"}:
+        return "openai-usage"
+    if cols & {"model_id", "model_name", "model_family", "model_hugging_face_path"} and cols & (
+        KNOWN_FIELDS - {"model_id"}
+    ):
+        return "scope3"
+    return None
+
+
+def parse_map(items: Iterable[str]) -> dict[str, Path]:
+    """``--map col=field`` items -> {field: path}. ``col`` may be ``a.b`` for a nested value.
+
+    Raises MappingError naming the item when the syntax or the target field is wrong.
+    """
+    out: dict[str, Path] = {}
+    for item in items:
+        column, sep, target = item.partition("=")
+        column, target = column.strip(), target.strip()
+        if not sep or not column or not target:
+            raise MappingError(f"--map {item!r}: expected COLUMN=FIELD, e.g. llm_model=model_id")
+        if target not in KNOWN_FIELDS:
+            raise MappingError(
+                f"--map {item!r}: {target!r} is not a request field "
+                f"(fields: {', '.join(sorted(KNOWN_FIELDS))})"
+            )
+        out[target] = (column,)
+    return out
+
+
+class Mapper:
+    """Turns chunks of records of one format into request rows for ``ai_impact.estimate``.
+
+    ``preset`` may be None when ``overrides`` name every field to read. ``overrides`` (from
+    ``--map``) come first; paths given there are also tried nested (``a.b`` -> ``a`` then ``b``).
+    """
+
+    def __init__(self, preset: Preset | None, overrides: Mapping[str, Path] | None = None):
+        self.preset = preset
+        self.overrides = dict(overrides or {})
+        fields: dict[str, tuple[Path, ...]] = dict(preset.fields) if preset else {}
+        for target, (column,) in self.overrides.items():
+            nested = tuple(column.split(".")) if "." in column else None
+            fields[target] = ((column,), nested) if nested else ((column,),)
+        self.fields = fields
+        self.convert = dict(preset.convert) if preset else {}
+        self.sums = {
+            k: v for k, v in (preset.sums if preset else {}).items() if k not in self.overrides
+        }
+        self.defaults = dict(preset.defaults) if preset else {}
+        self.flatten = preset.flatten if preset else None
+
+    def check(self, columns: Iterable[str], sample: Sequence[Mapping] = ()) -> None:
+        """Fail with one clear line when this mapping cannot read these columns at all."""
+        cols = set(columns)
+        missing = [
+            f"{target}<-{column}"
+            for target, (column,) in self.overrides.items()
+            if column not in cols and column.split(".")[0] not in cols
+        ]
+        if missing:
+            raise MappingError(
+                "--map names columns the input does not have: "
+                + ", ".join(missing)
+                + f" (columns: {', '.join(sorted(cols)[:30])})"
+            )
+        if self.preset is None and not self.overrides:
+            raise MappingError("no mapping: pass --from FORMAT or --map COLUMN=FIELD")
+        if sample and self.flatten:
+            sample = [row for record in sample for row in self.flatten(record)]
+            cols = set().union(*(r for r in sample if isinstance(r, Mapping)))
+        model_fields = ("model_id", "model_name", "model_family", "model_hugging_face_path")
+        readable = [
+            f
+            for f in model_fields
+            if f in self.fields
+            and any(path[0] in cols or ".".join(path) in cols for path in self.fields[f])
+        ]
+        if not readable:
+            name = self.preset.name if self.preset else "--map"
+            raise MappingError(
+                f"{name} mapping finds no model column in the input (columns: "
+                f"{', '.join(sorted(cols)[:30])}); pass --from FORMAT or --map COLUMN=model_id"
+            )
+
+    def explode(self, records: list) -> list:
+        """Records -> rows of this format (OTLP lines hold several spans; others are one row)."""
+        if self.flatten is None:
+            return records
+        return [row for record in records for row in self.flatten(record)]
+
+    def rows(self, records: Sequence | None = None, batch: Any = None) -> list:
+        """Request rows, one per record (or per row of an Arrow ``batch``), in order.
+
+        A record that is not an object is passed on as is (``estimate`` answers it with an
+        ``invalid_field`` error for that row only). From Arrow, only the columns the mapping
+        reads are converted to Python values, column by column.
+        """
+        if batch is not None:
+            n = batch.num_rows
+            keys = set(batch.schema.names)
+
+            def read(paths: list[Path]) -> list:
+                return _first([_arrow_values(batch, p) for p in paths])
+
+        else:
+            records = records or []
+            n = len(records)
+            keys = set().union(*(r for r in records if isinstance(r, Mapping)))
+
+            def read(paths: list[Path]) -> list:
+                return _read(records, paths)
+
+        names: list[str] = []
+        columns: list[list] = []
+        for target, paths in self.fields.items():
+            usable = [p for p in paths if p[0] in keys or ".".join(p) in keys]
+            values = read(usable) if usable else None
+            if target in self.sums:
+                parts = [read([p]) for p in self.sums[target] if p[0] in keys]
+                summed = _sum(parts) if parts else None
+                if summed is not None:
+                    values = summed if values is None else _prefer(summed, values)
+            if values is None:
+                continue
+            if target in self.convert:
+                fn = self.convert[target]
+                values = [fn(v) for v in values]
+            names.append(target)
+            columns.append(values)
+        for target, value in self.defaults.items():
+            if target in names:
+                i = names.index(target)
+                columns[i] = [value if v is None else v for v in columns[i]]
+            elif target not in self.overrides:
+                names.append(target)
+                columns.append([value] * n)
+        if not names:
+            out: list = [{} for _ in range(n)]
+        else:
+            out = [dict(zip(names, values, strict=True)) for values in zip(*columns, strict=True)]
+        if records is not None and batch is None:
+            out = [o if isinstance(r, Mapping) else r for o, r in zip(out, records, strict=True)]
+        return out
+
+
+def _arrow_values(batch: Any, path: Path) -> list:
+    """Python values of ``path`` in an Arrow batch: struct fields walked in Arrow, JSON text
+    and maps (the rest of the path) read in Python; timestamps become RFC 3339 text."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    flat = ".".join(path)
+    if len(path) > 1 and flat in batch.schema.names:
+        column, rest = batch.column(flat), ()
+    else:
+        column, rest = batch.column(path[0]), path[1:]
+        while rest and pa.types.is_struct(column.type):
+            if column.type.get_field_index(rest[0]) < 0:
+                return [None] * batch.num_rows
+            column, rest = pc.struct_field(column, rest[0]), rest[1:]
+    if not rest and pa.types.is_timestamp(column.type):
+        if column.type.tz is not None:
+            column = column.cast(pa.timestamp(column.type.unit))
+        return pc.strftime(column, "%Y-%m-%dT%H:%M:%SZ").to_pylist()
+    values = column.to_pylist()
+    if not rest:
+        return values
+    if pa.types.is_map(column.type):
+        values = [dict(v) if v is not None else None for v in values]
+    return [get_path({"v": v}, ("v", *rest)) for v in values]
+
+
+def _first(columns: list[list]) -> list:
+    """Per row, the first non-null value among the columns."""
+    out = columns[0]
+    for other in columns[1:]:
+        out = _prefer(out, other)
+    return out
+
+
+def get_path(record: object, path: Path) -> object:
+    """The value at ``path`` in a record (flat dotted column, nested dicts, or JSON text)."""
+    if not isinstance(record, Mapping):
+        return None
+    if len(path) > 1:
+        flat = record.get(".".join(path))
+        if flat is not None:
+            return flat
+    value: object = record
+    for key in path:
+        if isinstance(value, str) and value[:1] == "{":
+            try:
+                value = orjson.loads(value)
+            except orjson.JSONDecodeError:
+                return None
+        if not isinstance(value, Mapping):
+            return None
+        value = value.get(key)
+        if value is None:
+            return None
+    return value
+
+
+def _read(records: Sequence, paths: list[Path]) -> list:
+    """First non-null value among ``paths`` in each record."""
+    if len(paths) == 1 and len(paths[0]) == 1:
+        key = paths[0][0]
+        return [r.get(key) if isinstance(r, Mapping) else None for r in records]
+    out = []
+    for r in records:
+        value = None
+        for path in paths:
+            value = get_path(r, path)
+            if value is not None:
+                break
+        out.append(value)
+    return out
+
+
+def _number(value: object) -> float | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int | float):
+        return value
+    if isinstance(value, str):
+        try:
+            return float(value)
+        except ValueError:
+            return None
+    return None
+
+
+def _sum(parts: list[list]) -> list:
+    """Per row, the sum of the numbers in ``parts`` (None where none is a number)."""
+    out = []
+    for values in zip(*parts, strict=True):
+        total = None
+        for value in values:
+            n = _number(value)
+            if n is not None:
+                total = n if total is None else total + n
+        out.append(int(total) if isinstance(total, float) and total.is_integer() else total)
+    return out
+
+
+def _prefer(first: list, second: list) -> list:
+    return [a if a is not None else b for a, b in zip(first, second, strict=True)]

@@ -1,0 +1,250 @@
+"""Log files -> chunks of records, read as a stream (memory bounded by the chunk size).
+
+Formats, told by the file name (``.csv``, ``.jsonl``/``.ndjson``/``.json``, ``.parquet``/``.pq``,
+each optionally ``.gz`` except Parquet) or, for ``-`` (standard input), by the first bytes.
+A line that cannot be read (invalid JSON, a broken CSV line) becomes a record that is not an
+object, with its reason in ``Chunk.unreadable``: the row is answered with an error, the others
+are unaffected. A missing or unreadable file raises ``InputError`` with one clear line.
+"""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import io
+import os
+import shutil
+import sys
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Any
+
+import orjson
+
+FORMATS = ("csv", "jsonl", "parquet")
+_SUFFIXES = {
+    ".csv": "csv",
+    ".jsonl": "jsonl",
+    ".ndjson": "jsonl",
+    ".json": "jsonl",
+    ".parquet": "parquet",
+    ".pq": "parquet",
+}
+DEFAULT_CHUNK_ROWS = 50_000
+
+
+class InputError(ValueError):
+    """A file that cannot be read at all: missing, unknown format, broken container."""
+
+
+@dataclass
+class Chunk:
+    """Consecutive records of one input file.
+
+    ``records``: dicts (or, for unreadable lines, the raw text: not an object); ``batch``: the
+    Arrow record batch when the input is Parquet (records are then built only if asked);
+    ``unreadable``: {index in chunk: reason}; ``done``: fraction of the input read so far.
+    """
+
+    columns: list[str]
+    records: list | None = None
+    batch: Any = None  # pyarrow.RecordBatch for Parquet input
+    unreadable: dict[int, str] = field(default_factory=dict)
+    done: float | None = None
+
+    def __len__(self) -> int:
+        return self.batch.num_rows if self.batch is not None else len(self.records or [])
+
+    def as_records(self) -> list:
+        if self.records is None:
+            self.records = self.batch.to_pylist()
+        return self.records
+
+
+def input_format(path: str) -> str:
+    """``csv``, ``jsonl`` or ``parquet`` from the file name; ``-`` is sniffed later."""
+    p = Path(path)
+    suffixes = [s.lower() for s in p.suffixes]
+    if suffixes and suffixes[-1] == ".gz":
+        suffixes = suffixes[:-1]
+    fmt = _SUFFIXES.get(suffixes[-1]) if suffixes else None
+    if fmt is None:
+        raise InputError(
+            f"{path}: unknown input format {''.join(p.suffixes) or '(no extension)'!r}; "
+            "expected .csv, .jsonl, .json, .parquet (CSV and JSON optionally .gz)"
+        )
+    return fmt
+
+
+def _sniff(head: bytes) -> str:
+    if head[:4] == b"PAR1":
+        return "parquet"
+    text = head.lstrip()
+    if text[:1] in (b"{", b"["):
+        return "jsonl"
+    return "csv"
+
+
+def read_chunks(path: str, chunk_rows: int = DEFAULT_CHUNK_ROWS) -> Iterator[Chunk]:
+    """Chunks of at most ``chunk_rows`` records of one input (a path, or ``-`` for stdin)."""
+    if path == "-":
+        yield from _read_stdin(chunk_rows)
+        return
+    fmt = input_format(path)
+    p = Path(path)
+    if not p.is_file():
+        raise InputError(f"{path}: no such file")
+    if not os.access(p, os.R_OK):
+        raise InputError(f"{path}: not readable (permission denied)")
+    if fmt == "parquet":
+        yield from _parquet_chunks(p, chunk_rows)
+        return
+    size = p.stat().st_size or 1
+    raw = open(p, "rb")  # noqa: SIM115 - closed in finally, read lazily by the generator
+    try:
+        stream: IO[bytes] = raw
+        if p.suffix.lower() == ".gz":
+            stream = gzip.GzipFile(fileobj=raw)
+        yield from _stream_chunks(stream, fmt, chunk_rows, lambda: raw.tell() / size, str(path))
+    except (gzip.BadGzipFile, EOFError, OSError) as exc:
+        raise InputError(f"{path}: cannot read ({exc})") from exc
+    finally:
+        raw.close()
+
+
+def _read_stdin(chunk_rows: int) -> Iterator[Chunk]:
+    stream = sys.stdin.buffer
+    head = stream.peek(4) if hasattr(stream, "peek") else b""
+    if not head:
+        buffered = io.BufferedReader(stream)  # type: ignore[arg-type]
+        stream, head = buffered, buffered.peek(4)
+    if head[:2] == b"\x1f\x8b":
+        stream = io.BufferedReader(gzip.GzipFile(fileobj=stream))  # type: ignore[arg-type]
+        head = stream.peek(4)
+    fmt = _sniff(head[:64])
+    if fmt == "parquet":  # Parquet needs to seek: spool standard input to a temporary file
+        with tempfile.NamedTemporaryFile(suffix=".parquet") as tmp:
+            shutil.copyfileobj(stream, tmp)
+            tmp.flush()
+            yield from _parquet_chunks(Path(tmp.name), chunk_rows)
+        return
+    yield from _stream_chunks(stream, fmt, chunk_rows, lambda: None, "stdin")
+
+
+def _stream_chunks(stream, fmt: str, chunk_rows: int, done, name: str) -> Iterator[Chunk]:
+    if fmt == "csv":
+        yield from _csv_chunks(stream, chunk_rows, done, name)
+    else:
+        yield from _json_chunks(stream, chunk_rows, done, name)
+
+
+def _json_chunks(stream, chunk_rows: int, done, name: str) -> Iterator[Chunk]:
+    buffered = stream if hasattr(stream, "peek") else io.BufferedReader(stream)
+    head = buffered.peek(64).lstrip()
+    if head[:1] == b"[":  # one JSON array (e.g. an export of the Langfuse UI): read whole
+        try:
+            records = orjson.loads(buffered.read())
+        except orjson.JSONDecodeError as exc:
+            raise InputError(f"{name}: not valid JSON ({exc})") from exc
+        columns = _columns(records)
+        for start in range(0, len(records), chunk_rows):
+            part = records[start : start + chunk_rows]
+            yield Chunk(columns, part, done=min(1.0, (start + len(part)) / max(len(records), 1)))
+        return
+    columns: list[str] | None = None
+    records: list = []
+    unreadable: dict[int, str] = {}
+    for number, line in enumerate(buffered, 1):
+        if not line.strip():
+            continue
+        try:
+            records.append(orjson.loads(line))
+        except orjson.JSONDecodeError as exc:
+            unreadable[len(records)] = f"line {number} is not valid JSON ({exc})"
+            records.append(line.decode("utf-8", "replace").rstrip("\n"))
+        if len(records) >= chunk_rows:
+            columns = columns or _columns(records)
+            yield Chunk(columns, records, unreadable=unreadable, done=done())
+            records, unreadable = [], {}
+    if records or columns is None:
+        yield Chunk(columns or _columns(records), records, unreadable=unreadable, done=done())
+
+
+def _columns(records: list) -> list[str]:
+    """Keys of the records, in order of first appearance."""
+    seen: dict[str, None] = {}
+    for r in records:
+        if isinstance(r, dict):
+            seen.update(dict.fromkeys(r))
+    return list(seen)
+
+
+def _csv_chunks(stream, chunk_rows: int, done, name: str) -> Iterator[Chunk]:
+    text = io.TextIOWrapper(stream, encoding="utf-8-sig", errors="replace", newline="")
+    csv.field_size_limit(64 * 1024 * 1024)
+    reader = csv.reader(text)
+    try:
+        header = next(reader)
+    except StopIteration:
+        yield Chunk([], [])
+        return
+    except csv.Error as exc:
+        raise InputError(f"{name}: cannot read the CSV header ({exc})") from exc
+    if len(header) == 1 and "\t" in header[0]:
+        raise InputError(f"{name}: tab-separated header; convert to CSV (comma-separated)")
+    width = len(header)
+    records: list = []
+    unreadable: dict[int, str] = {}
+    while True:
+        try:
+            values = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as exc:
+            unreadable[len(records)] = f"line {reader.line_num} is not valid CSV ({exc})"
+            records.append(f"line {reader.line_num}")
+            continue
+        if not values:
+            continue
+        if len(values) != width:
+            unreadable[len(records)] = (
+                f"line {reader.line_num} has {len(values)} fields, the header {width}"
+            )
+            records.append(",".join(values))
+        else:
+            # An empty CSV cell means "not given", as an absent JSON key does.
+            records.append(
+                {k: (v if v != "" else None) for k, v in zip(header, values, strict=True)}
+            )
+        if len(records) >= chunk_rows:
+            yield Chunk(header, records, unreadable=unreadable, done=done())
+            records, unreadable = [], {}
+    yield Chunk(header, records, unreadable=unreadable, done=done())
+
+
+def _parquet_chunks(path: Path, chunk_rows: int) -> Iterator[Chunk]:
+    pq = _pyarrow_parquet()
+    try:
+        parquet = pq.ParquetFile(path)
+    except Exception as exc:  # pyarrow raises ArrowInvalid/OSError subclasses
+        raise InputError(f"{path}: not a readable Parquet file ({exc})") from exc
+    total = parquet.metadata.num_rows or 1
+    columns = parquet.schema_arrow.names
+    read = 0
+    empty = True
+    for batch in parquet.iter_batches(batch_size=chunk_rows):
+        read += batch.num_rows
+        empty = False
+        yield Chunk(columns, batch=batch, done=min(1.0, read / total))
+    if empty:
+        yield Chunk(columns, [])
+
+
+def _pyarrow_parquet():
+    try:
+        import pyarrow.parquet as pq
+    except ImportError as exc:  # pragma: no cover - pyarrow is a dependency of the CLI extra
+        raise InputError("Parquet needs pyarrow: pip install 'ai-impact[cli]'") from exc
+    return pq

@@ -1,0 +1,268 @@
+"""Estimates -> output files: the input columns, then the impact columns, one row per input row.
+
+Impact columns (all ``float64``): ``{block}_{metric}`` for the four blocks ``inference``,
+``training``, ``fine_tuning``, ``total`` and the five metrics ``usage_energy_wh``,
+``usage_emissions_gco2e``, ``usage_water_ml``, ``embodied_emissions_gco2e``,
+``embodied_water_ml`` (e.g. ``total_usage_energy_wh``); then ``error_code``, ``error_field``,
+``error_message`` (empty when the row was estimated). With ``ranges``, each metric also gets
+``{block}_{metric}_low`` and ``_high``, and ``confidence_tier`` is added (replies of
+``estimate(..., ranges=True)``).
+
+A file is written to a temporary name beside the target and renamed only when complete, so a
+failed run never leaves half a file under the target name.
+"""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import io
+import os
+import sys
+import tempfile
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import IO, Any
+
+import numpy as np
+import orjson
+
+from ai_impact.engine.chain import BLOCKS, METRICS
+
+BLOCK_PREFIXES = {block: block.removesuffix("_impact") for block in BLOCKS}
+ERROR_COLUMNS = ("error_code", "error_field", "error_message")
+OUTPUT_FORMATS = {".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl", ".parquet": "parquet"}
+
+
+def impact_column_names(ranges: bool = False) -> list[str]:
+    """Names of the impact columns, in output order."""
+    names = [f"{BLOCK_PREFIXES[b]}_{m}" for b in BLOCKS for m in METRICS]
+    if ranges:
+        names += [f"{n}_{end}" for n in list(names) for end in ("low", "high")]
+        names.append("confidence_tier")
+    return names + list(ERROR_COLUMNS)
+
+
+def impact_columns(
+    replies: Sequence[Mapping], unreadable: Mapping[int, str] | None = None, ranges: bool = False
+) -> dict[str, Any]:
+    """ModeledRow replies -> impact columns (numpy float arrays, object arrays for text).
+
+    ``unreadable``: {row: reason} of rows the reader could not read; their error message is
+    that reason (the code stays ``invalid_field`` on the field ``row``, as ``estimate`` answers).
+    """
+    n = len(replies)
+    out: dict[str, Any] = {}
+    for block in BLOCKS:
+        values = [r[block] for r in replies]
+        prefix = BLOCK_PREFIXES[block]
+        for metric in METRICS:
+            out[f"{prefix}_{metric}"] = np.fromiter(
+                (v[metric] for v in values), dtype=np.float64, count=n
+            )
+    if ranges:  # ranges and confidence, when estimate() was asked for them
+        for block in BLOCKS:
+            prefix = BLOCK_PREFIXES[block]
+            for metric in METRICS:
+                pairs = [((r.get("ranges") or {}).get(block) or {}).get(metric) for r in replies]
+                for k, end in enumerate(("low", "high")):
+                    out[f"{prefix}_{metric}_{end}"] = np.array(
+                        [p[k] if p else np.nan for p in pairs], dtype=np.float64
+                    )
+        out["confidence_tier"] = _objects(
+            [(r.get("confidence") or {}).get("tier") for r in replies]
+        )
+    errors = [r.get("error") for r in replies]
+    out["error_code"] = _objects([e["code"] if e else None for e in errors])
+    out["error_field"] = _objects([e["details"]["field"] if e else None for e in errors])
+    messages = [e["message"] if e else None for e in errors]
+    for row, reason in (unreadable or {}).items():
+        messages[row] = reason
+    out["error_message"] = _objects(messages)
+    return out
+
+
+def _objects(values: list) -> np.ndarray:
+    array = np.empty(len(values), dtype=object)
+    array[:] = values
+    return array
+
+
+def output_format(path: str) -> str:
+    """``csv``, ``jsonl`` or ``parquet`` from the output name (``-``: JSON lines to stdout)."""
+    if path == "-":
+        return "jsonl"
+    p = Path(path)
+    suffixes = [s.lower() for s in p.suffixes]
+    gz = bool(suffixes) and suffixes[-1] == ".gz"
+    if gz:
+        suffixes = suffixes[:-1]
+    fmt = OUTPUT_FORMATS.get(suffixes[-1]) if suffixes else None
+    if fmt is None or (gz and fmt == "parquet"):
+        raise ValueError(
+            f"{path}: unknown output format; expected .csv, .jsonl or .parquet (.csv.gz and "
+            ".jsonl.gz too)"
+        )
+    return fmt
+
+
+def _text(value: object) -> str:
+    """A cell of CSV output: empty for null, JSON for lists and objects."""
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, float) and not np.isfinite(value):
+        return ""
+    if isinstance(value, bool | int | float):
+        return orjson.dumps(value).decode()
+    return orjson.dumps(value, default=str).decode()
+
+
+class Writer:
+    """Writes chunks (input records or an Arrow batch, plus impact columns) to one output.
+
+    ``columns`` of the input are fixed by the first chunk; later chunks are written with the
+    same columns (keys they add are not written in CSV and Parquet; JSON lines keep them).
+    Call ``commit()`` at the end; ``abort()`` (or an exception in ``with``) removes the temp file.
+    """
+
+    def __init__(self, path: str, ranges: bool = False) -> None:
+        self.path = path
+        self.format = output_format(path)
+        self.gz = path.lower().endswith(".gz")
+        self.names = impact_column_names(ranges)
+        self.columns: list[str] | None = None
+        self._parquet: Any = None
+        self._schema: Any = None
+        self._csv: Any = None
+        if path == "-":
+            self._tmp = None
+            self._file: IO[bytes] = sys.stdout.buffer
+        else:
+            target = Path(path)
+            if not target.parent.is_dir():
+                raise ValueError(f"{path}: the folder {target.parent} does not exist")
+            fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+            self._tmp = Path(tmp)
+            self._file = os.fdopen(fd, "wb")
+        self._stream: IO[bytes] = (
+            gzip.GzipFile(fileobj=self._file, mode="wb") if self.gz else self._file
+        )
+
+    def __enter__(self) -> Writer:
+        return self
+
+    def __exit__(self, kind, value, traceback) -> None:
+        if kind is None:
+            self.commit()
+        else:
+            self.abort()
+
+    def write(self, columns: list[str], records: list | None, batch: Any, impacts: dict) -> None:
+        if self.columns is None:
+            self.columns = [c for c in columns if c not in impacts]
+        if self.format == "parquet":
+            self._write_parquet(records, batch, impacts)
+        elif self.format == "csv":
+            self._write_csv(records if records is not None else batch.to_pylist(), impacts)
+        else:
+            self._write_jsonl(records if records is not None else batch.to_pylist(), impacts)
+
+    def _write_jsonl(self, records: list, impacts: dict) -> None:
+        names = self.names
+        lists = [impacts[n].tolist() for n in names]
+        lines = []
+        for record, values in zip(records, zip(*lists, strict=True), strict=True):
+            row = dict(record) if isinstance(record, dict) else {}
+            row.update(zip(names, values, strict=True))
+            lines.append(orjson.dumps(row, default=str, option=orjson.OPT_SERIALIZE_NUMPY))
+        if lines:
+            self._stream.write(b"\n".join(lines) + b"\n")
+
+    def _write_csv(self, records: list, impacts: dict) -> None:
+        assert self.columns is not None
+        if self._csv is None:
+            self._text = io.TextIOWrapper(self._stream, encoding="utf-8", newline="")
+            self._csv = csv.writer(self._text)
+            self._csv.writerow(self.columns + self.names)
+        columns = self.columns
+        inputs = [
+            [_text(r.get(c)) for c in columns] if isinstance(r, dict) else [""] * len(columns)
+            for r in records
+        ]
+        outputs = [
+            impacts[n].tolist() if impacts[n].dtype != object else [_text(v) for v in impacts[n]]
+            for n in self.names
+        ]
+        self._csv.writerows(
+            a + list(b) for a, b in zip(inputs, zip(*outputs, strict=True), strict=True)
+        )
+
+    def _write_parquet(self, records: list | None, batch: Any, impacts: dict) -> None:
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        assert self.columns is not None
+        if batch is not None:
+            arrays = [batch.column(c) if c in batch.schema.names else None for c in self.columns]
+            n = batch.num_rows
+        else:
+            arrays = [
+                pa.array(
+                    [_text(r.get(c)) if isinstance(r, dict) else None for r in records or []],
+                    pa.string(),
+                ).fill_null(None)
+                for c in self.columns
+            ]
+            n = len(records or [])
+        arrays = [a if a is not None else pa.nulls(n) for a in arrays]
+        for name in self.names:
+            values = impacts[name]
+            if values.dtype == object:
+                arrays.append(pa.array(values.tolist(), pa.string()))
+            else:
+                arrays.append(pa.array(values, pa.float64()))
+        table = pa.Table.from_arrays(arrays, names=self.columns + self.names)
+        if self._parquet is None:
+            self._schema = table.schema
+            self._parquet = pq.ParquetWriter(self._file, self._schema)
+        elif table.schema != self._schema:
+            try:
+                table = table.cast(self._schema)
+            except (pa.ArrowInvalid, pa.ArrowNotImplementedError, ValueError) as exc:
+                raise ValueError(
+                    f"{self.path}: an input's columns differ from the first input's ({exc}); "
+                    "write each input to its own output"
+                ) from exc
+        self._parquet.write_table(table)
+
+    def commit(self) -> None:
+        """Finish the file and move it to its name (atomic on one file system)."""
+        if self.format == "parquet" and self._parquet is None:  # no rows: columns only
+            self.columns = self.columns or []
+            self._write_parquet([], None, {n: _objects([]) for n in self.names})
+        if self._parquet is not None:
+            self._parquet.close()
+        if self.format == "csv" and self._csv is None:
+            self.columns = self.columns or []
+            self._write_csv([], {n: _objects([]) for n in self.names})
+        if self._csv is not None:
+            self._text.flush()
+            self._text.detach()
+        if self.gz:
+            self._stream.close()
+        if self._tmp is None:
+            self._file.flush()
+            return
+        self._file.close()
+        os.replace(self._tmp, self.path)
+
+    def abort(self) -> None:
+        """Drop what was written: the target name is left as it was."""
+        if self._tmp is None:
+            return
+        try:
+            self._file.close()
+        finally:
+            self._tmp.unlink(missing_ok=True)
