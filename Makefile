@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 PORT ?= 8080
 
-.PHONY: run test bench lint clean bqemulator fuzz
+.PHONY: run test bench lint clean bqemulator fuzz chromium
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -17,13 +17,17 @@ run: $(STAMP)
 	-@$(VENV)/bin/ai-impact dev-token
 	cd function && ../$(VENV)/bin/functions-framework --target=ai_impact --source=main.py --host=127.0.0.1 --port=$(PORT)
 
-test: $(STAMP) lint bqemulator
+test: $(STAMP) lint bqemulator chromium
 	$(PY) -m pytest
 
 # The local BigQuery emulator the SQL and store tests run on, in .venv/bq (offline fixes
 # included); the tests install it themselves too, and fail if it cannot be installed.
 bqemulator:
 	$(PYTHON) scripts/setup_bqemulator.py
+
+# Headless Chromium and chromedriver (Debian packages) for the report's browser test.
+chromium:
+	$(PYTHON) scripts/setup_chromium.py
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check function tests bench

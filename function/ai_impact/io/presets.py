@@ -510,8 +510,8 @@ def _arrow_values(batch: Any, path: Path) -> list:
                 return [None] * batch.num_rows
             column, rest = pc.struct_field(column, rest[0]), rest[1:]
     if not rest and pa.types.is_timestamp(column.type):
-        if column.type.tz is not None:
-            column = column.cast(pa.timestamp(column.type.unit))
+        # Whole seconds, UTC (a zone-aware column is stored in UTC); the year is what counts.
+        column = column.cast(pa.timestamp("s"), safe=False)
         return pc.strftime(column, "%Y-%m-%dT%H:%M:%SZ").to_pylist()
     values = column.to_pylist()
     if not rest:

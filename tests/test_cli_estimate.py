@@ -1,0 +1,281 @@
+"""`ai-impact estimate`: formats in and out, streaming in chunks, bad input, atomic output."""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import io as std_io
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import orjson
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+import ai_impact
+from ai_impact import cli
+from ai_impact import io as aio
+
+ROOT = Path(__file__).resolve().parents[1]
+SAMPLES = ROOT / "docs" / "samples"
+IMPACTS = aio.impact_column_names()
+
+
+def read_csv(path: Path) -> list[dict]:
+    with open(path, newline="", encoding="utf-8") as f:
+        return list(csv.DictReader(f))
+
+
+def test_csv_output_is_input_columns_then_impacts_equal_to_estimate(tmp_path, capsys):
+    out = tmp_path / "out.csv"
+    assert cli.main(["estimate", str(SAMPLES / "scope3_rows.csv"), "-o", str(out)]) == 0
+    rows = read_csv(out)
+    source = read_csv(SAMPLES / "scope3_rows.csv")
+    assert list(rows[0]) == list(source[0]) + IMPACTS
+    assert [r["request_id"] for r in rows] == [r["request_id"] for r in source]
+    expected = ai_impact.estimate([{k: v for k, v in r.items() if v != ""} for r in source])
+    for row, reply in zip(rows, expected, strict=True):
+        assert float(row["total_usage_energy_wh"]) == reply["total_impact"]["usage_energy_wh"]
+        assert float(row["inference_embodied_water_ml"]) == pytest.approx(
+            reply["inference_impact"]["embodied_water_ml"], rel=1e-15
+        )
+        assert row["error_code"] == ((reply["error"] or {}).get("code") or "")
+    summary = capsys.readouterr().out
+    assert "rows 6" in summary and "errors 1" in summary and "unknown_model" in summary
+
+
+@pytest.mark.parametrize("suffix", [".jsonl", ".jsonl.gz", ".parquet", ".csv.gz"])
+def test_every_output_format_holds_the_same_numbers(tmp_path, suffix):
+    reference = tmp_path / "ref.csv"
+    out = tmp_path / f"out{suffix}"
+    sample = str(SAMPLES / "litellm_spend_logs.csv")
+    assert cli.main(["estimate", sample, "-o", str(reference), "-q"]) == 0
+    assert cli.main(["estimate", sample, "-o", str(out), "-q"]) == 0
+    want = [float(r["total_usage_emissions_gco2e"]) for r in read_csv(reference)]
+    if suffix.startswith(".jsonl"):
+        raw = gzip.decompress(out.read_bytes()) if suffix.endswith(".gz") else out.read_bytes()
+        got = [orjson.loads(line)["total_usage_emissions_gco2e"] for line in raw.splitlines()]
+    elif suffix == ".parquet":
+        got = pq.read_table(out).column("total_usage_emissions_gco2e").to_pylist()
+    else:
+        with gzip.open(out, "rt", newline="") as f:
+            got = [float(r["total_usage_emissions_gco2e"]) for r in csv.DictReader(f)]
+    assert got == want
+    assert len(want) == 8
+
+
+def test_litellm_own_model_id_is_kept_as_input_but_not_read(tmp_path):
+    out = tmp_path / "out.jsonl"
+    assert (
+        cli.main(["estimate", str(SAMPLES / "litellm_spend_logs.csv"), "-o", str(out), "-q"]) == 0
+    )
+    first = orjson.loads(out.read_bytes().splitlines()[0])
+    assert first["model_id"].startswith("7b1f4c0e")  # LiteLLM's deployment id, passed through
+    assert first["error_code"] is None and first["total_usage_energy_wh"] > 0
+
+
+def test_chunks_do_not_change_the_answer(tmp_path):
+    one, many = tmp_path / "one.csv", tmp_path / "many.csv"
+    sample = str(SAMPLES / "otel_spans.jsonl")
+    assert cli.main(["estimate", sample, "-o", str(one), "-q"]) == 0
+    assert cli.main(["estimate", sample, "-o", str(many), "-q", "--chunk-rows", "2"]) == 0
+    assert one.read_bytes() == many.read_bytes()
+
+
+def test_parquet_in_keeps_typed_columns_and_matches_the_row_path(tmp_path):
+    rows = [
+        {"model_id": m, "input_tokens": 100 + i, "output_tokens": 50 + 3 * i, "country": c}
+        for i, (m, c) in enumerate(
+            [("gpt-4o", "US"), ("llama_31_8b", "FR"), ("nope", None), ("llama_31_70b", "DE")] * 5
+        )
+    ]
+    source = tmp_path / "in.parquet"
+    pq.write_table(pa.Table.from_pylist(rows), source)
+    out = tmp_path / "out.parquet"
+    assert cli.main(["estimate", str(source), "-o", str(out), "-q", "--chunk-rows", "7"]) == 0
+    table = pq.read_table(out)
+    assert table.schema.field("input_tokens").type == pa.int64()
+    assert table.column_names == ["model_id", "input_tokens", "output_tokens", "country", *IMPACTS]
+    expected = ai_impact.estimate(rows)
+    assert table.column("total_usage_energy_wh").to_pylist() == [
+        r["total_impact"]["usage_energy_wh"] for r in expected
+    ]
+    assert table.column("error_code").to_pylist().count("unknown_model") == 5
+
+
+def test_parquet_timestamps_and_structs(tmp_path):
+    import datetime as dt
+
+    table = pa.table(
+        {
+            "model": ["gpt-4o", "gpt-4o"],
+            "custom_llm_provider": ["openai", "openai"],
+            "prompt_tokens": [10, 20],
+            "completion_tokens": [5, 6],
+            "spend": [0.1, 0.2],
+            "call_type": ["completion"] * 2,
+            "startTime": pa.array(
+                [dt.datetime(2025, 3, 1, 12), dt.datetime(2024, 1, 2, 3)], pa.timestamp("us")
+            ),
+            "metadata": [{"usage_object": {"prompt_tokens_details": {"cached_tokens": 4}}}, None],
+        }
+    )
+    mapper = aio.Mapper(aio.PRESETS["litellm"])
+    got = mapper.rows(batch=table.to_batches()[0])
+    assert got[0]["utc_datetime"] == "2025-03-01T12:00:00Z"
+    assert got[0]["input_cached_tokens"] == 4
+    assert got[1]["input_cached_tokens"] is None
+    assert got == mapper.rows(table.to_pylist())  # the Arrow path reads what the row path reads
+
+
+def test_unreadable_lines_become_counted_error_rows(tmp_path, capsys):
+    source = tmp_path / "in.jsonl"
+    source.write_text(
+        '{"model_id": "gpt-4o", "output_tokens": 5}\n{not json\n\n"just text"\n'
+        '{"model_id": "gpt-4o", "output_tokens": "many"}\n'
+    )
+    out = tmp_path / "out.csv"
+    assert cli.main(["estimate", str(source), "-o", str(out)]) == 0
+    rows = read_csv(out)
+    assert [r["error_code"] for r in rows] == [
+        "",
+        "invalid_field",
+        "invalid_field",
+        "invalid_field",
+    ]
+    assert rows[1]["error_message"].startswith("line 2 is not valid JSON")
+    assert rows[3]["error_field"] == "output_tokens"
+    assert "errors 3" in capsys.readouterr().out
+
+
+def test_broken_csv_line_is_an_error_row(tmp_path):
+    source = tmp_path / "in.csv"
+    source.write_text("model_id,output_tokens\ngpt-4o,5\ngpt-4o,5,extra\nllama_31_8b,7\n")
+    out = tmp_path / "out.jsonl"
+    assert cli.main(["estimate", str(source), "-o", str(out), "-q"]) == 0
+    rows = [orjson.loads(line) for line in out.read_bytes().splitlines()]
+    assert [r["error_code"] for r in rows] == [None, "invalid_field", None]
+    assert "3 fields, the header 2" in rows[1]["error_message"]
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["missing.csv"], "missing.csv: no such file"),
+        ([str(ROOT / "README.md")], "unknown input format '.md'"),
+        ([str(SAMPLES / "scope3_rows.csv"), "--from", "otel"], "finds no model column"),
+        ([str(SAMPLES / "scope3_rows.csv"), "--map", "x=model_id"], "does not have: model_id<-x"),
+        ([str(SAMPLES / "scope3_rows.csv"), "--map", "model_id=modelid"], "not a request field"),
+        ([str(SAMPLES / "scope3_rows.csv"), "-o", "out.xlsx"], "unknown output format"),
+    ],
+)
+def test_bad_invocations_exit_non_zero_with_one_line(tmp_path, capsys, args, message):
+    os.chdir(tmp_path)
+    assert cli.main(["estimate", *args]) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and message in err and err.startswith("ai-impact estimate: error:")
+
+
+def test_undetectable_format_names_the_presets(tmp_path, capsys):
+    source = tmp_path / "in.csv"
+    source.write_text("when,what\n2025-01-01,x\n")
+    assert cli.main(["estimate", str(source)]) == 1
+    assert "--from litellm|otel|langfuse|openai-usage|scope3" in capsys.readouterr().err
+
+
+def test_a_failed_run_leaves_no_output_and_keeps_the_old_one(tmp_path):
+    out = tmp_path / "out.csv"
+    out.write_text("previous results\n")
+    sample = str(SAMPLES / "scope3_rows.csv")
+    assert cli.main(["estimate", sample, str(tmp_path / "gone.csv"), "-o", str(out), "-q"]) == 1
+    assert out.read_text() == "previous results\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out.csv"]  # no temporary file left
+
+
+def test_map_adds_to_the_detected_format(tmp_path):
+    source = tmp_path / "in.csv"
+    source.write_text(
+        "request_id,call_type,spend,model,custom_llm_provider,prompt_tokens,completion_tokens,"
+        "startTime,dc\nr1,completion,0.1,gpt-4o,openai,100,20,2025-03-01 12:00:00,FR\n"
+    )
+    out = tmp_path / "out.jsonl"
+    assert cli.main(["estimate", str(source), "--map", "dc=country", "-o", str(out), "-q"]) == 0
+    plain = ai_impact.estimate(
+        [
+            {
+                "model_id": "gpt-4o",
+                "managed_service_id": "openai",
+                "input_tokens": 100,
+                "output_tokens": 20,
+                "utc_datetime": "2025-03-01 12:00:00",
+                "country": "FR",
+            }
+        ]
+    )
+    row = orjson.loads(out.read_bytes())
+    assert row["total_usage_emissions_gco2e"] == plain[0]["total_impact"]["usage_emissions_gco2e"]
+
+
+def run_cli(*args: str, stdin: bytes) -> subprocess.CompletedProcess:
+    env = {**os.environ, "PYTHONPATH": str(ROOT / "function")}
+    return subprocess.run(
+        [sys.executable, "-m", "ai_impact.cli", *args],
+        input=stdin,
+        capture_output=True,
+        env=env,
+        timeout=120,
+    )
+
+
+@pytest.mark.parametrize("sample", ["scope3_rows.csv", "otel_spans.jsonl"])
+def test_stdin_plain_and_gzip_to_stdout(sample):
+    data = (SAMPLES / sample).read_bytes()
+    plain = run_cli("estimate", "-", "-o", "-", stdin=data)
+    zipped = run_cli("estimate", "-", "-o", "-", stdin=gzip.compress(data))
+    assert plain.returncode == 0, plain.stderr
+    assert plain.stdout == zipped.stdout
+    lines = plain.stdout.splitlines()
+    assert len(lines) == (6 if sample.endswith(".csv") else 5)
+    assert b"rows" in plain.stderr  # the summary goes to stderr when the data uses stdout
+    assert b"rows/s" not in plain.stderr  # no progress when stderr is not a terminal
+
+
+def test_parquet_on_stdin(tmp_path):
+    buffer = pa.BufferOutputStream()
+    pq.write_table(pa.table({"model_id": ["gpt-4o"], "output_tokens": [10]}), buffer)
+    done = run_cli("estimate", "-", "-o", "-", "-q", stdin=buffer.getvalue().to_pybytes())
+    assert done.returncode == 0, done.stderr
+    assert orjson.loads(done.stdout)["error_code"] is None
+
+
+def test_progress_shows_rate_and_eta():
+    stream = std_io.StringIO()
+    progress = aio.Progress(stream, started=0.0)
+    progress.update(1000, 0.5, 0, 1)
+    assert "rows/s" in stream.getvalue() and "ETA" in stream.getvalue()
+    silent = aio.Progress.auto(enabled=False)
+    assert silent.stream is None
+
+
+def test_ranges_hook_flattens_ranges_and_confidence():
+    replies = ai_impact.estimate([{"model_id": "gpt-4o", "output_tokens": 10}])
+    reply = dict(replies[0])
+    reply["ranges"] = {"total_impact": {"usage_energy_wh": [0.5, 2.0]}}
+    reply["confidence"] = {"tier": "extrapolated", "reasons": [], "method": "m"}
+    columns = aio.impact_columns([reply], ranges=True)
+    assert list(columns) == aio.impact_column_names(ranges=True)
+    assert columns["total_usage_energy_wh_low"][0] == 0.5
+    assert columns["total_usage_energy_wh_high"][0] == 2.0
+    assert np.isnan(columns["inference_usage_water_ml_low"][0])
+    assert columns["confidence_tier"][0] == "extrapolated"
+
+
+def test_token_commands_still_work(tmp_path, capsys):
+    db = str(tmp_path / "store.sqlite3")
+    assert cli.main(["--db", db, "token", "create", "--role", "admin"]) == 0
+    assert cli.main(["--db", db, "token", "list"]) == 0
+    assert "admin" in capsys.readouterr().out
