@@ -21,6 +21,8 @@ from ai_impact.io.summary import UNKNOWN, Summary
 METHODOLOGY = "docs/methodology.md"
 ENERGY, EMISSIONS = "total_usage_energy_wh", "total_usage_emissions_gco2e"
 _COLOURS = ("#2a6f97", "#c8553d")
+_ENERGY_UNITS = ("Wh", "kWh", "MWh", "GWh")
+_CO2_UNITS = ("gCO2e", "kgCO2e", "tCO2e", "ktCO2e")
 
 
 def _pyplot():
@@ -35,25 +37,36 @@ def _pyplot():
 
 def charts(summary: Summary, top: int = 10) -> dict[str, object]:
     """{name: matplotlib Figure} of the charts that have data."""
+    from matplotlib.ticker import MaxNLocator
+
     plt = _pyplot()
     figures: dict[str, object] = {}
     days = sorted((k, v) for k, v in summary.groups["day"].items() if k != UNKNOWN)
     if days:
-        fig, ax = plt.subplots(figsize=(8, 3.2))
-        labels = [d for d, _ in days]
-        x = [dt.date.fromisoformat(d) for d in labels]
-        energy = [v[2] / 1000 for _, v in days]
-        emissions = [v[3] / 1000 for _, v in days]
-        ax.bar(x, energy, color=_COLOURS[0], label="energy (kWh)")
-        ax.set_ylabel("energy, kWh")
+        import matplotlib.dates as mdates
+
+        fig, ax = plt.subplots(figsize=(8, 3.4))
+        x = [dt.date.fromisoformat(d) for d, _ in days]
+        e_scale, e_unit = _scale([v[2] for _, v in days], _ENERGY_UNITS)
+        c_scale, c_unit = _scale([v[3] for _, v in days], _CO2_UNITS)
+        bars = ax.bar(x, [v[2] / e_scale for _, v in days], width=0.8, color=_COLOURS[0])
+        ax.set_ylabel(f"energy, {e_unit}")
         other = ax.twinx()
-        other.plot(x, emissions, color=_COLOURS[1], marker="o", label="emissions (kgCO2e)")
-        other.set_ylabel("emissions, kgCO2e")
+        (line,) = other.plot(x, [v[3] / c_scale for _, v in days], color=_COLOURS[1], marker="o")
+        other.set_ylabel(f"emissions, {c_unit}")
         other.set_ylim(bottom=0)
+        locator = mdates.AutoDateLocator(maxticks=10)
+        ax.xaxis.set_major_locator(locator)
+        ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
         ax.set_title("Energy and emissions per day (estimates, total impact)")
-        fig.autofmt_xdate()
-        fig.legend(loc="upper left", bbox_to_anchor=(0.08, 0.88), fontsize=8)
-        fig.tight_layout()
+        fig.legend(
+            [bars, line],
+            [f"energy ({e_unit})", f"emissions ({c_unit})"],
+            loc="lower center",
+            ncol=2,
+            frameon=False,
+        )
+        fig.tight_layout(rect=(0, 0.08, 1, 1))
         figures["per_day"] = fig
     for group, title in (("model", "per model"), ("provider", "per provider")):
         items = summary.top(group, top, by=EMISSIONS)
@@ -61,16 +74,32 @@ def charts(summary: Summary, top: int = 10) -> dict[str, object]:
             continue
         fig, axes = plt.subplots(1, 2, figsize=(8, 0.35 * len(items) + 1.2), sharey=True)
         names = [k if len(k) <= 28 else k[:27] + "…" for k, _ in items][::-1]
-        for ax, field, unit, colour in (
-            (axes[0], ENERGY, "energy, kWh", _COLOURS[0]),
-            (axes[1], EMISSIONS, "emissions, kgCO2e", _COLOURS[1]),
+        for ax, field, units, colour in (
+            (axes[0], ENERGY, _ENERGY_UNITS, _COLOURS[0]),
+            (axes[1], EMISSIONS, _CO2_UNITS, _COLOURS[1]),
         ):
-            ax.barh(names, [v[field] / 1000 for _, v in items][::-1], color=colour)
-            ax.set_xlabel(unit)
+            scale, unit = _scale([v[field] for _, v in items], units)
+            ax.barh(names, [v[field] / scale for _, v in items][::-1], color=colour)
+            ax.set_xlabel(f"{'energy' if field == ENERGY else 'emissions'}, {unit}")
+            ax.xaxis.set_major_locator(MaxNLocator(4))
         fig.suptitle(f"Energy and emissions {title}, top {len(items)} by emissions")
         fig.tight_layout()
         figures[f"per_{group}"] = fig
     return figures
+
+
+def _scale(values: list[float], units: tuple[str, ...]) -> tuple[float, str]:
+    """Divisor and unit (steps of 1000) that keep the largest value readable."""
+    largest = max((abs(v) for v in values), default=0.0)
+    k = 0
+    while k + 1 < len(units) and largest >= 1000.0 ** (k + 1):
+        k += 1
+    return 1000.0**k, units[k]
+
+
+def _amount(value: float, units: tuple[str, ...]) -> str:
+    scale, unit = _scale([value], units)
+    return f"{value / scale:,.4g} {unit}"
 
 
 def _svg(fig) -> str:
@@ -137,10 +166,10 @@ figure.chart{{margin:1rem 0}} figure.chart svg{{max-width:100%;height:auto}}
 <div class=totals>
 <div>rows<b>{rows:,}</b></div><div>estimated<b>{rows - failed:,}</b></div>
 <div>errors<b>{failed:,}</b></div>
-<div>energy<b>{t[ENERGY] / 1000:,.4g} kWh</b></div>
-<div>emissions<b>{t[EMISSIONS] / 1000:,.4g} kgCO2e</b></div>
-<div>water<b>{t["total_usage_water_ml"] / 1000:,.4g} L</b></div>
-<div>embodied<b>{t["total_embodied_emissions_gco2e"] / 1000:,.4g} kgCO2e</b></div>
+<div>energy<b>{_amount(t[ENERGY], _ENERGY_UNITS)}</b></div>
+<div>emissions<b>{_amount(t[EMISSIONS], _CO2_UNITS)}</b></div>
+<div>water<b>{_amount(t["total_usage_water_ml"], ("mL", "L", "m³", "ML"))}</b></div>
+<div>embodied<b>{_amount(t["total_embodied_emissions_gco2e"], _CO2_UNITS)}</b></div>
 </div>
 <h2>Charts</h2>
 {"".join(sections)}
