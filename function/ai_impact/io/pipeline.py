@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import IO
 
 import ai_impact
-from ai_impact.io.presets import PRESETS, Mapper, MappingError, Path, detect
+from ai_impact.io.presets import PRESETS, Mapper, MappingError, Path, detect, rows_of
 from ai_impact.io.readers import DEFAULT_CHUNK_ROWS, Chunk, read_chunks
 from ai_impact.io.summary import Summary
 from ai_impact.io.writers import Writer, impact_columns
@@ -122,17 +122,15 @@ def run(
                 if mapper is None:
                     mapper = mapper_for(raw, preset, overrides, name)
                 chunk = _explode(mapper, raw)
-                if chunk.batch is not None:
-                    rows = mapper.rows(batch=chunk.batch)
-                else:
-                    rows = mapper.rows(chunk.records or [])
-                replies = estimate(rows)
-                impacts = impact_columns(replies, chunk.unreadable)
+                request = mapper.columns(chunk.records, chunk.batch)
+                rows = rows_of(request, len(chunk), chunk.records)
+                impacts = impact_columns(estimate(rows), chunk.unreadable)
+                del rows
                 if writer is not None:
                     writer.write(chunk.columns, chunk.records, chunk.batch, impacts)
-                summary.add(rows, impacts)
+                summary.add(request, impacts)
                 if on_chunk is not None:
-                    on_chunk(rows, impacts)
+                    on_chunk(request, impacts)
                 progress.update(summary.rows, chunk.done, index, len(inputs))
     except BaseException:
         if writer is not None:

@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import operator
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -439,13 +440,10 @@ class Mapper:
             return records
         return [row for record in records for row in self.flatten(record)]
 
-    def rows(self, records: Sequence | None = None, batch: Any = None) -> list:
-        """Request rows, one per record (or per row of an Arrow ``batch``), in order.
-
-        A record that is not an object is passed on as is (``estimate`` answers it with an
-        ``invalid_field`` error for that row only). From Arrow, only the columns the mapping
-        reads are converted to Python values, column by column.
-        """
+    def columns(self, records: Sequence | None = None, batch: Any = None) -> dict[str, list]:
+        """The request fields this mapping finds, as columns (lists, one value per record, or
+        per row of an Arrow ``batch``). From Arrow, only the columns read are converted to
+        Python values, column by column."""
         if batch is not None:
             n = batch.num_rows
             keys = set(batch.schema.names)
@@ -456,13 +454,15 @@ class Mapper:
         else:
             records = records or []
             n = len(records)
+            plain = all(type(r) is dict for r in records)
             keys = set().union(*(r for r in records if isinstance(r, Mapping)))
 
             def read(paths: list[Path]) -> list:
+                if plain and len(paths) == 1 and len(paths[0]) == 1:
+                    return list(map(operator.methodcaller("get", paths[0][0]), records))
                 return _read(records, paths)
 
-        names: list[str] = []
-        columns: list[list] = []
+        out: dict[str, list] = {}
         for target, paths in self.fields.items():
             usable = [p for p in paths if p[0] in keys or ".".join(p) in keys]
             values = read(usable) if usable else None
@@ -474,24 +474,37 @@ class Mapper:
             if values is None:
                 continue
             if target in self.convert:
-                fn = self.convert[target]
-                values = [fn(v) for v in values]
-            names.append(target)
-            columns.append(values)
+                values = list(map(self.convert[target], values))
+            out[target] = values
         for target, value in self.defaults.items():
-            if target in names:
-                i = names.index(target)
-                columns[i] = [value if v is None else v for v in columns[i]]
+            if target in out:
+                out[target] = [value if v is None else v for v in out[target]]
             elif target not in self.overrides:
-                names.append(target)
-                columns.append([value] * n)
-        if not names:
-            out: list = [{} for _ in range(n)]
-        else:
-            out = [dict(zip(names, values, strict=True)) for values in zip(*columns, strict=True)]
-        if records is not None and batch is None:
-            out = [o if isinstance(r, Mapping) else r for o, r in zip(out, records, strict=True)]
+                out[target] = [value] * n
         return out
+
+    def rows(self, records: Sequence | None = None, batch: Any = None) -> list:
+        """Request rows, one per record (or per row of an Arrow ``batch``), in order.
+
+        A record that is not an object is passed on as is (``estimate`` answers it with an
+        ``invalid_field`` error for that row only).
+        """
+        n = batch.num_rows if batch is not None else len(records or [])
+        return rows_of(self.columns(records, batch), n, records if batch is None else None)
+
+
+def rows_of(columns: Mapping[str, list], n: int, records: Sequence | None = None) -> list:
+    """``n`` row dicts from request columns; records that are not objects are passed on."""
+    if not columns:
+        out: list = [{} for _ in range(n)]
+    else:
+        names = list(columns)
+        out = [
+            dict(zip(names, values, strict=True)) for values in zip(*columns.values(), strict=True)
+        ]
+    if records is not None and not all(type(r) is dict for r in records):
+        out = [o if isinstance(r, Mapping) else r for o, r in zip(out, records, strict=True)]
+    return out
 
 
 def _arrow_values(batch: Any, path: Path) -> list:

@@ -42,42 +42,55 @@ class Summary:
     def error_rows(self) -> int:
         return int(self.overall[1])
 
-    def add(self, rows: Sequence, impacts: Mapping[str, np.ndarray]) -> None:
-        """Add one chunk: the request rows sent to ``estimate`` and their impact columns."""
-        n = len(rows)
+    def add(self, request: Mapping[str, Sequence], impacts: Mapping[str, np.ndarray]) -> None:
+        """Add one chunk: its request columns (``Mapper.columns``) and its impact columns.
+
+        Grouping runs in Arrow (hash aggregation), not row by row in Python.
+        """
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        n = len(impacts["error_code"])
         if not n:
             return
-        failed = np.array([c is not None for c in impacts["error_code"].tolist()], dtype=bool)
+        codes = _strings(impacts["error_code"], n)
+        failed = pc.is_valid(codes).to_numpy(zero_copy_only=False)
         # Error rows have zero impacts already; keep them out of sums anyway (no NaN can leak).
-        values = np.vstack(
-            [np.ones(n), failed.astype(float)]
-            + [np.where(failed, 0.0, np.nan_to_num(impacts[c])) for c in METRIC_COLUMNS]
+        values = {"rows": np.ones(n), "errors": failed.astype(np.float64)}
+        for c in METRIC_COLUMNS:
+            values[c] = np.where(failed, 0.0, np.nan_to_num(impacts[c]))
+        self.overall += np.array([values[f].sum() for f in FIELDS])
+        model = pc.coalesce(
+            _strings(request.get("model_id"), n), _strings(request.get("model_name"), n)
         )
-        self.overall += values.sum(axis=1)
+        when = _strings(request.get("utc_datetime"), n)
+        dated = pc.match_substring_regex(when, r"^\d{4}-\d{2}-\d{2}")
+        day = pc.if_else(dated, pc.utf8_slice_codeunits(when, 0, 10), pa.nulls(n, pa.string()))
         keys = {
-            "model": [_get(r, "model_id") or _get(r, "model_name") for r in rows],
-            "provider": [_get(r, "managed_service_id") for r in rows],
-            "day": [_day(_get(r, "utc_datetime")) for r in rows],
+            "model": model,
+            "provider": _strings(request.get("managed_service_id"), n),
+            "day": day,
         }
-        for group, column in keys.items():
-            codes, uniques = _factorize(column)
-            sums = np.vstack(
-                [np.bincount(codes, weights=v, minlength=len(uniques)) for v in values]
-            )
-            table = self.groups[group]
-            for k, key in enumerate(uniques):
-                if key in table:
-                    table[key] += sums[:, k]
+        for group, key in keys.items():
+            table = pa.table({"key": key.fill_null(UNKNOWN), **values})
+            sums = table.group_by("key").aggregate([(f, "sum") for f in FIELDS])
+            totals = np.column_stack([sums.column(f"{f}_sum").to_numpy() for f in FIELDS])
+            into = self.groups[group]
+            for name, row in zip(sums.column("key").to_pylist(), totals, strict=True):
+                if name in into:
+                    into[name] += row
                 else:
-                    table[key] = sums[:, k].copy()
-        codes = impacts["error_code"].tolist()
-        messages = impacts["error_message"]
-        for i in np.flatnonzero(failed).tolist():
-            entry = self.errors.get(codes[i])
-            if entry is None:
-                self.errors[codes[i]] = [1, messages[i]]
-            else:
-                entry[0] += 1
+                    into[name] = row.copy()
+        if failed.any():
+            counts = pc.value_counts(codes.filter(pc.is_valid(codes)))
+            messages = impacts["error_message"]
+            for entry in counts.to_pylist():
+                code, count = entry["values"], entry["counts"]
+                if code in self.errors:
+                    self.errors[code][0] += count
+                else:
+                    first = pc.index(codes, code).as_py()
+                    self.errors[code] = [count, messages[first]]
 
     def top(self, group: str, n: int = 10, by: str = "total_usage_emissions_gco2e") -> list:
         """[(key, {field: value})] of the ``n`` largest groups by ``by``."""
@@ -121,24 +134,18 @@ class Summary:
         return "\n".join(lines)
 
 
-def _get(row: object, name: str) -> object:
-    return row.get(name) if isinstance(row, Mapping) else None
+def _strings(values: Sequence | None, n: int):
+    """An Arrow string array of ``values`` (None: all null); other types become their text."""
+    import pyarrow as pa
 
-
-def _day(value: object) -> str:
-    if isinstance(value, str) and len(value) >= 10 and value[4] == "-" and value[7] == "-":
-        return value[:10]
-    return UNKNOWN
-
-
-def _factorize(values: list) -> tuple[np.ndarray, list[str]]:
-    index: dict[str, int] = {}
-    codes = np.fromiter(
-        (index.setdefault(UNKNOWN if v is None else str(v), len(index)) for v in values),
-        dtype=np.int64,
-        count=len(values),
-    )
-    return codes, list(index)
+    if values is None:
+        return pa.nulls(n, pa.string())
+    if isinstance(values, np.ndarray):
+        values = values.tolist()
+    try:
+        return pa.array(values, pa.string())
+    except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError):
+        return pa.array([None if v is None else str(v) for v in values], pa.string())
 
 
 def _fmt(value: float, unit: str) -> str:

@@ -21,6 +21,7 @@ import os
 import sys
 import tempfile
 from collections.abc import Mapping, Sequence
+from operator import itemgetter
 from pathlib import Path
 from typing import IO, Any
 
@@ -54,11 +55,11 @@ def impact_columns(
     n = len(replies)
     out: dict[str, Any] = {}
     for block in BLOCKS:
-        values = [r[block] for r in replies]
+        values = list(map(itemgetter(block), replies))
         prefix = BLOCK_PREFIXES[block]
         for metric in METRICS:
             out[f"{prefix}_{metric}"] = np.fromiter(
-                (v[metric] for v in values), dtype=np.float64, count=n
+                map(itemgetter(metric), values), dtype=np.float64, count=n
             )
     if ranges:  # ranges and confidence, when estimate() was asked for them
         for block in BLOCKS:
@@ -72,7 +73,7 @@ def impact_columns(
         out["confidence_tier"] = _objects(
             [(r.get("confidence") or {}).get("tier") for r in replies]
         )
-    errors = [r.get("error") for r in replies]
+    errors = list(map(itemgetter("error"), replies))
     out["error_code"] = _objects([e["code"] if e else None for e in errors])
     out["error_field"] = _objects([e["details"]["field"] if e else None for e in errors])
     messages = [e["message"] if e else None for e in errors]
