@@ -108,3 +108,19 @@ def test_report_in_headless_chromium(tmp_path):
         assert [e for e in logs if e["level"] in ("SEVERE", "WARNING")] == []
     finally:
         driver.quit()
+
+
+def test_the_readme_command_runs(tmp_path, monkeypatch):
+    readme = (ROOT / "README.md").read_text()
+    command = next(
+        line for line in readme.splitlines() if line.startswith("ai-impact estimate docs/")
+    )
+    args = command.split()[1:]
+    assert args[:2] == ["estimate", "docs/samples/litellm_spend_logs.csv"]
+    monkeypatch.chdir(ROOT)
+    args[1] = str(ROOT / args[1])
+    args[args.index("-o") + 1] = str(tmp_path / "impacts.csv")
+    args[args.index("--report") + 1] = str(tmp_path / "report.html")
+    assert cli.main([*args, "-q"]) == 0
+    assert (tmp_path / "report.html").stat().st_size > 10_000
+    assert (tmp_path / "impacts.csv").read_text().count("\n") == 9
