@@ -206,3 +206,6 @@ def bench_bigquery() -> None:
 if __name__ == "__main__":
     bench_engine()
     bench_bigquery()
+    from bench_cli import bench_cli  # `ai-impact estimate` end to end (bench/bench_cli.py)
+
+    bench_cli()

@@ -1,0 +1,118 @@
+"""``ai-impact estimate`` end to end (``make bench``): ratios measured in one run, never pass/fail.
+
+1. Parquet -> Parquet, 1M rows (read, map, estimate, write, totals), against pyarrow's own read
+   and write of the same file: the floor any Parquet tool pays.
+2. JSON lines -> JSON lines, 200k rows, against ``ai_impact.estimate`` on the same rows already
+   in memory (the row edge every door shares).
+3. Peak memory (VmHWM of a fresh process) of streaming 1M and 4M Parquet rows: flat when equal.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import orjson
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "function"))
+
+import ai_impact  # noqa: E402
+from ai_impact import io as aio  # noqa: E402
+
+MODELS = ["llama_31_8b", "llama_31_70b", "gpt-4o", "claude-3-5-sonnet-20241022", "llama_31_405b"]
+SERVICES = ["openai", "anthropic", "together", "aws-bedrock", None]
+COUNTRIES = ["US", "FR", "DE", "IN", None]
+
+
+def request_table(n: int, seed: int = 5) -> pa.Table:
+    """``n`` text requests as Scope3 rows: 5 models, 4 services, 4 countries, 30 days."""
+    rng = np.random.default_rng(seed)
+    i = np.arange(n)
+    start = np.datetime64("2025-03-01T00:00:00", "s")
+    return pa.table(
+        {
+            "model_id": pa.array(np.array(MODELS, dtype=object)[i % 5]),
+            "managed_service_id": pa.array(np.array(SERVICES, dtype=object)[i % 5]),
+            "country": pa.array(np.array(COUNTRIES, dtype=object)[(i // 5) % 5]),
+            "input_tokens": rng.integers(10, 5000, n),
+            "output_tokens": rng.integers(10, 2000, n),
+            "utc_datetime": pa.array(start + (i % (86_400 * 30)).astype("timedelta64[s]")),
+        }
+    )
+
+
+def _timed(fn) -> float:
+    start = time.perf_counter()
+    fn()
+    return time.perf_counter() - start
+
+
+def bench_parquet(folder: Path, n: int = 1_000_000) -> None:
+    source = folder / "requests.parquet"
+    pq.write_table(request_table(n), source)
+
+    def floor() -> None:
+        pq.write_table(pq.read_table(source), folder / "copy.parquet")
+
+    floor_s = min(_timed(floor) for _ in range(3))
+    ours_s = _timed(lambda: aio.run([str(source)], str(folder / "out.parquet")))
+    rate = n / ours_s
+    print(f"estimate Parquet->Parquet, 1M rows:       {rate:14,.0f} rows/s")
+    print(f"  pyarrow read+write of the same file:     {n / floor_s:14,.0f} rows/s")
+    print(f"  ratio to pyarrow read+write:             {floor_s / ours_s:14.3f}")
+
+
+def bench_jsonl(folder: Path, n: int = 200_000) -> None:
+    rows = request_table(n).to_pylist()
+    for row in rows:
+        row["utc_datetime"] = row["utc_datetime"].isoformat() + "Z"
+    source = folder / "requests.jsonl"
+    source.write_bytes(b"\n".join(orjson.dumps(r) for r in rows) + b"\n")
+    in_memory_s = _timed(lambda: ai_impact.estimate(rows))
+    ours_s = _timed(lambda: aio.run([str(source)], str(folder / "out.jsonl")))
+    print(f"estimate JSONL->JSONL, 200k rows:          {n / ours_s:14,.0f} rows/s")
+    print(f"  ratio to estimate() on rows in memory:   {in_memory_s / ours_s:14.3f}")
+
+
+def peak_mb(source: Path, out: Path) -> float:
+    code = (
+        "import re, sys; sys.path.insert(0, 'function'); from ai_impact import cli; "
+        f"assert cli.main(['estimate', {str(source)!r}, '-o', {str(out)!r}, '-q']) == 0; "
+        "print(int(re.search(r'VmHWM:\\s+(\\d+)', open('/proc/self/status').read())[1]))"
+    )
+    kb = subprocess.check_output([sys.executable, "-c", code], cwd=ROOT, text=True)
+    return int(kb) / 1024
+
+
+def bench_memory(folder: Path, n: int = 1_000_000) -> None:
+    small, large = folder / "small.parquet", folder / "large.parquet"
+    table = request_table(n)
+    pq.write_table(table, small)
+    with pq.ParquetWriter(large, table.schema) as writer:
+        for _ in range(4):
+            writer.write_table(table)
+    one = peak_mb(small, folder / "small_out.parquet")
+    four = peak_mb(large, folder / "large_out.parquet")
+    print(
+        f"peak RSS streaming 1M rows / 4M rows:      {one:8.0f} MB / {four:.0f} MB "
+        f"(ratio {four / one:.2f}; flat = 1)"
+    )
+
+
+def bench_cli() -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        bench_parquet(folder)
+        bench_jsonl(folder)
+        bench_memory(folder)
+
+
+if __name__ == "__main__":
+    bench_cli()
