@@ -279,3 +279,20 @@ def test_token_commands_still_work(tmp_path, capsys):
     assert cli.main(["--db", db, "token", "create", "--role", "admin"]) == 0
     assert cli.main(["--db", db, "token", "list"]) == 0
     assert "admin" in capsys.readouterr().out
+
+
+def test_a_row_that_makes_estimate_raise_costs_only_itself(tmp_path):
+    def fragile(rows):
+        if any(r.get("model_id") == "boom" for r in rows if isinstance(r, dict)):
+            raise RuntimeError("boom")
+        return ai_impact.estimate(rows)
+
+    source = tmp_path / "in.csv"
+    source.write_text("model_id,output_tokens\ngpt-4o,5\nboom,5\nllama_31_8b,7\n")
+    out = tmp_path / "out.jsonl"
+    summary = aio.run([str(source)], str(out), estimate=fragile)
+    rows = [orjson.loads(line) for line in out.read_bytes().splitlines()]
+    assert [r["error_code"] for r in rows] == [None, "invalid_field", None]
+    assert "could not be estimated (boom)" in rows[1]["error_message"]
+    assert rows[2]["total_usage_energy_wh"] > 0
+    assert summary.error_rows == 1

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import IO
 
 import ai_impact
+from ai_impact.engine.chain import BLOCKS, METRICS
 from ai_impact.io.presets import PRESETS, Mapper, MappingError, Path, detect, rows_of
 from ai_impact.io.readers import DEFAULT_CHUNK_ROWS, Chunk, read_chunks
 from ai_impact.io.summary import Summary
@@ -96,6 +97,33 @@ def _explode(mapper: Mapper, chunk: Chunk) -> Chunk:
     return Chunk(columns, records, unreadable=unreadable, done=chunk.done)
 
 
+def _guarded(estimate: Callable[..., list[dict]], rows: list) -> list[dict]:
+    """``estimate(rows)``; should it ever raise (its contract is to answer bad rows with an
+    error), the chunk is estimated row by row and a row that still raises gets an error reply,
+    so that one row never costs the others their answers nor the run its output."""
+    try:
+        return estimate(rows)
+    except Exception:
+        replies = []
+        for row in rows:
+            try:
+                replies.extend(estimate([row]))
+            except Exception as exc:
+                replies.append(_failed_reply(f"the row could not be estimated ({exc})"))
+        return replies
+
+
+def _failed_reply(message: str) -> dict:
+    zeros = dict.fromkeys(METRICS, 0.0)
+    reply: dict = {block: dict(zeros) for block in BLOCKS}
+    reply["error"] = {
+        "code": "invalid_field",
+        "message": message,
+        "details": {"reason": "invalid_field", "field": "row"},
+    }
+    return reply
+
+
 def run(
     inputs: Sequence[str],
     output: str | None = None,
@@ -124,7 +152,7 @@ def run(
                 chunk = _explode(mapper, raw)
                 request = mapper.columns(chunk.records, chunk.batch)
                 rows = rows_of(request, len(chunk), chunk.records)
-                impacts = impact_columns(estimate(rows), chunk.unreadable)
+                impacts = impact_columns(_guarded(estimate, rows), chunk.unreadable)
                 del rows
                 if writer is not None:
                     writer.write(chunk.columns, chunk.records, chunk.batch, impacts)
