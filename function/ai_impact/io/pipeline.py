@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import IO
 
 import ai_impact
-from ai_impact.engine.chain import BLOCKS, METRICS
+from ai_impact.engine.columns import BLOCKS, METRICS
 from ai_impact.io.presets import PRESETS, Mapper, MappingError, Path, detect, rows_of
 from ai_impact.io.readers import DEFAULT_CHUNK_ROWS, Chunk, read_chunks
 from ai_impact.io.summary import Summary

@@ -28,7 +28,7 @@ from typing import IO, Any
 import numpy as np
 import orjson
 
-from ai_impact.engine.chain import BLOCKS, METRICS
+from ai_impact.engine.columns import BLOCKS, METRICS
 
 BLOCK_PREFIXES = {block: block.removesuffix("_impact") for block in BLOCKS}
 ERROR_COLUMNS = ("error_code", "error_field", "error_message")
