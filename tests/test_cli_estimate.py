@@ -296,3 +296,24 @@ def test_a_row_that_makes_estimate_raise_costs_only_itself(tmp_path):
     assert "could not be estimated (boom)" in rows[1]["error_message"]
     assert rows[2]["total_usage_energy_wh"] > 0
     assert summary.error_rows == 1
+
+
+def test_ranges_hook_in_the_pipeline(tmp_path):
+    def with_ranges(rows, ranges=False):
+        replies = ai_impact.estimate(rows)
+        for reply in replies:
+            energy = reply["total_impact"]["usage_energy_wh"]
+            reply["ranges"] = {"total_impact": {"usage_energy_wh": [energy / 2, energy * 2]}}
+            reply["confidence"] = {"tier": "assumed"}
+        return replies
+
+    out = tmp_path / "out.csv"
+    aio.run([str(SAMPLES / "scope3_rows.csv")], str(out), estimate=with_ranges, ranges=True)
+    rows = read_csv(out)
+    assert list(rows[0])[-len(aio.impact_column_names(True)) :] == aio.impact_column_names(True)
+    assert float(rows[0]["total_usage_energy_wh_high"]) == 2 * float(
+        rows[0]["total_usage_energy_wh"]
+    )
+    assert rows[0]["confidence_tier"] == "assumed"
+    with pytest.raises(ValueError, match="does not give ranges"):
+        aio.run([str(SAMPLES / "scope3_rows.csv")], None, estimate=lambda rows: [], ranges=True)

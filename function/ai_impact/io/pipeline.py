@@ -6,6 +6,8 @@ the size of the input.
 
 from __future__ import annotations
 
+import functools
+import inspect
 import sys
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -134,15 +136,20 @@ def run(
     progress: Progress | None = None,
     estimate: Callable[..., list[dict]] = ai_impact.estimate,
     on_chunk: Callable[[Sequence, dict], None] | None = None,
+    ranges: bool = False,
 ) -> Summary:
     """Estimate every row of ``inputs`` into ``output`` (None: totals only); return the totals.
 
     Raises ``InputError`` / ``MappingError`` / ``ValueError`` with one clear line for a file or
     mapping that cannot work; the output is then not created (nor a previous one touched).
     """
+    if ranges:  # the hook for the ranges and confidence columns (writers.impact_columns)
+        if "ranges" not in inspect.signature(estimate).parameters:
+            raise ValueError("ranges: this version's estimate() does not give ranges yet")
+        estimate = functools.partial(estimate, ranges=True)
     summary = Summary()
     progress = progress or Progress(None)
-    writer = Writer(output) if output else None
+    writer = Writer(output, ranges=ranges) if output else None
     try:
         for index, name in enumerate(inputs):
             mapper: Mapper | None = None
@@ -152,7 +159,7 @@ def run(
                 chunk = _explode(mapper, raw)
                 request = mapper.columns(chunk.records, chunk.batch)
                 rows = rows_of(request, len(chunk), chunk.records)
-                impacts = impact_columns(_guarded(estimate, rows), chunk.unreadable)
+                impacts = impact_columns(_guarded(estimate, rows), chunk.unreadable, ranges)
                 del rows
                 if writer is not None:
                     writer.write(chunk.columns, chunk.records, chunk.batch, impacts)
