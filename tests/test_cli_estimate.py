@@ -317,3 +317,16 @@ def test_ranges_hook_in_the_pipeline(tmp_path):
     assert rows[0]["confidence_tier"] == "assumed"
     with pytest.raises(ValueError, match="does not give ranges"):
         aio.run([str(SAMPLES / "scope3_rows.csv")], None, estimate=lambda rows: [], ranges=True)
+
+
+def test_estimating_an_output_again_replaces_its_impact_columns(tmp_path):
+    first, second = tmp_path / "first.jsonl", tmp_path / "second.jsonl"
+    sample = str(SAMPLES / "openai_batch_output.jsonl")
+    assert cli.main(["estimate", sample, "-o", str(first), "-q"]) == 0
+    assert (
+        cli.main(["estimate", str(first), "--from", "openai-usage", "-o", str(second), "-q"]) == 0
+    )
+    again = [orjson.loads(line) for line in second.read_bytes().splitlines()]
+    once = [orjson.loads(line) for line in first.read_bytes().splitlines()]
+    assert again == once  # same keys, same values: no duplicated key, no stale number
+    assert second.read_bytes().count(b'"total_usage_energy_wh"') == len(once)

@@ -173,11 +173,24 @@ class Writer:
     def _write_jsonl(self, records: list, impacts: dict) -> None:
         names = self.names
         lists = [impacts[n].tolist() for n in names]
-        lines = []
-        for record, values in zip(records, zip(*lists, strict=True), strict=True):
-            row = dict(record) if isinstance(record, dict) else {}
-            row.update(zip(names, values, strict=True))
-            lines.append(orjson.dumps(row, default=str, option=orjson.OPT_SERIALIZE_NUMPY))
+        impact_rows = [dict(zip(names, v, strict=True)) for v in zip(*lists, strict=True)]
+        option = orjson.OPT_SERIALIZE_NUMPY
+        objects = [r for r in records if isinstance(r, dict)]
+        if set().union(*objects) & set(names):  # input holds impact columns: ours replace them
+            lines = [
+                orjson.dumps(
+                    {**(r if isinstance(r, dict) else {}), **i}, default=str, option=option
+                )
+                for r, i in zip(records, impact_rows, strict=True)
+            ]
+        else:  # join the two objects' JSON text: no merged dict per row
+            lines = [
+                (orjson.dumps(r, default=str, option=option)[:-1] + b"," if r else b"{")
+                + orjson.dumps(i, option=option)[1:]
+                for r, i in zip(
+                    (r if isinstance(r, dict) else None for r in records), impact_rows, strict=True
+                )
+            ]
         if lines:
             self._stream.write(b"\n".join(lines) + b"\n")
 
