@@ -50,7 +50,8 @@ def estimate_records(
     records: Sequence[Mapping], preset: str | None = None, **options: object
 ) -> list[dict]:
     """Estimate log records of a known format (detected from their keys when ``preset`` is
-    None): one ``ModeledRow`` per record, same order. ``options`` go to ``ai_impact.estimate``.
+    None): one ``ModeledRow`` per record (per span of OTLP lines), same order. ``options`` go
+    to ``ai_impact.estimate``.
     """
     if preset is None:
         keys = list(dict.fromkeys(k for r in records if isinstance(r, Mapping) for k in r))

@@ -117,10 +117,6 @@ def _otel_provider(value: object) -> object:
     return value
 
 
-def _constant(value: str) -> Callable[[object], object]:
-    return lambda given: value if given is None else given
-
-
 @dataclass(frozen=True)
 class Preset:
     """How one log format names the request row's fields.
@@ -312,12 +308,6 @@ PRESETS: dict[str, Preset] = {
         fields={name: ((name,),) for name in sorted(KNOWN_FIELDS)},
     ),
 }
-
-
-def _top_keys(preset: Preset) -> set[str]:
-    keys = {path[0] for paths in preset.fields.values() for path in paths}
-    keys |= {path[0] for paths in preset.sums.values() for path in paths}
-    return keys | {".".join(path) for paths in preset.fields.values() for path in paths}
 
 
 def detect(columns: Iterable[str], sample: Sequence[Mapping] = ()) -> str | None:
