@@ -14,7 +14,7 @@ from typing import Any
 from ai_impact import catalog as _catalog
 from ai_impact.catalog.grid import check_emissions_basis
 from ai_impact.engine.chain import compute
-from ai_impact.parse import parse_rows
+from ai_impact.parse import check_quantities, list_ignored, parse_rows
 from ai_impact.render import render
 from ai_impact.resolve import resolve
 
@@ -36,14 +36,17 @@ def estimate(
         ``output_tokens``, ``managed_service_id``, ``country``, ...) and the extension fields
         ``batch_size``, ``gpu_id``, ``gpu_count``, ``model_total_params_billions``,
         ``model_active_params_billions``, ``model_datatype``.
-    debug : add ``debug`` (model, hardware node, grid mix, steps, energy breakdown, assumptions).
+    debug : add ``debug`` (model, hardware node, grid mix, steps, energy breakdown, assumptions,
+        and ``ignored_fields``: keys of the row that are no field, when it has any).
     emissions_basis : ``location`` (default: the grid's average intensity) or ``market`` (the
         provider's contractual instruments where disclosed, docs/methodology.md section 6a);
         changes usage emissions only. ValueError for anything else.
     catalog : reference data to use; the bundled catalog by default.
 
     A row that cannot be estimated gets ``error`` ({code, message, details{reason, field}}) and
-    zero impacts; the other rows are unaffected. Never raises for bad row content.
+    zero impacts; the other rows are unaffected. Never raises for bad row content. A key that
+    is a typo of a field (``output_token``) and a row without any quantity are such errors,
+    never a silent zero.
     """
     basis = check_emissions_basis(emissions_basis)
     cat = catalog or _catalog.default()
@@ -51,6 +54,8 @@ def estimate(
     resolved = resolve(parsed, cat, basis)
     errors = parsed.errors  # the first error of a row wins: parse, then resolve, then engine
     errors.merge(resolved.errors)
+    model = resolved.model.columns
+    check_quantities(parsed, model.method[model.codes])
     impacts = compute(
         parsed.engine_usage(),
         resolved.model.columns,
@@ -60,4 +65,7 @@ def estimate(
         with_steps=debug,
     )
     errors.merge(impacts.errors)
-    return render(impacts, errors, resolved, debug=debug)
+    replies = render(impacts, errors, resolved, debug=debug)
+    if debug:
+        list_ignored(parsed, replies)
+    return replies

@@ -17,7 +17,33 @@ from typing import Any
 
 from ai_impact.engine.errors import RowErrors
 
-__all__ = ["RowErrors", "error_dict"]
+__all__ = ["RowErrors", "clip", "error_dict", "row_error"]
+
+# Input echoed in a message (a name, a model id, an unknown key) is cut to this many bytes of
+# UTF-8, and a whole message to MAX_MESSAGE_BYTES: a 50 MB model_id never makes a 50 MB reply.
+MAX_ECHO_BYTES = 200
+MAX_MESSAGE_BYTES = 600
+
+
+def clip(text: str, max_bytes: int = MAX_ECHO_BYTES) -> str:
+    """``text`` cut to at most ``max_bytes`` bytes of UTF-8 (whole characters; "..." marks a
+    cut)."""
+    if len(text) * 4 <= max_bytes:
+        return text
+    data = text.encode("utf-8", "surrogatepass")
+    if len(data) <= max_bytes:
+        return text
+    return data[: max_bytes - 3].decode("utf-8", "ignore") + "..."
+
+
+def row_error(code: str, message: str, field: str | None = None) -> dict[str, Any]:
+    """The Scope3 ``Error`` object, ``{code, message, details{reason, field}}``: every error
+    this service answers (row errors on every door, REST request errors) is built here."""
+    return {
+        "code": code,
+        "message": clip(message, MAX_MESSAGE_BYTES),
+        "details": {"reason": code, "field": None if field is None else clip(field)},
+    }
 
 
 def error_dict(errors: RowErrors, row: int) -> dict[str, Any] | None:
@@ -25,8 +51,4 @@ def error_dict(errors: RowErrors, row: int) -> dict[str, Any] | None:
     code = errors.code[row]
     if code is None:
         return None
-    return {
-        "code": code,
-        "message": errors.message[row],
-        "details": {"reason": code, "field": errors.field[row]},
-    }
+    return row_error(code, errors.message[row], errors.field[row])

@@ -9,32 +9,35 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
 
+from ai_impact import tasks
 from ai_impact.engine import columns as engine_columns
 from ai_impact.engine.columns import Images
-from ai_impact.errors import RowErrors
+from ai_impact.errors import RowErrors, clip
 from ai_impact.factorize import factorize
 from ai_impact.fields import (
+    ALL_FIELDS,
     DATATYPE_BYTES,
     IMAGE_LIST_FIELDS,
+    IMAGE_PATTERN,
     MAX_IMAGES,
     NUMBER_FIELDS,
+    QUANTITY_FIELDS,
+    ROW_FIELD,
     STRING_FIELDS,
-    TASKS,
-    NumberField,
+    Field,
+    suggest,
 )
 
-_IMAGE = re.compile(r"^(\d{1,4})x(\d{1,4})$")
+_IMAGE = re.compile(IMAGE_PATTERN)
 _DATETIME = re.compile(
     r"^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.\d{1,9})?)?)?"
     r"(?:Z|[+-]\d{2}(?::?\d{2})?| UTC)?$"
 )
-_CODE = re.compile(r"^[A-Z]{2}$")
-_TASK_SET = frozenset(TASKS)
 
 
 @dataclass
@@ -48,6 +51,9 @@ class Usage:
     year: np.ndarray  # year of utc_datetime, 0 when absent
     errors: RowErrors = field(repr=False)
     present: frozenset[str] = frozenset()  # fields that at least one row has
+    # Keys that are no field (and no typo of one), each with the mask of rows holding it:
+    # ignored, and listed in debug.
+    ignored: dict[str, np.ndarray] = field(default_factory=dict, repr=False)
 
     def number(self, name: str) -> np.ndarray:
         return self.numbers[name]
@@ -83,6 +89,8 @@ def parse_rows(rows: Sequence[Mapping]) -> Usage:
         errors.add(~np.asarray(is_mapping, bool), "invalid_field", "row", "a row must be an object")
         rows = [r if ok else {} for r, ok in zip(rows, is_mapping, strict=True)]
     present = set().union(*rows) if n else set()
+    ignored = _check_unknown_keys(rows, present - ALL_FIELDS, errors)
+    present &= ALL_FIELDS
 
     numbers = {
         spec.name: _number_column(rows, spec, errors)
@@ -101,7 +109,71 @@ def parse_rows(rows: Sequence[Mapping]) -> Usage:
     _check_codes(strings, errors)
     year = _years(strings["utc_datetime"], errors)
     _check_consistency(numbers, errors)
-    return Usage(n, numbers, strings, images, year, errors, frozenset(present))
+    return Usage(n, numbers, strings, images, year, errors, frozenset(present), ignored)
+
+
+def _check_unknown_keys(
+    rows: Sequence[Mapping], unknown: set[str], errors: RowErrors
+) -> dict[str, np.ndarray]:
+    """A key within a small edit distance of a field (``output_token``, ``modelid``) is an
+    ``invalid_field`` error naming both; other unknown keys are returned (the mask of rows
+    holding each) to be listed in debug. Checked once per distinct key."""
+    ignored: dict[str, np.ndarray] = {}
+    for key in sorted(unknown, key=str):
+        holds = np.fromiter((key in r for r in rows), dtype=bool, count=len(rows))
+        name = clip(str(key))
+        near = suggest(key) if isinstance(key, str) else None
+        if near is None:
+            ignored[name] = holds | ignored[name] if name in ignored else holds
+        else:
+            message = f"unknown field {name!r}: did you mean {near!r}?"
+            errors.add(holds, "invalid_field", name, message)
+    return ignored
+
+
+def list_ignored(usage: Usage, replies: list[dict]) -> None:
+    """Add ``ignored_fields`` (sorted keys that are no field) to the ``debug`` of the replies
+    of rows that have such keys."""
+    for name, holds in usage.ignored.items():
+        for i in np.flatnonzero(holds).tolist():
+            replies[i]["debug"].setdefault("ignored_fields", []).append(name)
+
+
+# The quantity an error names when a row gives none, by method (tasks.py); image generation
+# needs none: it makes one image of the model's default size (docs/methodology.md).
+_FIRST_QUANTITY: dict[str, str | None] = {
+    tasks.IMAGE_GENERATION: None,
+    tasks.ENCODER: "input_tokens",
+    tasks.SPEECH_TO_TEXT: "input_audio_seconds",
+}
+
+
+def check_quantities(usage: Usage, method: np.ndarray) -> None:
+    """Rows that give no quantity at all (no tokens, images, audio or frames) get a
+    ``missing_field`` error instead of a silent zero, naming the quantity the row's
+    ``method`` (tasks.METHODS, per row) needs first. An explicit 0 is a quantity."""
+    given = np.zeros(usage.n_rows, dtype=bool)
+    for name in QUANTITY_FIELDS:
+        if name not in usage.present:
+            continue
+        if name in IMAGE_LIST_FIELDS:
+            given |= usage.images[name].count > 0
+        else:
+            given |= ~np.isnan(usage.numbers[name])
+    if given.all():
+        return
+    codes, methods = factorize(method.tolist())
+    for code, name in enumerate(methods):
+        field = _FIRST_QUANTITY.get(name, "output_tokens")
+        if field is not None:
+            usage.errors.add(
+                ~given & (codes == code),
+                "missing_field",
+                field,
+                f"the row gives no quantity: give {field} (or another of "
+                + ", ".join(q for q in QUANTITY_FIELDS if q != field)
+                + ")",
+            )
 
 
 def _to_float(value: object) -> float | None:
@@ -118,7 +190,7 @@ def _to_float(value: object) -> float | None:
     return None
 
 
-def _number_column(rows: Sequence[Mapping], spec: NumberField, errors: RowErrors) -> np.ndarray:
+def _number_column(rows: Sequence[Mapping], spec: Field, errors: RowErrors) -> np.ndarray:
     values = [r.get(spec.name) for r in rows]
     missing = np.fromiter((v is None for v in values), dtype=bool, count=len(values))
     kinds = {type(v) for v in values}
@@ -138,15 +210,17 @@ def _number_column(rows: Sequence[Mapping], spec: NumberField, errors: RowErrors
     not_finite = ~np.isfinite(column) & ~missing & ~wrong_type
     errors.add(not_finite, "invalid_field", name, f"{name} must be a finite number")
     finite = np.isfinite(column)
-    low = column <= spec.minimum if spec.exclusive_minimum else column < spec.minimum
-    out_of_range = finite & (low | (column > spec.maximum))
+    minimum = -math.inf if spec.minimum is None else spec.minimum
+    maximum = math.inf if spec.maximum is None else spec.maximum
+    low = column <= minimum if spec.exclusive_minimum else column < minimum
+    out_of_range = finite & (low | (column > maximum))
     if out_of_range.any():
         bound = "above" if spec.exclusive_minimum else "at least"
         errors.add(
             out_of_range,
             "invalid_field",
             name,
-            f"{name} must be {bound} {_number(spec.minimum)} and at most {_number(spec.maximum)}",
+            f"{name} must be {bound} {_number(minimum)} and at most {_number(maximum)}",
         )
     if spec.integer:
         fractional = finite & (np.floor(column) != column)
@@ -209,26 +283,33 @@ def _image_column(rows: Sequence[Mapping], name: str, errors: RowErrors) -> Imag
     )
 
 
+# How country, region, task and datatype are normalised, and what the message says they must be.
+_CODES: tuple[tuple[str, Callable[[str], str], str], ...] = (
+    ("country", str.upper, "a two-letter ISO 3166-1 code (e.g. US)"),
+    ("region", str.upper, "a two-letter ISO 3166-2 subdivision code (e.g. NY)"),
+    ("task", str.lower, "a task of the API's enum (e.g. chat)"),
+    ("model_datatype", str.lower, "one of " + ", ".join(sorted(DATATYPE_BYTES))),
+)
+
+
+def _accepts(spec: Field) -> Callable[[str], bool]:
+    if spec.enum is not None:
+        return frozenset(spec.enum).__contains__
+    pattern = re.compile(spec.pattern or "")
+    return lambda value: pattern.match(value) is not None
+
+
 def _check_codes(strings: dict[str, np.ndarray], errors: RowErrors) -> None:
-    """Normalise case of country, region, task and datatype; check them once per distinct value."""
-    checks = (
-        ("country", str.upper, _CODE.match, "a two-letter ISO 3166-1 code (e.g. US)"),
-        ("region", str.upper, _CODE.match, "a two-letter ISO 3166-2 subdivision code (e.g. NY)"),
-        ("task", str.lower, _TASK_SET.__contains__, "a task of the API's enum (e.g. chat)"),
-        (
-            "model_datatype",
-            str.lower,
-            DATATYPE_BYTES.__contains__,
-            "one of " + ", ".join(sorted(DATATYPE_BYTES)),
-        ),
-    )
-    for name, normalise, accept, expected in checks:
+    """Normalise case of country, region, task and datatype; check them against the field
+    table's pattern or enum, once per distinct value."""
+    for name, normalise, expected in _CODES:
         column = strings[name]
         if not len(column):
             continue
+        accept = _accepts(ROW_FIELD[name])
         codes, uniques = factorize(column.tolist())
         normalised = [normalise(u) if u is not None else None for u in uniques]
-        ok = np.array([u is None or bool(accept(u)) for u in normalised])
+        ok = np.array([u is None or accept(u) for u in normalised])
         errors.add(~ok[codes], "invalid_field", name, f"{name} must be {expected}")
         kept = [u if good else None for u, good in zip(normalised, ok.tolist(), strict=True)]
         strings[name] = _object_array(kept)[codes]
