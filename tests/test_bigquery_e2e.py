@@ -7,7 +7,7 @@ import urllib.request
 import orjson
 import pytest
 
-from ai_impact.bigquery import SCOPE3_ARGS
+from ai_impact.bigquery import MAX_CALLS, SCOPE3_ARGS
 from bigquery_driver import BigQueryDriver, QueryFailed
 
 GOOD_ROW = {
@@ -160,11 +160,12 @@ def test_one_row_batches_equal_one_big_batch(server: str) -> None:
     assert single.requests_sent == len(calls)
 
 
-def test_fifty_thousand_call_batch(server: str) -> None:
+def test_fifty_thousand_calls_in_the_largest_batches_accepted(server: str) -> None:
     calls = [[{**GOOD_ROW, "output_tokens": 1 + n % 2000}] for n in range(50_000)]
     driver = row_driver(server)
-    driver.max_batching_rows = 50_000
+    driver.max_batching_rows = MAX_CALLS
     replies = driver.run(calls)
+    assert driver.requests_sent == 5
     assert len(replies) == 50_000
     assert all(r["error"] is None for r in replies)
     energies = [r["inference_impact"]["usage_energy_wh"] for r in replies[:2000]]

@@ -9,11 +9,14 @@ Request: ``{requestId, caller, sessionUser, userDefinedContext?, calls}``; reply
   arguments (:data:`SCOPE3_ARGS`), images as ``"WxH,WxH"``.
 - ``return_type``: ``json`` (the reply is the ModeledRow object; default for ``row``) or
   ``string`` (the object serialised; default for ``scope3``, as the hosted API answers).
-- ``debug``: ``true`` adds ``debug`` to every reply.
+- ``debug``: ``true`` adds ``debug`` to every reply (switches read as :func:`fields.flag` reads
+  them on every door: true/1/yes, false/0/no).
 - ``emissions_basis``: ``location`` (default) or ``market`` (``ai_impact.estimate``).
 
-A malformed envelope is answered 400 with ``{"errorMessage"}`` (< 1 KB): BigQuery does not retry
-400. A bad call becomes that reply's ``error``; the other calls are unaffected.
+A malformed envelope is answered 400 with ``{"errorMessage"}`` (at most 1,000 bytes of UTF-8):
+BigQuery does not retry 400. So is a request of more than :data:`MAX_CALLS` calls (the SQL
+functions send at most ``max_batching_rows`` = 5,000). A bad call becomes that reply's
+``error``; the other calls are unaffected.
 """
 
 from __future__ import annotations
@@ -25,6 +28,8 @@ from dataclasses import dataclass
 import orjson
 
 from ai_impact.catalog.grid import check_emissions_basis
+from ai_impact.errors import clip, row_error
+from ai_impact.fields import flag
 
 # The hosted API's positional order (aiapi.yaml, ImpactBigQueryRequest.calls description); the
 # last four may be left out. ``request_time`` is ImpactRow's ``utc_datetime``.
@@ -55,7 +60,11 @@ SCOPE3_MIN_ARGS = 17
 
 SIGNATURES = ("row", "scope3")
 RETURN_TYPES = ("json", "string")
-_MAX_ERROR_BYTES = 1000
+MAX_ERROR_BYTES = 1000
+# The SQL functions (sql/functions/*.sql) batch at most max_batching_rows = 5,000 rows per
+# request; twice that leaves headroom for a hand-written max_batching_rows, and bounds a reply
+# (about 0.9 KB a row, 3 KB with debug) well under Cloud Run's 32 MiB response limit.
+MAX_CALLS = 10_000
 _CALLER_PROJECT = re.compile(r"projects/([^/]+)/")
 
 
@@ -84,10 +93,13 @@ class Outcome:
 
 
 def error_body(message: str) -> bytes:
-    """``{"errorMessage": ...}`` kept under 1 KB, as BigQuery asks."""
+    """``{"errorMessage": ...}`` of at most :data:`MAX_ERROR_BYTES` bytes, as BigQuery asks:
+    the message is cut by bytes of UTF-8 until its JSON (escapes included) fits."""
     body = orjson.dumps({"errorMessage": message})
-    if len(body) > _MAX_ERROR_BYTES:
-        body = orjson.dumps({"errorMessage": message[: _MAX_ERROR_BYTES - 40] + "..."})
+    room = MAX_ERROR_BYTES - len('{"errorMessage":""}')
+    while len(body) > MAX_ERROR_BYTES:
+        room -= max(1, len(body) - MAX_ERROR_BYTES)
+        body = orjson.dumps({"errorMessage": clip(message, room)})
     return body
 
 
@@ -107,16 +119,20 @@ def read_context(raw: object) -> Context:
     signature = str(raw.get("signature") or "row").strip().lower()
     if signature not in SIGNATURES:
         raise EnvelopeError(
-            f"userDefinedContext.signature {signature!r} is not one of {', '.join(SIGNATURES)}"
+            f"userDefinedContext.signature {clip(signature)!r} is not one of "
+            + ", ".join(SIGNATURES)
         )
     default_return = "json" if signature == "row" else "string"
     return_type = str(raw.get("return_type") or default_return).strip().lower()
     if return_type not in RETURN_TYPES:
         raise EnvelopeError(
-            f"userDefinedContext.return_type {return_type!r} is not one of "
+            f"userDefinedContext.return_type {clip(return_type)!r} is not one of "
             + ", ".join(RETURN_TYPES)
         )
-    debug = str(raw.get("debug", "false")).strip().lower() in ("true", "1", "yes")
+    try:
+        debug = bool(flag(raw.get("debug")))
+    except ValueError:
+        raise EnvelopeError("userDefinedContext.debug must be true or false") from None
     try:
         basis = check_emissions_basis(raw.get("emissions_basis"))
     except ValueError as exc:
@@ -166,11 +182,8 @@ def _estimate_isolated(
                 replies.extend(estimate([row], debug=debug, emissions_basis=emissions_basis))
             except Exception as exc:
                 reply = estimate([{}])[0]
-                reply["error"] = {
-                    "code": "internal_error",
-                    "message": f"this row could not be estimated ({type(exc).__name__})",
-                    "details": {"reason": "internal_error", "field": None},
-                }
+                message = f"this row could not be estimated ({type(exc).__name__})"
+                reply["error"] = row_error("internal_error", message)
                 replies.append(reply)
         return replies
 
@@ -193,6 +206,11 @@ def handle(body: bytes, estimate_for: Callable[[str | None], Callable[..., list[
             raise EnvelopeError("Invalid request format: missing required field 'calls'")
         if not isinstance(calls, list):
             raise EnvelopeError("Invalid request format: 'calls' must be an array")
+        if len(calls) > MAX_CALLS:
+            raise EnvelopeError(
+                f"{len(calls)} calls: at most {MAX_CALLS:,} per request (the SQL functions "
+                "send at most max_batching_rows = 5,000)"
+            )
         context = read_context(envelope.get("userDefinedContext"))
     except EnvelopeError as exc:
         return Outcome(400, error_body(str(exc)), request_id, project, 0, 0)
@@ -206,11 +224,7 @@ def handle(body: bytes, estimate_for: Callable[[str | None], Callable[..., list[
         estimate_for(project), rows, context.debug, context.emissions_basis
     )
     for i, message in bad_calls.items():
-        replies[i]["error"] = {
-            "code": "invalid_field",
-            "message": message,
-            "details": {"reason": "invalid_field", "field": "calls"},
-        }
+        replies[i]["error"] = row_error("invalid_field", message, "calls")
     row_errors = sum(1 for r in replies if r["error"] is not None)
     if context.return_type == "string":
         replies = [orjson.dumps(r).decode() for r in replies]

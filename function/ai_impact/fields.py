@@ -23,8 +23,9 @@ FIELD_TYPES = ("string", "number", "integer", "array")
 class Field:
     """One field of a JSON object.
 
-    ``type``: the JSON type (``array`` = array of strings). Bounds are inclusive unless
-    ``exclusive_minimum``. ``quantity``: an amount of work; a request row must give at least
+    ``type``: the JSON type (``array`` = array of strings, each matching ``item_pattern``).
+    Bounds are inclusive unless ``exclusive_minimum``; strings are free text unless ``pattern``
+    or ``enum``. ``quantity``: an amount of work; a request row must give at least
     one. Catalog objects only: ``column`` is the catalog column holding the field (API value =
     column value x ``scale``), ``required`` on create, ``updatable`` by PUT.
     """
@@ -40,6 +41,7 @@ class Field:
     enum: tuple[str, ...] | None = None
     max_items: int | None = None
     item_pattern: str | None = None
+    unique_items: bool = False
     format: str | None = None
     unit: str = ""
     description: str = ""

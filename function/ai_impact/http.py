@@ -3,6 +3,10 @@ REST API (:mod:`ai_impact.rest`) at its paths.
 
 Knows Flask requests and responses, nothing of physics. Every answer is JSON; no exception
 escapes as an uncaught 500 (BigQuery would retry it up to 20 times).
+
+Bounds: a body of more than :data:`MAX_BODY_BYTES` (Cloud Run's request limit) is answered 413
+on REST and 400 ``errorMessage`` on the BigQuery door (BigQuery retries neither); a URL of
+more than :data:`MAX_URL_BYTES` is answered 414.
 """
 
 from __future__ import annotations
@@ -16,10 +20,12 @@ from collections.abc import Callable
 import functions_framework
 import orjson
 from flask import Request, Response
+from werkzeug.exceptions import RequestEntityTooLarge
 
 import ai_impact
 from ai_impact import bigquery, rest
 from ai_impact import catalog as _catalog
+from ai_impact.errors import clip, row_error
 from ai_impact.logs import log
 
 JSON = "application/json"
@@ -37,10 +43,23 @@ def serves(door: str) -> bool:
     if value not in _DOORS:
         raise ValueError(f"{ENV_DOORS} must be all, bigquery or rest, not {value!r}")
     return door in _DOORS[value]
+# Cloud Run refuses larger requests (32 MiB, HTTP/1); locally the same limit holds.
+MAX_BODY_BYTES = 32 * 1024 * 1024
+# Longer request lines are refused with 414 (the REST API's longest URL is a few hundred bytes).
+MAX_URL_BYTES = 8 * 1024
 
 
 def _respond(status: int, body: bytes) -> Response:
     return Response(body, status=status, mimetype=JSON)
+
+
+def _refused_body(request: Request, response: Response) -> Response:
+    """After refusing an oversized body: the framework's after-request hook reads the whole
+    body (``read_request``), so mark it read (empty) instead of buffering it, and close the
+    connection rather than read what the client still sends."""
+    request._cached_data = b""  # werkzeug's body cache, which get_data() returns when set
+    response.headers["Connection"] = "close"
+    return response
 
 
 def status() -> tuple[int, bytes]:
@@ -63,22 +82,32 @@ def _bigquery_estimator(project: str | None) -> Callable[..., list[dict]]:
 
 
 def _not_found(path: str, method: str) -> Response:
-    return _respond(404, orjson.dumps({"message": f"no route for {method} {path}"}))
+    message = f"no route for {clip(method)} {clip(path)}"
+    return _respond(404, orjson.dumps(row_error("not_found", message)))
 
 
 @functions_framework.errorhandler(404)
 def unrouted(error: Exception) -> Response:
     """Paths the framework's own route does not take (a newline in the path) also get JSON."""
-    return _respond(404, orjson.dumps({"message": "no route for this path"}))
+    return _respond(404, orjson.dumps(row_error("not_found", "no route for this path")))
 
 
 def route(request: Request) -> Response:
     """Dispatch one request; an unexpected failure becomes a logged 400 JSON answer."""
     started = time.perf_counter()
     path = request.path.rstrip("/") or "/"
+    request.max_content_length = MAX_BODY_BYTES
     try:
+        if len(request.full_path) > MAX_URL_BYTES:
+            message = f"the URL is longer than {MAX_URL_BYTES:,} bytes"
+            return _respond(414, orjson.dumps(row_error("uri_too_long", message)))
         if path == "/" and request.method == "POST" and serves("bigquery"):
-            outcome = bigquery.handle(request.get_data(cache=False), _bigquery_estimator)
+            try:
+                body = request.get_data(cache=False)
+            except RequestEntityTooLarge:
+                message = f"request body is larger than {MAX_BODY_BYTES:,} bytes (32 MiB)"
+                return _refused_body(request, _respond(400, bigquery.error_body(message)))
+            outcome = bigquery.handle(body, _bigquery_estimator)
             log(
                 "INFO" if outcome.status == 200 else "WARNING",
                 "bigquery batch",
@@ -98,16 +127,25 @@ def route(request: Request) -> Response:
                 reply.log.pop("severity", "INFO" if reply.status < 500 else "ERROR"),
                 "rest request",
                 method=request.method,
-                path=path,
+                path=clip(path),
                 status=reply.status,
                 latency_ms=round((time.perf_counter() - started) * 1000, 3),
                 **reply.log,
             )
-            return Response(reply.body, status=reply.status, headers=reply.headers, mimetype=JSON)
+            response = Response(
+                reply.body, status=reply.status, headers=reply.headers, mimetype=JSON
+            )
+            return _refused_body(request, response) if reply.status == 413 else response
         return _not_found(path, request.method)
     except Exception as exc:
         # A bug, not a transient fault: 400 so that BigQuery does not retry it 20 times; the
         # log line carries the traceback for the operator.
-        log("ERROR", "unhandled error", path=path, error=repr(exc), trace=traceback.format_exc())
-        body = bigquery.error_body(f"internal error: {type(exc).__name__}: {exc}")
+        log(
+            "ERROR",
+            "unhandled error",
+            path=clip(path),
+            error=repr(exc),
+            trace=traceback.format_exc(),
+        )
+        body = bigquery.error_body(f"internal error: {type(exc).__name__}: {clip(str(exc))}")
         return _respond(400, body)

@@ -13,33 +13,28 @@ from dataclasses import dataclass, field
 
 import orjson
 from flask import Request
-from werkzeug.exceptions import MethodNotAllowed, NotFound
+from werkzeug.exceptions import MethodNotAllowed, NotFound, RequestEntityTooLarge
 from werkzeug.routing import Map, Rule
 
 from ai_impact import catalog as _catalog
 from ai_impact.catalog.grid import check_emissions_basis
-from ai_impact.rest import entries, openapi, validate
+from ai_impact.rest import entries, openapi
 from ai_impact.rest.auth import RateLimiter, authenticate
 from ai_impact.rest.entries import Caller
 from ai_impact.rest.errors import ApiError, bad_request, forbidden
 from ai_impact.rest.impact import impact
-from ai_impact.rest.resources import RESOURCES
+from ai_impact.rest.resources import RESOURCES, Resource
+from ai_impact.rest.routes import ROUTES
+from ai_impact.rest.schemas import query_flag
 from ai_impact.rest.tenancy import Catalogs, Estimate
 from ai_impact.store import Store, open_store
 
-_KINDS = "any(" + ", ".join(RESOURCES) + ")"
+# The URL map of the REST routes (routes.py); a rule's endpoint is its index in ROUTES.
 RULES = Map(
     [
-        Rule("/v1/impact", methods=["POST"], endpoint="impact"),
-        Rule("/reload", methods=["GET"], endpoint="reload"),
-        Rule("/openapi.json", methods=["GET"], endpoint="openapi"),
-        Rule(f"/<{_KINDS}:kind>", methods=["GET"], endpoint="list"),
-        Rule(f"/<{_KINDS}:kind>", methods=["POST"], endpoint="create"),
-        Rule(f"/<{_KINDS}:kind>/<entry_id>", methods=["GET"], endpoint="get"),
-        Rule(f"/<{_KINDS}:kind>/<entry_id>", methods=["PUT"], endpoint="update"),
-        Rule(f"/<{_KINDS}:kind>/<entry_id>", methods=["DELETE"], endpoint="delete"),
-        Rule("/model/<entry_id>/alias", methods=["PUT"], endpoint="add_alias"),
-        Rule("/model/<entry_id>/alias/<path:alias>", methods=["DELETE"], endpoint="remove_alias"),
+        Rule(route.rule, methods=[route.method.upper()], endpoint=i)
+        for i, route in enumerate(ROUTES)
+        if route.endpoint is not None
     ],
     strict_slashes=False,
 )
@@ -100,7 +95,16 @@ def estimator_for_project(project: str | None) -> Estimate:
 def _body(request: Request) -> object:
     if request.mimetype not in JSON_TYPES and not request.mimetype.endswith("+json"):
         raise ApiError(415, "unsupported_media_type", "the request body must be application/json")
-    return validate.json_body(request.get_data(cache=False))
+    try:
+        data = request.get_data(cache=False)
+    except RequestEntityTooLarge:
+        limit = request.max_content_length or 0
+        message = f"request body is larger than {limit:,} bytes"
+        raise ApiError(413, "payload_too_large", message) from None
+    try:
+        return orjson.loads(data)
+    except orjson.JSONDecodeError as exc:
+        raise bad_request(f"request body is not valid JSON: {exc}") from None
 
 
 def _reload(caller: Caller, request: Request, svc: Service) -> tuple[int, object, dict]:
@@ -110,8 +114,8 @@ def _reload(caller: Caller, request: Request, svc: Service) -> tuple[int, object
 
 
 def _impact(caller: Caller, request: Request, svc: Service) -> tuple[int, object, dict]:
-    debug = bool(validate.flag(request.args, "debug"))
-    extensions = bool(validate.flag(request.args, "extensions"))
+    debug = bool(query_flag(request.args, "debug"))
+    extensions = bool(query_flag(request.args, "extensions"))
     try:
         basis = check_emissions_basis(request.args.get("emissions_basis"))
     except ValueError as exc:
@@ -119,25 +123,31 @@ def _impact(caller: Caller, request: Request, svc: Service) -> tuple[int, object
     return 200, impact(caller, _body(request), debug, extensions, basis), {}
 
 
-def _list(caller: Caller, request: Request, svc: Service, kind: str) -> tuple:
-    payload, headers = entries.list_entries(caller, RESOURCES[kind], request.args)
+def _list(caller: Caller, request: Request, svc: Service, resource: Resource) -> tuple:
+    payload, headers = entries.list_entries(caller, resource, request.args)
     return 200, payload, headers
 
 
-def _get(caller: Caller, request: Request, svc: Service, kind: str, entry_id: str) -> tuple:
-    return 200, entries.get_entry(caller, RESOURCES[kind], entry_id, request.args), {}
+def _get(
+    caller: Caller, request: Request, svc: Service, resource: Resource, entry_id: str
+) -> tuple:
+    return 200, entries.get_entry(caller, resource, entry_id, request.args), {}
 
 
-def _create(caller: Caller, request: Request, svc: Service, kind: str) -> tuple:
-    return 201, entries.create_entry(caller, RESOURCES[kind], _body(request)), {}
+def _create(caller: Caller, request: Request, svc: Service, resource: Resource) -> tuple:
+    return 201, entries.create_entry(caller, resource, _body(request)), {}
 
 
-def _update(caller: Caller, request: Request, svc: Service, kind: str, entry_id: str) -> tuple:
-    return 200, entries.update_entry(caller, RESOURCES[kind], entry_id, _body(request)), {}
+def _update(
+    caller: Caller, request: Request, svc: Service, resource: Resource, entry_id: str
+) -> tuple:
+    return 200, entries.update_entry(caller, resource, entry_id, _body(request)), {}
 
 
-def _delete(caller: Caller, request: Request, svc: Service, kind: str, entry_id: str) -> tuple:
-    entries.delete_entry(caller, RESOURCES[kind], entry_id)
+def _delete(
+    caller: Caller, request: Request, svc: Service, resource: Resource, entry_id: str
+) -> tuple:
+    entries.delete_entry(caller, resource, entry_id)
     return 204, None, {}
 
 
@@ -174,15 +184,18 @@ def handle(request: Request) -> Reply | None:
     """Answer a REST request, or None when the path is none of the REST API's."""
     adapter = RULES.bind("localhost")
     try:
-        endpoint, args = adapter.match(request.path, method=request.method)
+        index, args = adapter.match(request.path, method=request.method)
     except NotFound:
         return None
     except MethodNotAllowed as exc:
         reply = _error(ApiError(405, "method_not_allowed", f"{request.method} is not allowed here"))
         reply.headers["Allow"] = ", ".join(exc.valid_methods or [])
         return reply
-    if endpoint == "openapi":
+    route = ROUTES[index]
+    if route.endpoint == "openapi":
         return Reply(200, orjson.dumps(openapi.document()))
+    if route.kind is not None:
+        args["resource"] = RESOURCES[route.kind]
     log: dict = {}
     try:
         svc = service()
@@ -192,7 +205,7 @@ def handle(request: Request) -> Reply | None:
         if request.accept_mimetypes and not request.accept_mimetypes.best_match(JSON_TYPES):
             raise ApiError(406, "not_acceptable", "this API answers application/json only")
         caller = Caller(token, svc.store, svc.catalogs)
-        status, payload, headers = ENDPOINTS[endpoint](caller, request, svc, **args)
+        status, payload, headers = ENDPOINTS[str(route.endpoint)](caller, request, svc, **args)
     except ApiError as exc:
         reply = _error(exc)
         reply.log |= log

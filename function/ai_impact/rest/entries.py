@@ -13,14 +13,13 @@ from dataclasses import dataclass
 
 from ai_impact.catalog import CatalogError, lookup_key
 from ai_impact.catalog.defaults import GLOBAL_CUSTOMER_ID
-from ai_impact.rest import validate
+from ai_impact.rest import schemas
 from ai_impact.rest.errors import ApiError, bad_request, conflict, forbidden, not_found
 from ai_impact.rest.resources import MODEL, NODE, Resource, scope3_fields
 from ai_impact.rest.tenancy import Catalogs, Item, custom_item
 from ai_impact.store import Entry, NameTakenError, Store, Token
 from ai_impact.store.base import now
 
-MAX_PAGE = 100
 # Query parameter -> API field compared, per resource (values compare like catalog ids).
 FILTERS: dict[str, dict[str, str]] = {
     "model": {"family": "family"},
@@ -95,16 +94,16 @@ def _visible(caller: Caller, resource: Resource) -> list[Item]:
 def list_entries(caller: Caller, resource: Resource, args: dict) -> tuple[dict, dict]:
     """``{models|nodes|gpus: [...]}`` sorted by id, at most 100 (``limit``, ``offset``), and
     the ``X-Total-Count`` header."""
-    extensions = bool(validate.flag(args, "extensions"))
-    limit = validate.count(args, "limit", MAX_PAGE, MAX_PAGE)
-    offset = validate.count(args, "offset", 0, 10**9)
+    extensions = bool(schemas.query_flag(args, "extensions"))
+    limit = schemas.query_count(args, "limit", schemas.MAX_PAGE, schemas.MAX_PAGE)
+    offset = schemas.query_count(args, "offset", 0, 10**9)
     wanted = {
         # The SDK 0.3.0 sends its Family enum as "Family.llama" (str() of a str Enum).
         field: lookup_key(args[name].removeprefix("Family."))
         for name, field in FILTERS[resource.kind].items()
         if args.get(name) is not None
     }
-    custom = validate.flag(args, "custom") if resource is NODE else None
+    custom = schemas.query_flag(args, "custom") if resource is NODE else None
     items = [
         item
         for item in _visible(caller, resource)
@@ -120,7 +119,7 @@ def get_entry(caller: Caller, resource: Resource, entry_id: str, args: dict) -> 
     item = find(caller, resource, entry_id)
     if item is None:
         raise not_found(resource.title, entry_id)
-    return present(caller, item, bool(validate.flag(args, "extensions")))
+    return present(caller, item, bool(schemas.query_flag(args, "extensions")))
 
 
 def _writable(caller: Caller, resource: Resource, entry_id: str) -> Item:
@@ -168,7 +167,7 @@ def _save(caller: Caller, entry: Entry, names: list[str], mode: str) -> None:
 
 
 def create_entry(caller: Caller, resource: Resource, body: object) -> dict:
-    fields = validate.body(resource, body, create=True)
+    fields = schemas.write_fields(resource, body, create=True)
     entry_id = fields.pop("id")
     fields = {k: v for k, v in fields.items() if v is not None}
     names = _names(entry_id, fields)
@@ -200,7 +199,7 @@ def _replace(caller: Caller, item: Item, fields: dict) -> Entry:
 
 def update_entry(caller: Caller, resource: Resource, entry_id: str, body: object) -> dict:
     item = _writable(caller, resource, entry_id)
-    changes = validate.body(resource, body, create=False)
+    changes = schemas.write_fields(resource, body, create=False)
     _replace(caller, item, item.fields | changes)
     return present(caller, find(caller, resource, item.key))
 
@@ -222,9 +221,7 @@ def delete_entry(caller: Caller, resource: Resource, entry_id: str) -> None:
 
 def add_alias(caller: Caller, model_id: str, body: object) -> None:
     item = _writable(caller, MODEL, model_id)
-    if not isinstance(body, dict) or set(body) != {"alias"}:
-        raise bad_request('request body must be {"alias": "..."}', "alias")
-    alias = validate.alias(body["alias"])
+    alias = schemas.parse(schemas.AliasRequest, body).alias
     aliases = item.fields.get("aliases", [])
     if lookup_key(alias) in {lookup_key(a) for a in [item.key, *aliases]}:
         raise conflict(f"alias {alias!r} already exists", "alias")

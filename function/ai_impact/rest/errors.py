@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from ai_impact.errors import row_error
+
 
 class ApiError(Exception):
     """Ends the request with ``status`` and ``{code, message, details{reason, field}}``."""
@@ -22,11 +24,7 @@ class ApiError(Exception):
         self.headers = headers or {}
 
     def body(self) -> dict:
-        return {
-            "code": self.code,
-            "message": self.message,
-            "details": {"reason": self.code, "field": self.field},
-        }
+        return row_error(self.code, self.message, self.field)
 
 
 def bad_request(message: str, field: str | None = None) -> ApiError:

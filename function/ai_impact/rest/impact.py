@@ -1,16 +1,17 @@
 """``POST /v1/impact``: ``{rows}`` in, ``ImpactResponse`` out, over the caller's catalog.
 
-- A row is validated by the engine's parser (the spec's ranges, patterns and enums); a row
-  with a key that is neither an ``ImpactRow`` field nor a documented extension gets its own
-  ``invalid_field`` error. Bad rows never fail the request; every row carries the four blocks.
+- The body is :class:`~ai_impact.rest.schemas.ImpactRequest`; each row is validated by the
+  engine's parser, as on every door (the field table's ranges, patterns and enums; a key that
+  is a typo of a field is an ``invalid_field`` error, other unknown keys are listed in debug).
+  Bad rows never fail the request; every row carries the four blocks.
 - Totals follow the SDK (which computes them client-side): ``total_energy_wh``,
   ``total_gco2e`` and ``total_mlh2o`` are the sums of ``total_impact`` usage energy, usage
   emissions and usage water; embodied impacts are not in them.
 - ``debug=true`` adds the hosted API's ``debug`` (model, hardware_node, grid_mix, steps), its
   model and node shown as ``GET /model/{id}`` and ``GET /node/{id}`` show them to the caller;
   ``extensions=true`` adds this project's ``energy_breakdown``, ``water_breakdown``,
-  ``assumptions`` and ``grid_details`` (the grid's year, basis, source and emissions basis;
-  keys the SDK's ``DebugInfo`` and ``GridMix`` forbid).
+  ``assumptions``, ``ignored_fields`` and ``grid_details`` (the grid's year, basis, source and
+  emissions basis; keys the SDK's ``DebugInfo`` and ``GridMix`` forbid).
 - ``emissions_basis=market`` (query parameter) uses market-based emission factors.
 """
 
@@ -18,13 +19,11 @@ from __future__ import annotations
 
 import math
 
-from ai_impact.fields import ALL_FIELDS
 from ai_impact.rest.entries import Caller, find, present
-from ai_impact.rest.errors import bad_request
 from ai_impact.rest.resources import MODEL, NODE, Resource, scope3_fields
+from ai_impact.rest.schemas import ImpactRequest, parse
 from ai_impact.rest.tenancy import Item
 
-MAX_ROWS = 1000
 SCOPE3_DEBUG = ("model", "hardware_node", "grid_mix", "steps")
 GRID_MIX = ("country", "region", "gco2e_per_kwh")  # the spec's GridMix; the rest: grid_details
 METADATA = ("customer_id", "created_at", "updated_at", "created_by")
@@ -33,24 +32,6 @@ TOTALS = {
     "total_gco2e": "usage_emissions_gco2e",
     "total_mlh2o": "usage_water_ml",
 }
-
-
-def _rows(body: object) -> list:
-    if not isinstance(body, dict) or set(body) != {"rows"}:
-        raise bad_request('request body must be {"rows": [...]} (no other key)', "rows")
-    rows = body["rows"]
-    if not isinstance(rows, list):
-        raise bad_request("rows must be an array", "rows")
-    if len(rows) > MAX_ROWS:
-        raise bad_request(f"rows holds at most {MAX_ROWS} rows per request", "rows")
-    return rows
-
-
-def _unknown_field(row: object) -> str | None:
-    if isinstance(row, dict):
-        unknown = sorted(set(row) - ALL_FIELDS)
-        return unknown[0] if unknown else None
-    return None
 
 
 def _shown(
@@ -88,17 +69,9 @@ def _debug(caller: Caller, debug: dict, extensions: bool, cache: dict) -> dict:
 def impact(
     caller: Caller, body: object, debug: bool, extensions: bool, emissions_basis: str = "location"
 ) -> dict:
-    rows = _rows(body)
-    unknown = {i: name for i, row in enumerate(rows) if (name := _unknown_field(row))}
-    rows = [{} if i in unknown else row for i, row in enumerate(rows)]
+    rows = parse(ImpactRequest, body).rows
     estimate = caller.catalogs.estimator(caller.token.customer_id)
     replies = estimate(rows, debug=debug, emissions_basis=emissions_basis)
-    for i, name in unknown.items():
-        replies[i]["error"] = {
-            "code": "invalid_field",
-            "message": f"unknown field {name!r}: not an ImpactRow field nor an extension",
-            "details": {"reason": "invalid_field", "field": name},
-        }
     cache: dict = {}
     for reply in replies:
         if reply.get("error") is None:

@@ -1,8 +1,9 @@
 """The catalog resources of the REST API (Model, Node, GPU): their fields, and the mapping
 between an API object and a row of the catalog tables (``ai_impact/data/*.csv``).
 
-One declaration per field serves validation (:mod:`ai_impact.rest.validate`), the OpenAPI
-document (:mod:`ai_impact.rest.openapi`) and the mapping below. Field names, types and bounds
+One declaration per field (:class:`ai_impact.fields.Field`, as the request row's) serves the
+pydantic models that validate bodies and make the OpenAPI document
+(:mod:`ai_impact.rest.schemas`) and the mapping below. Field names, types and bounds
 are the hosted API's (``aiapi.yaml``); a field stored in a catalog column also takes that
 column's bounds (scaled), so that what the API accepts the catalog accepts too.
 
@@ -32,37 +33,16 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 from ai_impact.catalog import SCHEMAS, Catalog, defaults
-from ai_impact.fields import DATATYPE_BYTES, TASKS
+from ai_impact.fields import DATATYPE_BYTES, TASKS, Field
 
 # The hosted API's DataType enum (fields.DATATYPE_BYTES adds fp4, which its enum lacks).
 DATATYPES: tuple[str, ...] = tuple(d for d in DATATYPE_BYTES if d != "fp4")
 # Ids travel in URL paths: no slash, no space.
 ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$"
 NODE_ID_PATTERN = r"^[a-z0-9-]+$"
+# Aliases are joined with '|' in the catalog's aliases column.
+ALIAS_PATTERN = r"^[^\s|][^|]{0,255}$"
 _NOT_SLUG = re.compile(r"[^a-z0-9]+")
-
-
-@dataclass(frozen=True)
-class Field:
-    """One field of an API object. ``column``: the catalog column holding it (API value =
-    column value x ``scale``); ``required``: on create; ``updatable``: accepted by PUT."""
-
-    name: str
-    type: str  # JSON type: string, number, integer, array (of strings)
-    column: str | None = None
-    scale: float = 1.0
-    minimum: float | None = None
-    maximum: float | None = None
-    exclusive_minimum: bool = False
-    pattern: str | None = None
-    min_length: int | None = None
-    max_length: int | None = None
-    enum: tuple[str, ...] | None = None
-    max_items: int | None = None
-    required: bool = False
-    updatable: bool = True
-    extension: bool = False
-    description: str = ""
 
 
 @dataclass(frozen=True)
@@ -104,11 +84,23 @@ def _with_column_bounds(table: str, fields: tuple[Field, ...]) -> tuple[Field, .
 
 
 def _text(name: str, column: str | None = None, **kw: object) -> Field:
-    return Field(name, "string", column or name, **kw)
+    return Field(name, "string", column=column or name, **kw)  # type: ignore[arg-type]
 
 
 def _number(name: str, column: str | None = None, **kw: object) -> Field:
-    return Field(name, "number", column or name, **kw)
+    return Field(name, "number", column=column or name, **kw)  # type: ignore[arg-type]
+
+
+def _aliases(**kw: object) -> Field:
+    return Field(
+        "aliases",
+        "array",
+        column="aliases",
+        max_items=100,
+        item_pattern=ALIAS_PATTERN,
+        unique_items=True,
+        **kw,  # type: ignore[arg-type]
+    )
 
 
 def _extension_texts(*names: str) -> tuple[Field, ...]:
@@ -168,7 +160,7 @@ GPU = Resource(
                 required=True,
                 description="Hosted API coefficient; stored, not used by this engine.",
             ),
-            Field("aliases", "array", "aliases", max_items=100, extension=True),
+            _aliases(extension=True),
             _number("memory_gb", extension=True, description="Default: ratio x h200's."),
             _number(
                 "memory_bandwidth_tbps", extension=True, description="Default: ratio x h200's."
@@ -223,8 +215,12 @@ NODE = Resource(
             _text("cloud_instance_id"),
             Field("managed_service_id", "string", description="Stored; a list filter."),
             _text("gpu_id", required=True),
-            Field("gpu_count", "integer", "gpu_count", minimum=0, maximum=10_000, required=True),
-            Field("cpu_count", "integer", "cpu_count", minimum=1, maximum=10_000, required=True),
+            Field(
+                "gpu_count", "integer", column="gpu_count", minimum=0, maximum=10_000, required=True
+            ),
+            Field(
+                "cpu_count", "integer", column="cpu_count", minimum=1, maximum=10_000, required=True
+            ),
             _number("idle_power_w_ex_gpu", minimum=0, maximum=10_000),
             _number("average_utilization_rate", minimum=0, maximum=1),
             _number("embodied_emissions_kgco2e_ex_gpu", minimum=0, maximum=100_000),
@@ -267,11 +263,7 @@ MODEL = Resource(
         "models",
         (
             _text("id", "model_id", pattern=ID_PATTERN, required=True, updatable=False),
-            Field(
-                "aliases",
-                "array",
-                "aliases",
-                max_items=100,
+            _aliases(
                 updatable=False,
                 description="Other names of the model; unique with ids (PUT .../alias to add).",
             ),
@@ -280,7 +272,7 @@ MODEL = Resource(
             _text("hugging_face_path"),
             Field("benchmark_model_id", "string", description="Stored; not used by this engine."),
             _number("total_params_billions"),
-            Field("number_of_experts", "integer", "number_of_experts"),
+            Field("number_of_experts", "integer", column="number_of_experts"),
             _number("params_per_expert_billions"),
             _text("datatype", enum=DATATYPES),
             _text("task", enum=TASKS),
@@ -290,7 +282,7 @@ MODEL = Resource(
             _text("fine_tuned_from_model_id"),
             _number("active_params_billions", extension=True),
             *(
-                Field(name, "integer", name, extension=True, description=description)
+                Field(name, "integer", column=name, extension=True, description=description)
                 for name, description in (
                     ("default_steps", "Extension: denoising steps when a row gives none."),
                     ("default_width_px", "Extension: output width when a row gives none, px."),
