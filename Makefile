@@ -1,24 +1,50 @@
-# Every target creates .venv and installs what it needs by itself.
+# Every target creates .venv and installs what it needs by itself, and says what it installs.
+#   make run        serve locally: installs the runtime only (the hashed lock)
+#   make test       lint, then every test (installs the test tooling once)
+#   make test-fast  the in-process tests: no server process, BigQuery emulator or Terraform
+#   make typecheck  mypy over function/ (not yet part of lint)
+#   make lock       recompile function/requirements.txt from pyproject.toml (needs PyPI)
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
-STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
+PIP := $(PY) -m pip install --quiet --disable-pip-version-check
+LOCK := function/requirements.txt
+# Stamps: the runtime is reinstalled when the lock changes, the tooling when pyproject does.
+RUNTIME := $(VENV)/.runtime-$(shell cat $(LOCK) | cksum | cut -d' ' -f1)
+DEV := $(VENV)/.dev-$(shell cat pyproject.toml $(LOCK) | cksum | cut -d' ' -f1)
+UV := uv==0.13.9
 PORT ?= 8080
+# Tests that start a server process, the BigQuery emulator or Terraform.
+SLOW_TESTS := tests/test_bigquery_e2e.py tests/test_bigquery_store.py tests/test_permissions.py \
+	tests/test_rest_api.py tests/test_sdk.py tests/test_sql_emulator.py tests/test_terraform.py
 
-.PHONY: run test bench lint clean bqemulator fuzz chromium
+.PHONY: run test test-fast bench lint typecheck lock clean bqemulator chromium fuzz
 
-$(STAMP): pyproject.toml
-	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[dev]'
-	rm -f $(VENV)/.installed-*
-	touch $@
+$(RUNTIME): $(LOCK)
+	@echo "make: installing the runtime into $(VENV) from $(LOCK) (pinned, hashed)"
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	@$(PIP) --require-hashes --no-deps -r $(LOCK)
+	@rm -f $(VENV)/.runtime-*
+	@touch $@
 
-run: $(STAMP)
-	-@$(VENV)/bin/ai-impact dev-token
-	cd function && ../$(VENV)/bin/functions-framework --target=ai_impact --source=main.py --host=127.0.0.1 --port=$(PORT)
+# The tooling is constrained to the lock's versions, so tests run on what is deployed.
+$(DEV): $(RUNTIME) pyproject.toml
+	@echo "make: installing ai-impact (editable) and the test tooling of pyproject [dev] into $(VENV)"
+	@sed -e '/^ *--hash/d' -e 's/ *\\$$//' $(LOCK) > $(VENV)/constraints.txt
+	@$(PIP) -c $(VENV)/constraints.txt -e '.[dev]'
+	@rm -f $(VENV)/.dev-*
+	@touch $@
 
-test: $(STAMP) lint bqemulator chromium
+run: $(RUNTIME)
+	@echo "make: serving on http://127.0.0.1:$(PORT) (BigQuery at POST /, REST API, GET /status)"
+	-@cd function && ../$(PY) -m ai_impact.cli dev-token
+	cd function && exec ../$(VENV)/bin/functions-framework --target=ai_impact --source=main.py --host=127.0.0.1 --port=$(PORT)
+
+test: $(DEV) lint bqemulator chromium
 	$(PY) -m pytest
+
+test-fast: $(DEV)
+	$(PY) -m pytest $(addprefix --ignore=,$(SLOW_TESTS)) -k "not live_server and not served_document"
 
 # The local BigQuery emulator the SQL and store tests run on, in .venv/bq (offline fixes
 # included); the tests install it themselves too, and fail if it cannot be installed.
@@ -29,18 +55,28 @@ bqemulator:
 chromium:
 	$(PYTHON) scripts/setup_chromium.py
 
-lint: $(STAMP)
+lint: $(DEV)
 	$(VENV)/bin/ruff check function tests bench
 	$(VENV)/bin/ruff format --check function tests bench
 
-bench: $(STAMP)
-	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[dev,bench]'
+typecheck: $(DEV)
+	$(VENV)/bin/mypy
+
+bench: $(DEV)
+	@echo "make: installing the benchmark extra (pyproject [bench]) into $(VENV)"
+	@$(PIP) -c $(VENV)/constraints.txt -e '.[dev,bench]'
 	$(PY) bench/run.py
 
+lock: $(RUNTIME)
+	@echo "make: compiling $(LOCK) from pyproject.toml with $(UV)"
+	@$(PIP) $(UV)
+	$(VENV)/bin/uv pip compile pyproject.toml --universal --python-version 3.11 \
+		--generate-hashes --custom-compile-command "make lock" --quiet -o $(LOCK)
+
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis .mypy_cache
 
 # The standing fuzz and load campaign against a real server on 127.0.0.1 (scripts/fuzz.py);
 # not part of `make test`'s time budget. FUZZ_ARGS="--requests 20000" to change its size.
-fuzz: $(STAMP)
+fuzz: $(DEV)
 	$(PY) scripts/fuzz.py $(FUZZ_ARGS)
