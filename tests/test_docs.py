@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 import ai_impact
+from ai_impact import fields
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -27,3 +28,11 @@ def test_methodology_worked_example_matches_the_code() -> None:
     }
     for key, expected in example["expected"].items():
         assert got[key] == pytest.approx(expected, rel=2e-3), key
+
+
+def test_api_md_lists_the_row_fields_of_the_field_table() -> None:
+    text = (ROOT / "docs" / "api.md").read_text(encoding="utf-8")
+    table = fields.markdown_table()
+    assert table in text, "regenerate with ai_impact.fields.write_docs('docs/api.md')"
+    for f in fields.ROW_FIELDS:
+        assert f"| `{f.name}` |" in table

@@ -298,3 +298,52 @@ def flag(value: object) -> bool | None:
     if text in FLAG_FALSE:
         return False
     raise ValueError("must be true or false")
+
+
+# --- documentation ---------------------------------------------------------------------------
+
+DOCS_START = "<!-- row fields: generated from ai_impact/fields.py -->"
+DOCS_END = "<!-- end of row fields -->"
+
+
+def _number(value: float) -> str:
+    return f"{int(value):,}" if value == int(value) else f"{value:,g}"
+
+
+def _range(f: Field) -> str:
+    if f.numeric:
+        low = "" if f.minimum is None else _number(f.minimum)
+        high = "" if f.maximum is None else _number(f.maximum)
+        return f"{'> ' if f.exclusive_minimum else ''}{low} .. {high}"
+    if f.type == "array":
+        return f"at most {f.max_items} entries `{f.item_pattern}`"
+    if f.enum is not None:
+        return f"one of {len(f.enum)} values (OpenAPI enum)"
+    if f.pattern:
+        return f"`{f.pattern}`"
+    return f.format or ""
+
+
+def markdown_table() -> str:
+    """The row fields as the Markdown table of docs/api.md (between DOCS_START and DOCS_END)."""
+    lines = [
+        DOCS_START,
+        "| field | type | range | unit | quantity | description |",
+        "|---|---|---|---|---|---|",
+    ]
+    for f in ROW_FIELDS:
+        kind = f.type + (" (extension)" if f.extension else "")
+        quantity = "yes" if f.quantity else ""
+        lines.append(
+            f"| `{f.name}` | {kind} | {_range(f)} | {f.unit} | {quantity} | {f.description} |"
+        )
+    return "\n".join([*lines, DOCS_END])
+
+
+def write_docs(path: str) -> None:
+    """Rewrite the table of the Markdown file ``path`` (docs/api.md)."""
+    with open(path, encoding="utf-8") as file:
+        text = file.read()
+    start, end = text.index(DOCS_START), text.index(DOCS_END) + len(DOCS_END)
+    with open(path, "w", encoding="utf-8") as file:
+        file.write(text[:start] + markdown_table() + text[end:])
