@@ -216,18 +216,18 @@ def handle(body: bytes, estimate_for: Callable[[str | None], Callable[..., list[
         return Outcome(400, error_body(str(exc)), request_id, project, 0, 0)
 
     to_row = _row_from_call if context.signature == "row" else _row_from_positional
-    rows = [to_row(call) for call in calls]
-    bad_calls = {i: r for i, r in enumerate(rows) if isinstance(r, str)}
-    if bad_calls:
-        rows = [{} if isinstance(r, str) else r for r in rows]
+    read = [to_row(call) for call in calls]
+    bad_calls = {i: r for i, r in enumerate(read) if isinstance(r, str)}
+    rows = [{} if isinstance(r, str) else r for r in read]
     replies = _estimate_isolated(
         estimate_for(project), rows, context.debug, context.emissions_basis
     )
     for i, message in bad_calls.items():
         replies[i]["error"] = row_error("invalid_field", message, "calls")
     row_errors = sum(1 for r in replies if r["error"] is not None)
+    answers: list[dict] | list[str] = replies
     if context.return_type == "string":
-        replies = [orjson.dumps(r).decode() for r in replies]
+        answers = [orjson.dumps(r).decode() for r in replies]
     return Outcome(
-        200, orjson.dumps({"replies": replies}), request_id, project, len(replies), row_errors
+        200, orjson.dumps({"replies": answers}), request_id, project, len(replies), row_errors
     )

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 FIELD_TYPES = ("string", "number", "integer", "array")
 
@@ -132,8 +133,8 @@ CODE_PATTERN = r"^[A-Z]{2}$"
 _TOKENS = 100_000_000
 
 
-def _text(name: str, description: str, **kw: object) -> Field:
-    return Field(name, "string", description=description, **kw)  # type: ignore[arg-type]
+def _text(name: str, description: str, **kw: Any) -> Field:
+    return Field(name, "string", description=description, **kw)
 
 
 # The request row. Bounds of the spec; where it gives none, the reason is in the description.

@@ -265,15 +265,16 @@ def _image_column(rows: Sequence[Mapping], name: str, errors: RowErrors) -> Imag
                 np.array([i]), "invalid_field", name, [f"{name} holds at most {MAX_IMAGES} images"]
             )
             continue
-        sizes = [_IMAGE.match(v) if isinstance(v, str) else None for v in value]
-        if not all(sizes) or any(int(m[1]) == 0 or int(m[2]) == 0 for m in sizes if m):
+        matches = [_IMAGE.match(v) if isinstance(v, str) else None for v in value]
+        sizes = [(int(m[1]), int(m[2])) for m in matches if m is not None]
+        if len(sizes) < len(matches) or any(w == 0 or h == 0 for w, h in sizes):
             message = f'{name} entries must be "WxH" with W and H from 1 to 9999 pixels'
             errors.add_each(np.array([i]), "invalid_field", name, [message])
             continue
-        for m in sizes:
+        for width, height in sizes:
             row_of.append(i)
-            widths.append(float(m[1]))
-            heights.append(float(m[2]))
+            widths.append(float(width))
+            heights.append(float(height))
         count[i] = len(sizes)
     return Images(
         np.array(row_of, dtype=np.int64),

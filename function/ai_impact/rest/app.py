@@ -184,7 +184,7 @@ def handle(request: Request) -> Reply | None:
     """Answer a REST request, or None when the path is none of the REST API's."""
     adapter = RULES.bind("localhost")
     try:
-        index, args = adapter.match(request.path, method=request.method)
+        index, matched = adapter.match(request.path, method=request.method)
     except NotFound:
         return None
     except MethodNotAllowed as exc:
@@ -192,6 +192,7 @@ def handle(request: Request) -> Reply | None:
         reply.headers["Allow"] = ", ".join(exc.valid_methods or [])
         return reply
     route = ROUTES[index]
+    args: dict[str, object] = dict(matched)
     if route.endpoint == "openapi":
         return Reply(200, orjson.dumps(openapi.document()))
     if route.kind is not None:

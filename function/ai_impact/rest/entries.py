@@ -201,7 +201,10 @@ def update_entry(caller: Caller, resource: Resource, entry_id: str, body: object
     item = _writable(caller, resource, entry_id)
     changes = schemas.write_fields(resource, body, create=False)
     _replace(caller, item, item.fields | changes)
-    return present(caller, find(caller, resource, item.key))
+    updated = find(caller, resource, item.key)
+    if updated is None:  # deleted by another request meanwhile
+        raise not_found(resource.title, entry_id)
+    return present(caller, updated)
 
 
 def delete_entry(caller: Caller, resource: Resource, entry_id: str) -> None:

@@ -31,6 +31,7 @@ import math
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, replace
+from typing import Any
 
 from ai_impact.catalog import SCHEMAS, Catalog, defaults
 from ai_impact.fields import DATATYPE_BYTES, TASKS, Field
@@ -83,15 +84,15 @@ def _with_column_bounds(table: str, fields: tuple[Field, ...]) -> tuple[Field, .
     return tuple(out)
 
 
-def _text(name: str, column: str | None = None, **kw: object) -> Field:
-    return Field(name, "string", column=column or name, **kw)  # type: ignore[arg-type]
+def _text(name: str, column: str | None = None, **kw: Any) -> Field:
+    return Field(name, "string", column=column or name, **kw)
 
 
-def _number(name: str, column: str | None = None, **kw: object) -> Field:
-    return Field(name, "number", column=column or name, **kw)  # type: ignore[arg-type]
+def _number(name: str, column: str | None = None, **kw: Any) -> Field:
+    return Field(name, "number", column=column or name, **kw)
 
 
-def _aliases(**kw: object) -> Field:
+def _aliases(**kw: Any) -> Field:
     return Field(
         "aliases",
         "array",
@@ -99,7 +100,7 @@ def _aliases(**kw: object) -> Field:
         max_items=100,
         item_pattern=ALIAS_PATTERN,
         unique_items=True,
-        **kw,  # type: ignore[arg-type]
+        **kw,
     )
 
 

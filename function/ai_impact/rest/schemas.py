@@ -201,7 +201,7 @@ def _object_model(resource: Resource) -> type[BaseModel]:
         ("created_by", str),
     ):
         fields[name] = (kind, ...) if name in required else _optional(kind, False)
-    return create_model(  # type: ignore[call-overload, no-any-return]
+    return create_model(
         resource.schema,
         __config__=_DOCUMENTS,
         __doc__="Extension fields appear only with ?extensions=true.",
@@ -217,16 +217,13 @@ def _write_model(resource: Resource, create: bool) -> type[BaseModel]:
         kind = annotation(f, request=True, max_text=MAX_TEXT)
         fields[f.name] = (kind, ...) if f.required and create else _optional(kind, not f.required)
     suffix = "CreateRequest" if create else "UpdateRequest"
-    return create_model(  # type: ignore[call-overload, no-any-return]
-        resource.schema + suffix, __config__=_STRICT, **fields
-    )
+    return create_model(resource.schema + suffix, __config__=_STRICT, **fields)
 
 
 def _list_model(resource: Resource, item: type[BaseModel]) -> type[BaseModel]:
     rows = Annotated[list[item], Constraint(max_length=MAX_PAGE)]  # type: ignore[valid-type]
-    return create_model(  # type: ignore[call-overload, no-any-return]
-        resource.schema + "Response", __config__=_DOCUMENTS, **{resource.list_key: (rows, ...)}
-    )
+    fields: dict[str, Any] = {resource.list_key: (rows, ...)}
+    return create_model(resource.schema + "Response", __config__=_DOCUMENTS, **fields)
 
 
 OBJECTS: dict[str, type[BaseModel]] = {k: _object_model(r) for k, r in RESOURCES.items()}
@@ -237,7 +234,7 @@ LISTS: dict[str, type[BaseModel]] = {k: _list_model(r, OBJECTS[k]) for k, r in R
 
 # --- debug and responses ---------------------------------------------------------------------
 
-DebugInfo = create_model(  # type: ignore[call-overload]
+DebugInfo = create_model(
     "DebugInfo",
     __config__=_DOCUMENTS,
     model=_optional(OBJECTS[MODEL.kind], False),
@@ -290,7 +287,7 @@ class ModeledRow(BaseModel):
     training_impact: ImpactMetrics
     fine_tuning_impact: ImpactMetrics
     total_impact: ImpactMetrics
-    debug: DebugInfo | SkipJsonSchema[None] = None  # type: ignore[valid-type]
+    debug: DebugInfo | SkipJsonSchema[None] = None
     error: Error | SkipJsonSchema[None] = None
 
 

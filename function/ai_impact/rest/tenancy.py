@@ -225,15 +225,15 @@ class Catalogs:
         def estimate(
             rows: Sequence[Mapping], debug: bool = False, emissions_basis: str = "location"
         ) -> list[dict]:
-            rows = [_with_node_key(r, node_keys) for r in rows]
+            keyed = [_with_node_key(r, node_keys) for r in rows]
             return ai_impact.estimate(
-                rows, debug=debug, emissions_basis=emissions_basis, catalog=catalog
+                keyed, debug=debug, emissions_basis=emissions_basis, catalog=catalog
             )
 
         return estimate
 
 
-def _with_node_key(row: object, node_keys: dict[str, str]) -> object:
+def _with_node_key(row: Mapping, node_keys: dict[str, str]) -> Mapping:
     if isinstance(row, Mapping):
         node_id = row.get("node_id")
         if isinstance(node_id, str) and node_id in node_keys:

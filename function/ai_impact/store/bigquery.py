@@ -256,7 +256,7 @@ class BigQueryStore(Store):
         with self._refresh_lock:
             current = self._snapshot
             fresh = current is not None and self._clock() - current.loaded_at < self.ttl_s
-            if fresh and not force:
+            if current is not None and fresh and not force:
                 return current
             try:
                 self._snapshot = self._read()

@@ -26,7 +26,10 @@ _ENTRY_COLUMNS = "kind, id, customer_id, fields, created_at, updated_at, created
 
 
 def _token(row: tuple) -> Token:
-    return Token(*row[:7], revoked=row[7] is not None)
+    token_id, role, customer_id, customer, name, rate, created_at, revoked_at = row
+    return Token(
+        token_id, role, customer_id, customer, name, rate, created_at, revoked_at is not None
+    )
 
 
 def _entry(row: tuple) -> Entry:
