@@ -43,6 +43,8 @@ def serves(door: str) -> bool:
     if value not in _DOORS:
         raise ValueError(f"{ENV_DOORS} must be all, bigquery or rest, not {value!r}")
     return door in _DOORS[value]
+
+
 # Cloud Run refuses larger requests (32 MiB, HTTP/1); locally the same limit holds.
 MAX_BODY_BYTES = 32 * 1024 * 1024
 # Longer request lines are refused with 414 (the REST API's longest URL is a few hundred bytes).
