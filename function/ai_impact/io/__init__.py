@@ -18,6 +18,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 import ai_impact
 from ai_impact.io.pipeline import Progress, run
@@ -47,7 +48,7 @@ __all__ = [
 
 
 def estimate_records(
-    records: Sequence[Mapping], preset: str | None = None, **options: object
+    records: Sequence[Mapping], preset: str | None = None, **options: Any
 ) -> list[dict]:
     """Estimate log records of a known format (detected from their keys when ``preset`` is
     None): one ``ModeledRow`` per record (per span of OTLP lines), same order. ``options`` go

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
+from typing import Any
 
 from litellm.integrations.custom_logger import CustomLogger
 
@@ -37,7 +38,7 @@ _log = logging.getLogger(__name__)
 class ImpactLogger(CustomLogger):
     """Adds ``ai_impact`` (the call's estimated impacts) to the logged metadata of each call."""
 
-    def __init__(self, key: str = METADATA_KEY, **kwargs: object) -> None:
+    def __init__(self, key: str = METADATA_KEY, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.key = key
         self._mapper = Mapper(PRESETS["litellm"])

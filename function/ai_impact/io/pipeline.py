@@ -12,7 +12,7 @@ import sys
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import IO
+from typing import IO, Any
 
 import ai_impact
 from ai_impact.engine.columns import BLOCKS, METRICS
@@ -86,7 +86,8 @@ def _explode(mapper: Mapper, chunk: Chunk) -> Chunk:
     """Chunks whose records each hold several rows (OTLP lines) -> one record per row."""
     if mapper.flatten is None or chunk.batch is not None:
         return chunk
-    records, unreadable = [], {}
+    records: list[Any] = []
+    unreadable: dict[int, str] = {}
     for i, record in enumerate(chunk.records or []):
         if i in chunk.unreadable:
             unreadable[len(records)] = chunk.unreadable[i]
@@ -135,7 +136,7 @@ def run(
     chunk_rows: int = DEFAULT_CHUNK_ROWS,
     progress: Progress | None = None,
     estimate: Callable[..., list[dict]] = ai_impact.estimate,
-    on_chunk: Callable[[Sequence, dict], None] | None = None,
+    on_chunk: Callable[[Mapping[str, Sequence[Any]], dict[str, Any]], None] | None = None,
     ranges: bool = False,
 ) -> Summary:
     """Estimate every row of ``inputs`` into ``output`` (None: totals only); return the totals.

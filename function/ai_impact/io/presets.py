@@ -156,7 +156,7 @@ def _otlp_spans(record: object) -> list:
     """An OTLP/JSON ``{"resourceSpans": [...]}`` line -> its spans (attributes as a dict)."""
     if not isinstance(record, Mapping) or "resourceSpans" not in record:
         return [_otlp_attributes(record)]
-    spans = []
+    spans: list[Any] = []
     for resource in record.get("resourceSpans") or []:
         for scope in (resource or {}).get("scopeSpans") or []:
             spans.extend(_otlp_attributes(span) for span in (scope or {}).get("spans") or [])
@@ -483,7 +483,9 @@ class Mapper:
         return rows_of(self.columns(records, batch), n, records if batch is None else None)
 
 
-def rows_of(columns: Mapping[str, list], n: int, records: Sequence | None = None) -> list:
+def rows_of(
+    columns: Mapping[str, Sequence[Any]], n: int, records: Sequence[Any] | None = None
+) -> list[Any]:
     """``n`` row dicts from request columns; records that are not objects are passed on."""
     if not columns:
         out: list = [{} for _ in range(n)]
@@ -504,6 +506,7 @@ def _arrow_values(batch: Any, path: Path) -> list:
     import pyarrow.compute as pc
 
     flat = ".".join(path)
+    rest: tuple[str, ...]
     if len(path) > 1 and flat in batch.schema.names:
         column, rest = batch.column(flat), ()
     else:

@@ -16,7 +16,7 @@ import os
 import shutil
 import sys
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
@@ -104,7 +104,7 @@ def read_chunks(path: str, chunk_rows: int = DEFAULT_CHUNK_ROWS) -> Iterator[Chu
     size = p.stat().st_size or 1
     raw = open(p, "rb")  # noqa: SIM115 - closed in finally, read lazily by the generator
     try:
-        stream: IO[bytes] = raw
+        stream: IO[bytes] | gzip.GzipFile = raw
         if p.suffix.lower() == ".gz":
             stream = gzip.GzipFile(fileobj=raw)
         yield from _stream_chunks(stream, fmt, chunk_rows, lambda: raw.tell() / size, str(path))
@@ -118,10 +118,10 @@ def _read_stdin(chunk_rows: int) -> Iterator[Chunk]:
     stream = sys.stdin.buffer
     head = stream.peek(4) if hasattr(stream, "peek") else b""
     if not head:
-        buffered = io.BufferedReader(stream)  # type: ignore[arg-type]
+        buffered = io.BufferedReader(stream)  # type: ignore[type-var]
         stream, head = buffered, buffered.peek(4)
     if head[:2] == b"\x1f\x8b":
-        stream = io.BufferedReader(gzip.GzipFile(fileobj=stream))  # type: ignore[arg-type]
+        stream = io.BufferedReader(gzip.GzipFile(fileobj=stream))
         head = stream.peek(4)
     fmt = _sniff(head[:64])
     if fmt == "parquet":  # Parquet needs to seek: spool standard input to a temporary file
@@ -133,28 +133,32 @@ def _read_stdin(chunk_rows: int) -> Iterator[Chunk]:
     yield from _stream_chunks(stream, fmt, chunk_rows, lambda: None, "stdin")
 
 
-def _stream_chunks(stream, fmt: str, chunk_rows: int, done, name: str) -> Iterator[Chunk]:
+def _stream_chunks(
+    stream: Any, fmt: str, chunk_rows: int, done: Callable[[], float | None], name: str
+) -> Iterator[Chunk]:
     if fmt == "csv":
         yield from _csv_chunks(stream, chunk_rows, done, name)
     else:
         yield from _json_chunks(stream, chunk_rows, done, name)
 
 
-def _json_chunks(stream, chunk_rows: int, done, name: str) -> Iterator[Chunk]:
+def _json_chunks(
+    stream: Any, chunk_rows: int, done: Callable[[], float | None], name: str
+) -> Iterator[Chunk]:
     buffered = stream if hasattr(stream, "peek") else io.BufferedReader(stream)
     head = buffered.peek(64).lstrip()
     if head[:1] == b"[":  # one JSON array (e.g. an export of the Langfuse UI): read whole
         try:
-            records = orjson.loads(buffered.read())
+            array = orjson.loads(buffered.read())
         except orjson.JSONDecodeError as exc:
             raise InputError(f"{name}: not valid JSON ({exc})") from exc
-        columns = _columns(records)
-        for start in range(0, len(records), chunk_rows):
-            part = records[start : start + chunk_rows]
-            yield Chunk(columns, part, done=min(1.0, (start + len(part)) / max(len(records), 1)))
+        keys = _columns(array)
+        for start in range(0, len(array), chunk_rows):
+            part = array[start : start + chunk_rows]
+            yield Chunk(keys, part, done=min(1.0, (start + len(part)) / max(len(array), 1)))
         return
     columns: list[str] | None = None
-    records: list = []
+    records: list[Any] = []
     unreadable: dict[int, str] = {}
     for number, line in enumerate(buffered, 1):
         if not line.strip():
@@ -181,7 +185,9 @@ def _columns(records: list) -> list[str]:
     return list(seen)
 
 
-def _csv_chunks(stream, chunk_rows: int, done, name: str) -> Iterator[Chunk]:
+def _csv_chunks(
+    stream: Any, chunk_rows: int, done: Callable[[], float | None], name: str
+) -> Iterator[Chunk]:
     text = io.TextIOWrapper(stream, encoding="utf-8-sig", errors="replace", newline="")
     csv.field_size_limit(64 * 1024 * 1024)
     reader = csv.reader(text)

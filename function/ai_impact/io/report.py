@@ -15,6 +15,7 @@ import datetime as dt
 import html
 import io
 from pathlib import Path
+from typing import Any
 
 from ai_impact.io.summary import UNKNOWN, Summary
 
@@ -25,7 +26,7 @@ _ENERGY_UNITS = ("Wh", "kWh", "MWh", "GWh")
 _CO2_UNITS = ("gCO2e", "kgCO2e", "tCO2e", "ktCO2e")
 
 
-def _pyplot():
+def _pyplot() -> Any:
     import matplotlib
 
     matplotlib.use("Agg")
@@ -35,7 +36,7 @@ def _pyplot():
     return plt
 
 
-def charts(summary: Summary, top: int = 10) -> dict[str, object]:
+def charts(summary: Summary, top: int = 10) -> dict[str, Any]:
     """{name: matplotlib Figure} of the charts that have data."""
     from matplotlib.ticker import MaxNLocator
 
@@ -102,7 +103,7 @@ def _amount(value: float, units: tuple[str, ...]) -> str:
     return f"{value / scale:,.4g} {unit}"
 
 
-def _svg(fig) -> str:
+def _svg(fig: Any) -> str:
     buffer = io.StringIO()
     fig.savefig(buffer, format="svg", bbox_inches="tight")
     text = buffer.getvalue()

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -134,7 +135,7 @@ class Summary:
         return "\n".join(lines)
 
 
-def _strings(values: Sequence | None, n: int):
+def _strings(values: Sequence[Any] | np.ndarray | None, n: int) -> Any:
     """An Arrow string array of ``values`` (None: all null); other types become their text."""
     import pyarrow as pa
 

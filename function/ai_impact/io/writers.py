@@ -23,6 +23,7 @@ import tempfile
 from collections.abc import Mapping, Sequence
 from operator import itemgetter
 from pathlib import Path
+from types import TracebackType
 from typing import IO, Any
 
 import numpy as np
@@ -147,14 +148,19 @@ class Writer:
             fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
             self._tmp = Path(tmp)
             self._file = os.fdopen(fd, "wb")
-        self._stream: IO[bytes] = (
+        self._stream: IO[bytes] | gzip.GzipFile = (
             gzip.GzipFile(fileobj=self._file, mode="wb") if self.gz else self._file
         )
 
     def __enter__(self) -> Writer:
         return self
 
-    def __exit__(self, kind, value, traceback) -> None:
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        value: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
         if kind is None:
             self.commit()
         else:
