@@ -11,6 +11,8 @@ Request: ``{requestId, caller, sessionUser, userDefinedContext?, calls}``; reply
   ``string`` (the object serialised; default for ``scope3``, as the hosted API answers).
 - ``debug``: ``true`` adds ``debug`` to every reply.
 - ``emissions_basis``: ``location`` (default) or ``market`` (``ai_impact.estimate``).
+- ``model_match``: ``fallback`` (default) or ``exact`` (family and size fallbacks become
+  ``unknown_model`` errors).
 
 A malformed envelope is answered 400 with ``{"errorMessage"}`` (< 1 KB): BigQuery does not retry
 400. A bad call becomes that reply's ``error``; the other calls are unaffected.
@@ -25,6 +27,7 @@ from dataclasses import dataclass
 import orjson
 
 from ai_impact.catalog.grid import check_emissions_basis
+from ai_impact.catalog.names import MODEL_MATCH
 
 # The hosted API's positional order (aiapi.yaml, ImpactBigQueryRequest.calls description); the
 # last four may be left out. ``request_time`` is ImpactRow's ``utc_datetime``.
@@ -69,6 +72,7 @@ class Context:
     return_type: str
     debug: bool
     emissions_basis: str = "location"
+    model_match: str = "fallback"
 
 
 @dataclass
@@ -121,7 +125,12 @@ def read_context(raw: object) -> Context:
         basis = check_emissions_basis(raw.get("emissions_basis"))
     except ValueError as exc:
         raise EnvelopeError(f"userDefinedContext.{exc}") from None
-    return Context(signature, return_type, debug, basis)
+    model_match = str(raw.get("model_match") or "fallback").strip().lower()
+    if model_match not in MODEL_MATCH:
+        raise EnvelopeError(
+            f"userDefinedContext.model_match {model_match!r} is not one of {', '.join(MODEL_MATCH)}"
+        )
+    return Context(signature, return_type, debug, basis, model_match)
 
 
 def _row_from_call(call: object) -> dict | str:
@@ -153,17 +162,17 @@ def _row_from_positional(call: object) -> dict | str:
 
 
 def _estimate_isolated(
-    estimate: Callable[..., list[dict]], rows: list[dict], debug: bool, emissions_basis: str
+    estimate: Callable[..., list[dict]], rows: list[dict], debug: bool, **options: str
 ) -> list[dict]:
     """Estimate the batch; if that raises (a bug), estimate row by row so that only the rows
     that trigger it fail (``internal_error``), and the analyst's query goes on."""
     try:
-        return estimate(rows, debug=debug, emissions_basis=emissions_basis)
+        return estimate(rows, debug=debug, **options)
     except Exception:
         replies = []
         for row in rows:
             try:
-                replies.extend(estimate([row], debug=debug, emissions_basis=emissions_basis))
+                replies.extend(estimate([row], debug=debug, **options))
             except Exception as exc:
                 reply = estimate([{}])[0]
                 reply["error"] = {
@@ -203,7 +212,11 @@ def handle(body: bytes, estimate_for: Callable[[str | None], Callable[..., list[
     if bad_calls:
         rows = [{} if isinstance(r, str) else r for r in rows]
     replies = _estimate_isolated(
-        estimate_for(project), rows, context.debug, context.emissions_basis
+        estimate_for(project),
+        rows,
+        context.debug,
+        emissions_basis=context.emissions_basis,
+        model_match=context.model_match,
     )
     for i, message in bad_calls.items():
         replies[i]["error"] = {

@@ -86,13 +86,18 @@ def _debug(caller: Caller, debug: dict, extensions: bool, cache: dict) -> dict:
 
 
 def impact(
-    caller: Caller, body: object, debug: bool, extensions: bool, emissions_basis: str = "location"
+    caller: Caller,
+    body: object,
+    debug: bool,
+    extensions: bool,
+    emissions_basis: str = "location",
+    model_match: str = "fallback",
 ) -> dict:
     rows = _rows(body)
     unknown = {i: name for i, row in enumerate(rows) if (name := _unknown_field(row))}
     rows = [{} if i in unknown else row for i, row in enumerate(rows)]
     estimate = caller.catalogs.estimator(caller.token.customer_id)
-    replies = estimate(rows, debug=debug, emissions_basis=emissions_basis)
+    replies = estimate(rows, debug=debug, emissions_basis=emissions_basis, model_match=model_match)
     for i, name in unknown.items():
         replies[i]["error"] = {
             "code": "invalid_field",

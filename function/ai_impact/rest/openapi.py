@@ -488,6 +488,12 @@ def _paths() -> dict:
                         {"type": "string", "enum": ["location", "market"]},
                         "location (default) or market-based emission factors.",
                     ),
+                    _query(
+                        "model_match",
+                        {"type": "string", "enum": ["fallback", "exact"]},
+                        "exact: models resolved only by family or by a size in the name get "
+                        "unknown_model (default fallback).",
+                    ),
                 ],
             )
         },
