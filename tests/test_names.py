@@ -236,6 +236,9 @@ def test_closed_rows_have_evidence_and_a_range(catalog: cat.Catalog) -> None:
             continue
         assert models["size_method"][i], models["model_id"][i]
         assert models["size_evidence"][i], models["model_id"][i]
+        for kind in ("total", "active"):
+            assert np.isfinite(models[f"{kind}_params_low_billions"][i]), models["model_id"][i]
+            assert np.isfinite(models[f"{kind}_params_high_billions"][i]), models["model_id"][i]
     for kind in ("total", "active"):
         point = models[f"{kind}_params_billions"]
         low, high = models[f"{kind}_params_low_billions"], models[f"{kind}_params_high_billions"]

@@ -22,6 +22,7 @@ import argparse
 import csv
 import io
 import math
+import re
 import sys
 from pathlib import Path
 
@@ -33,6 +34,8 @@ HERE = Path(__file__).resolve().parent
 ACTIVE_SHARE = (0.1, 0.2, 0.3)
 INPUT_WEIGHT = 3.0
 LEGACY_RANGE_FACTOR = 2.0
+# A range written in a row's size evidence: "range 0.1-1.5 B", "range 14-60 B".
+_STATED_RANGE = re.compile(r"(?:range )?([\d.]+)-([\d.]+) ?(B|M)\b(?= range|,|;|\)|$| with| \()")
 # Rows whose size is that of another model (size_method same-as; evidence in the row).
 SAME_AS = {
     "gpt_4o_realtime": "gpt_4o",
@@ -222,6 +225,19 @@ def build() -> tuple[str, list[str]]:
             row["active_params_billions"] = _num(total * ACTIVE_SHARE[1])
             row["active_params_low_billions"] = _num(total * ACTIVE_SHARE[0])
             row["active_params_high_billions"] = _num(total * ACTIVE_SHARE[2])
+        stated = _STATED_RANGE.search(row.get("size_evidence") or "")
+        if stated and not row["active_params_low_billions"]:
+            # Analogue and reported rows state their range in the evidence ("range 2-24 B").
+            scale = 0.001 if stated.group(3) == "M" else 1.0
+            low, high = float(stated.group(1)) * scale, float(stated.group(2)) * scale
+            for kind in ("total", "active"):
+                row[f"{kind}_params_low_billions"] = _num(low)
+                row[f"{kind}_params_high_billions"] = _num(high)
+        for kind in ("total", "active"):
+            point = row[f"{kind}_params_billions"]
+            if row["params_is_estimate"] == "yes" and not row[f"{kind}_params_low_billions"]:
+                # Published base model (sonar: Llama 3.3 70B) or a reported total: no spread.
+                row[f"{kind}_params_low_billions"] = row[f"{kind}_params_high_billions"] = point
         if row["params_is_estimate"] == "yes" and not row["size_method"]:
             # Estimates kept from the earlier catalog (EcoLogits or the row's notes): labelled,
             # with a range of x/÷ LEGACY_RANGE_FACTOR around the point.
