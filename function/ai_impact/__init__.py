@@ -13,6 +13,7 @@ from typing import Any
 
 from ai_impact import catalog as _catalog
 from ai_impact.catalog.grid import check_emissions_basis
+from ai_impact.catalog.names import MODEL_MATCH
 from ai_impact.engine.chain import compute
 from ai_impact.parse import check_quantities, list_ignored, parse_rows
 from ai_impact.render import render
@@ -27,6 +28,7 @@ def estimate(
     debug: bool = False,
     emissions_basis: str = "location",
     catalog: _catalog.Catalog | None = None,
+    model_match: str = "fallback",
 ) -> list[dict[str, Any]]:
     """Estimate the impacts of each row; one Scope3 ``ModeledRow`` dict per row, same order.
 
@@ -42,6 +44,8 @@ def estimate(
         provider's contractual instruments where disclosed, docs/methodology.md section 6a);
         changes usage emissions only. ValueError for anything else.
     catalog : reference data to use; the bundled catalog by default.
+    model_match : ``fallback`` (default) resolves unlisted models by family or by the size in
+        their name; ``exact`` makes those rows ``unknown_model`` errors.
 
     A row that cannot be estimated gets ``error`` ({code, message, details{reason, field}}) and
     zero impacts; the other rows are unaffected. Never raises for bad row content. A key that
@@ -49,9 +53,11 @@ def estimate(
     never a silent zero.
     """
     basis = check_emissions_basis(emissions_basis)
+    if model_match not in MODEL_MATCH:
+        raise ValueError(f"model_match must be one of {MODEL_MATCH}, not {model_match!r}")
     cat = catalog or _catalog.default()
     parsed = parse_rows(rows)
-    resolved = resolve(parsed, cat, basis)
+    resolved = resolve(parsed, cat, basis, model_match)
     errors = parsed.errors  # the first error of a row wins: parse, then resolve, then engine
     errors.merge(resolved.errors)
     model = resolved.model.columns

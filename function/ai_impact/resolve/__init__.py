@@ -31,11 +31,19 @@ class Resolved:
     errors: RowErrors  # rows whose model or hardware cannot be resolved (model's first)
 
 
-def resolve(usage: Usage, catalog: Catalog, emissions_basis: str = "location") -> Resolved:
+def resolve(
+    usage: Usage,
+    catalog: Catalog,
+    emissions_basis: str = "location",
+    model_match: str = "fallback",
+) -> Resolved:
     """Resolve model, hardware and location of every row; ``emissions_basis`` (``location`` or
-    ``market``) picks the intensity the emissions use (``catalog.grid``)."""
-    model, errors = resolve_models(usage, catalog)
-    hardware, hardware_errors = resolve_hardware(usage, catalog)
+    ``market``) picks the intensity the emissions use (``catalog.grid``); ``model_match="exact"``
+    makes family and size fallbacks ``unknown_model`` errors."""
+    model, errors = resolve_models(usage, catalog, model_match)
+    hardware, hardware_errors = resolve_hardware(
+        usage, catalog, model.provider_service[model.columns.codes]
+    )
     errors.merge(hardware_errors)
     location = resolve_locations(usage, catalog, hardware, emissions_basis)
     return Resolved(model, hardware, location, errors)

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ai_impact.catalog import Catalog, lookup_key
+from ai_impact.catalog import Catalog, lookup_key, names
 from ai_impact.catalog.defaults import DEFAULT_NODE_ID
 from ai_impact.engine.columns import HardwareColumns
 from ai_impact.errors import RowErrors
@@ -40,15 +40,16 @@ class _Answer:
     failure: Failure | None
 
 
-# node_id, cloud_id, cloud_instance_id, managed_service_id, gpu_id
-_Key = tuple[str | None, str | None, str | None, str | None, str | None]
+# node_id, cloud_id, cloud_instance_id, managed_service_id, gpu_id, the model prefix's service
+_Key = tuple[str | None, str | None, str | None, str | None, str | None, str | None]
 
 
 def _answer(catalog: Catalog, key: _Key) -> _Answer:
-    node_id, cloud_id, instance, service_id, gpu_id = key
+    node_id, cloud_id, instance, service_id, gpu_id, prefix_service = key
     nodes, services, gpus = catalog.nodes, catalog.services, catalog.gpus
     failure = None
-    service = services.find(service_id) if service_id else None
+    found = names.find_service(catalog, service_id or prefix_service)
+    service = services.find(found) if found else None
     node, by = None, ""
     if node_id:
         node = nodes.find(node_id)
@@ -69,7 +70,9 @@ def _answer(catalog: Catalog, key: _Key) -> _Answer:
             )
     elif service is not None:
         node = nodes.find(services["default_node_id"][service])
-        by = "managed_service_id default node"
+        by = (
+            "managed_service_id default node" if service_id else "model prefix service default node"
+        )
     else:
         node = nodes.find(DEFAULT_NODE_ID)
         by = "default node" + (
@@ -90,13 +93,17 @@ def _answer(catalog: Catalog, key: _Key) -> _Answer:
     )
 
 
-def resolve_hardware(usage: Usage, catalog: Catalog) -> tuple[ResolvedHardware, RowErrors]:
-    """The node and GPU of every row, and the errors of the rows naming unknown ones."""
+def resolve_hardware(
+    usage: Usage, catalog: Catalog, prefix_services: np.ndarray
+) -> tuple[ResolvedHardware, RowErrors]:
+    """The node and GPU of every row, and the errors of the rows naming unknown ones.
+    ``prefix_services``: the service each row's model prefix selects (``azure/`` ->
+    azure-openai), used when the row names no managed service."""
     s = usage.strings
     keys = [
         s[name].tolist()
         for name in ("node_id", "cloud_id", "cloud_instance_id", "managed_service_id", "gpu_id")
-    ]
+    ] + [prefix_services.tolist()]
     codes, answers = per_distinct(keys, lambda key: _answer(catalog, key))
     node = np.array([a.node_row for a in answers], dtype=np.int64)
     gpu = np.array([a.gpu_row for a in answers], dtype=np.int64)

@@ -1,17 +1,16 @@
 """The model of each row: ``model_id`` -> ``model_used_id`` -> ``model_hugging_face_path`` ->
-``model_family`` + ``model_name`` (each by id, alias or Hugging Face path; then with a router
-prefix such as ``openai/`` and a date suffix such as ``-2024-08-06`` removed) -> the inline
+``model_family`` + ``model_name`` (each by id, alias or Hugging Face path, then normalised,
+then by family or by a size in the name: :mod:`ai_impact.catalog.names`) -> the inline
 ``model_total_params_billions``. Inline fields override catalog values when both are given.
 """
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 import numpy as np
 
-from ai_impact.catalog import Catalog, lookup_key
+from ai_impact.catalog import Catalog, lookup_key, names
 from ai_impact.catalog.defaults import DEFAULT_BATCH_SIZE, DEFAULT_DATATYPE, DEFAULT_TASK
 from ai_impact.engine.columns import Amortised, ModelColumns
 from ai_impact.errors import RowErrors
@@ -29,8 +28,6 @@ from ai_impact.resolve.common import (
 )
 from ai_impact.tasks import TASK_METHOD, UNSUPPORTED
 
-_DATE_SUFFIX = re.compile(r"[-@_:]?(?:\d{4}-\d{2}-\d{2}|\d{8}|latest)$")
-
 
 @dataclass(frozen=True)
 class ResolvedModel:
@@ -39,6 +36,8 @@ class ResolvedModel:
     columns: ModelColumns
     by: np.ndarray  # object: the resolution step ("" when unresolved)
     entry: list[Entry | None]  # the catalog row (None: inline or unresolved)
+    provider_service: np.ndarray  # object: service_id the model name's prefix selects, or None
+    params_range: np.ndarray  # (distinct, 4): total low, high, active low, high (billions)
 
 
 @dataclass(frozen=True)
@@ -51,34 +50,14 @@ class _Answer:
     bytes_per_param: float
     task: str
     base_row: int  # catalog row of the model a fine-tune derives from, -1 when none
+    provider_service: str | None
+    params_range: tuple[float, float, float, float]
 
 
-def _find_model(catalog: Catalog, value: str) -> tuple[int | None, str]:
-    """Row of ``value`` among model ids, aliases and HF paths, trying a router prefix and a date
-    suffix removed. Returns (row, how)."""
-    models = catalog.models
-    candidates = [(value, "")]
-    tail = re.split(r"[/]", value)[-1]
-    if tail != value:
-        candidates.append((tail, " (router prefix removed)"))
-    for text, how in list(candidates):
-        stripped = _DATE_SUFFIX.sub("", text)
-        if stripped and stripped != text:
-            candidates.append((stripped, how + " (version suffix removed)"))
-    for text, how in candidates:
-        row = models.find(text)
-        if row is not None:
-            key = lookup_key(text)
-            if key == lookup_key(models["model_id"][row]):
-                kind = "id"
-            elif models["hugging_face_path"][row] and key == lookup_key(
-                models["hugging_face_path"][row]
-            ):
-                kind = "hugging_face_path"
-            else:
-                kind = "alias"
-            return row, kind + how
-    return None, ""
+def _find_model(catalog: Catalog, value: str, model_match: str) -> names.Match | None:
+    """``value`` resolved by :func:`ai_impact.catalog.names.find_model` (id, alias, HF path,
+    normalised spelling, then the family and size fallbacks unless ``model_match`` is exact)."""
+    return names.find_model(catalog, value, model_match)
 
 
 def _failure(
@@ -115,19 +94,22 @@ _Str = str | None
 _Key = tuple[_Str, _Str, _Str, _Str, _Str, float, float, _Str, _Str]
 
 
-def _answer(catalog: Catalog, key: _Key) -> _Answer:
+def _answer(catalog: Catalog, key: _Key, model_match: str) -> _Answer:
     model_id, used_id, hf_path, family, name, total, active, datatype, task = key
     models = catalog.models
-    row, by = None, ""
+    row, by, fallback = None, "", None
     for field, value in (
         ("model_id", model_id),
         ("model_used_id", used_id),
         ("model_hugging_face_path", hf_path),
     ):
         if value is not None:
-            row, how = _find_model(catalog, value)
-            if row is not None:
-                by = f"{field} -> {how}"
+            match = _find_model(catalog, value, model_match)
+            if match is not None and match.how in names.FALLBACK_STEPS:
+                fallback = fallback or match
+            elif match is not None:
+                row = match.row
+                by = f"{field} -> {match.how}" + (f" ({match.detail})" if match.detail else "")
                 break
     if row is None and family and name:
         row = catalog.model_by_family_name.get(lookup_key(family) + "|" + lookup_key(name))
@@ -146,7 +128,11 @@ def _answer(catalog: Catalog, key: _Key) -> _Answer:
     cat_active = models["active_params_billions"][row] if row is not None else np.nan
     cat_datatype = models["datatype"][row] if row is not None else None
     cat_task = models["task"][row] if row is not None else None
-    if row is None and np.isfinite(total):
+    if row is None and fallback is not None and not np.isfinite(total):
+        # Family or size fallback: numbers as if given inline, labelled by the step.
+        by, total, task = fallback.how, fallback.total_params_billions, task or fallback.task
+        active = active if np.isfinite(active) else fallback.active_params_billions
+    elif row is None and np.isfinite(total):
         by = "inline model_total_params_billions"
     elif row is not None and (np.isfinite(total) or np.isfinite(active) or datatype):
         by += " + inline overrides"
@@ -162,15 +148,27 @@ def _answer(catalog: Catalog, key: _Key) -> _Answer:
     base = models["fine_tuned_from_model_id"][row] if row is not None else None
     base_row = models.find(base) if base else None
     inline = row is None and np.isfinite(total)
+    total_b, active_b = float(total_b), float(min(active_b, total_b))
+    params_range = (total_b, total_b, active_b, active_b)
+    if fallback is not None and by == fallback.how:
+        params_range = (*fallback.total_range, *fallback.active_range)
+    elif row is not None and "inline" not in by:
+        low_high = [float(models[c][row]) for c in names.RANGE_COLUMNS]
+        t_low, t_high, a_low, a_high = (
+            v if np.isfinite(v) else p for v, p in zip(low_high, params_range, strict=True)
+        )
+        params_range = (t_low, t_high, a_low, a_high)
     return _Answer(
         row=-1 if row is None else row,
         by=by,
         failure=None if inline else _failure(catalog, row, named, total_b),
-        total_params_billions=float(total_b),
-        active_params_billions=float(min(active_b, total_b)),
+        total_params_billions=total_b,
+        active_params_billions=active_b,
         bytes_per_param=DATATYPE_BYTES.get(chosen, DATATYPE_BYTES[DEFAULT_DATATYPE]),
         task=task or (cat_task.lower() if cat_task else DEFAULT_TASK),
         base_row=-1 if base_row is None else base_row,
+        provider_service=names.provider_service(catalog, model_id or used_id),
+        params_range=params_range,
     )
 
 
@@ -188,7 +186,9 @@ def _amortised(catalog: Catalog, rows: np.ndarray) -> Amortised:
     )
 
 
-def resolve_models(usage: Usage, catalog: Catalog) -> tuple[ResolvedModel, RowErrors]:
+def resolve_models(
+    usage: Usage, catalog: Catalog, model_match: str = "fallback"
+) -> tuple[ResolvedModel, RowErrors]:
     """The model of every row, and the errors of the rows whose model cannot be resolved."""
     s, x = usage.strings, usage.numbers
     keys = (
@@ -202,7 +202,7 @@ def resolve_models(usage: Usage, catalog: Catalog) -> tuple[ResolvedModel, RowEr
         s["model_datatype"].tolist(),
         s["task"].tolist(),
     )
-    codes, answers = per_distinct(keys, lambda key: _answer(catalog, key))
+    codes, answers = per_distinct(keys, lambda key: _answer(catalog, key, model_match))
     rows = np.array([a.row for a in answers], dtype=np.int64)
     base_rows = np.array([a.base_row for a in answers], dtype=np.int64)
     methods = [TASK_METHOD.get(a.task, UNSUPPORTED) for a in answers]
@@ -223,5 +223,11 @@ def resolve_models(usage: Usage, catalog: Catalog) -> tuple[ResolvedModel, RowEr
         fine_tuned=base_rows >= 0,
     )
     entries = [models.row(a.row) if a.row >= 0 else None for a in answers]
-    resolved = ResolvedModel(columns, objects([a.by for a in answers]), entries)
+    resolved = ResolvedModel(
+        columns,
+        objects([a.by for a in answers]),
+        entries,
+        objects([a.provider_service for a in answers]),
+        np.array([a.params_range for a in answers], dtype=np.float64).reshape(-1, 4),
+    )
     return resolved, row_errors(codes, [a.failure for a in answers])

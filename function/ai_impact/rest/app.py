@@ -18,6 +18,7 @@ from werkzeug.routing import Map, Rule
 
 from ai_impact import catalog as _catalog
 from ai_impact.catalog.grid import check_emissions_basis
+from ai_impact.catalog.names import MODEL_MATCH
 from ai_impact.rest import entries, openapi
 from ai_impact.rest.auth import RateLimiter, authenticate
 from ai_impact.rest.entries import Caller
@@ -120,7 +121,12 @@ def _impact(caller: Caller, request: Request, svc: Service) -> tuple[int, object
         basis = check_emissions_basis(request.args.get("emissions_basis"))
     except ValueError as exc:
         raise bad_request(str(exc), "emissions_basis") from None
-    return 200, impact(caller, _body(request), debug, extensions, basis), {}
+    model_match = (request.args.get("model_match") or "fallback").strip().lower()
+    if model_match not in MODEL_MATCH:
+        raise bad_request(
+            f"query parameter model_match must be one of {MODEL_MATCH}", "model_match"
+        )
+    return 200, impact(caller, _body(request), debug, extensions, basis, model_match), {}
 
 
 def _list(caller: Caller, request: Request, svc: Service, resource: Resource) -> tuple:

@@ -67,11 +67,16 @@ def _debug(caller: Caller, debug: dict, extensions: bool, cache: dict) -> dict:
 
 
 def impact(
-    caller: Caller, body: object, debug: bool, extensions: bool, emissions_basis: str = "location"
+    caller: Caller,
+    body: object,
+    debug: bool,
+    extensions: bool,
+    emissions_basis: str = "location",
+    model_match: str = "fallback",
 ) -> dict:
     rows = parse(ImpactRequest, body).rows
     estimate = caller.catalogs.estimator(caller.token.customer_id)
-    replies = estimate(rows, debug=debug, emissions_basis=emissions_basis)
+    replies = estimate(rows, debug=debug, emissions_basis=emissions_basis, model_match=model_match)
     cache: dict = {}
     for reply in replies:
         if reply.get("error") is None:

@@ -283,6 +283,11 @@ MODEL = Resource(
             _text("fine_tuned_from_model_id"),
             _number("active_params_billions", extension=True),
             *(
+                _number(f"{kind}_params_{end}_billions", extension=True)
+                for kind in ("total", "active")
+                for end in ("low", "high")
+            ),
+            *(
                 Field(name, "integer", column=name, extension=True, description=description)
                 for name, description in (
                     ("default_steps", "Extension: denoising steps when a row gives none."),
@@ -291,6 +296,7 @@ MODEL = Resource(
                 )
             ),
             *_extension_texts("developer", "architecture", "params_is_estimate", "notes", "source"),
+            *_extension_texts("size_method", "size_evidence", "modality"),
         ),
     ),
     complete_row=_complete_model_row,

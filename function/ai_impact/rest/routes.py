@@ -201,6 +201,12 @@ ROUTES: tuple[Route, ...] = (
                 {"type": "string", "enum": ["location", "market"]},
                 "location (default) or market-based emission factors.",
             ),
+            Query(
+                "model_match",
+                {"type": "string", "enum": ["fallback", "exact"]},
+                "exact: models resolved only by family or by a size in the name get "
+                "unknown_model (default fallback).",
+            ),
         ),
     ),
     Route(

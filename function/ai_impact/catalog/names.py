@@ -1,0 +1,663 @@
+"""Model names as logs carry them -> a catalog row, a family's size class, or a size in the name.
+
+Proxies and SDKs log a model as their provider spells it: ``azure/gpt-4o``,
+``bedrock/us-east-1/us.anthropic.claude-3-5-sonnet-20241022-v2:0``,
+``fireworks_ai/accounts/fireworks/models/llama-v3p1-70b-instruct``,
+``openrouter/qwen/qwen3-30b-a3b:free``. :func:`find_model` resolves such a name in steps, each
+recorded (``how``) so that debug output says which one answered (docs/methodology.md,
+"Model resolution"):
+
+1. ``id`` / ``alias`` / ``hugging_face_path``: the name as given (the catalog's own lookup).
+2. ``normalised``: provider and router prefixes removed (the provider is kept, see
+   :func:`provider_service`), cloud region prefixes (``us.``, ``eu.``, ``apac.``, ``global.``),
+   Bedrock vendor prefixes (``anthropic.``) and version suffixes in every style (``-20241022``,
+   ``-2024-08-06``, ``-0613``, ``-v1:0``, ``@20240620``, ``-001``, ``-preview``, ``-latest``),
+   router tags (``:free``, ``:thinking``), serving suffixes (``-fp8``, ``-awq``, ``-instruct``,
+   ``-turbo``), compared in a canonical spelling (case, ``.``/``_``/``:`` as ``-``, ``3p1`` as
+   ``3-1``, ``claude-sonnet-4`` as ``claude-4-sonnet``). These are spellings of one model.
+3. ``family``: an unlisted version of a known family and tier (``claude-opus-4-7``,
+   ``gpt-5.6-mini``) takes the size class of the nearest listed version of that tier, with a
+   range widened to every size the tier has had (:data:`FAMILY_RANGE_FACTOR`).
+4. ``size``: a name carrying its size (``70b``, ``8x22b``, ``30b-a3b``, ``1.5b``, ``335m``).
+
+Steps 3 and 4 are fallbacks: ``model_match="exact"`` refuses them.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+import weakref
+from dataclasses import dataclass, field
+from functools import cache
+
+import numpy as np
+
+from ai_impact.catalog import Catalog, lookup_key
+
+MODEL_MATCH = ("fallback", "exact")
+# Catalog columns of the low-high parameter range, in the order resolution reports them.
+RANGE_COLUMNS = (
+    "total_params_low_billions",
+    "total_params_high_billions",
+    "active_params_low_billions",
+    "active_params_high_billions",
+)
+FALLBACK_STEPS = ("family", "size")
+
+# Family fallback: the range spans every size the tier has had, widened by this factor both ways
+# (an unlisted version may be smaller or larger than any listed one; estimate, see methodology).
+FAMILY_RANGE_FACTOR = 2.0
+# Size read from a name: the name rounds the count (``7b`` is 7.24 B for Mistral 7B, ``70b`` is
+# 70.55 B for Llama 3.1 70B), so the range is +-15 %.
+SIZE_RANGE_FRACTION = 0.15
+# ``NxMb`` mixtures: total and active parameters relative to N*M and 2*M, from Mixtral 8x7B
+# (46.7 B total, 12.9 B active of 8 x 7 B; Mistral AI, 2023): shared attention and embeddings
+# make the total smaller than N*M. Checked on Mixtral 8x22B: 0.834 * 176 = 146.8 (141 B),
+# 0.921 * 44 = 40.5 (39.1 B).
+MIXTURE_TOTAL_SHARE = 46.7 / 56.0
+MIXTURE_ACTIVE_SHARE = 12.9 / 14.0
+
+# First path segments that name a provider or router (LiteLLM ``custom_llm_provider`` names and
+# the like) -> service_id of services.csv. Segments that services.csv knows by id or alias need
+# no entry; a router prefix whose serving profile the catalog lacks maps to None (stripped only).
+PREFIX_SERVICES: dict[str, str | None] = {
+    "bedrock-converse": "aws-bedrock",
+    "bedrock-mantle": "aws-bedrock",
+    "bedrock-invoke": "aws-bedrock",
+    "amazon": "aws-bedrock",
+    "vertex-ai-language-models": "google-vertex",
+    "vertex-ai-anthropic-models": "google-vertex",
+    "vertex-ai-llama-models": "google-vertex",
+    "vertex-ai-mistral-models": "google-vertex",
+    "vertex-ai-embedding-models": "google-vertex",
+    "azure-openai": "azure-openai",
+    "chatgpt": "openai",
+    "text-completion-openai": "openai",
+    "github-copilot": None,
+    "nebius": None,
+    "databricks": None,
+    "ollama": None,
+    "ollama-chat": None,
+    "novita": None,
+    "sambanova": None,
+    "cerebras": None,
+    "hyperbolic": None,
+    "lambda-ai": None,
+    "nscale": None,
+    "cloudflare": None,
+    "watsonx": None,
+    "snowflake": None,
+    "oci": None,
+    "vercel-ai-gateway": None,
+    "dashscope": None,
+    "volcengine": None,
+    "ai21": None,
+    "anyscale": None,
+    "baseten": None,
+    "friendliai": None,
+    "featherless-ai": None,
+    "nvidia-nim": None,
+    "sagemaker": None,
+    "hosted-vllm": None,
+    "vllm": None,
+    "lm-studio": None,
+    "meta-llama": None,
+    "moonshot": None,
+    "zai": None,
+    "minimax": None,
+}
+# Segments after a provider that name a cloud region or a deployment scope, not a model.
+_REGION_SEGMENT = re.compile(
+    r"^(?:[a-z]{2}(?:-gov)?-[a-z]+-\d|global|us|eu|apac|jp|au|ca|in|uk|invoke|converse|"
+    r"cross-region|regional|openai|v1|accounts|fireworks|models|routers|deployments|@cf|@hf)$"
+)
+_CLOUD_REGION_PREFIX = re.compile(r"^(?:us|eu|apac|global|jp|au|ca|us-gov|apne\d|in|uk)\.")
+_VENDOR_DOT_PREFIX = re.compile(
+    r"^(?:anthropic|meta|amazon|mistral|cohere|ai21|deepseek|qwen|openai|nvidia|stability|"
+    r"writer|moonshotai|moonshot|google|xai|minimax|zai|twelvelabs|luma|ibm)\."
+)
+# Version and serving suffixes, tried repeatedly from the end (each removal is one spelling).
+_SUFFIXES = tuple(
+    re.compile(pattern, re.IGNORECASE)
+    for pattern in (
+        r"[-:]v\d+(?::\d+)?$",  # -v1:0, -v2:0, :v1
+        r":\d+$",  # :0 (Bedrock), :8b-like tags are handled by _TAG_SIZE
+        r"@[\w.-]*$",  # Vertex @20240620, @001, @default
+        r"-\d{4}-\d{2}-\d{2}$",
+        r"-\d{8}$",
+        r"-\d{3,4}$",  # -0613, -2407, -001
+        r"-(?:preview|latest|exp|experimental|beta|stable|ga|default|original)$",
+        r":(?:free|thinking|exacto|nitro|floor|online|beta|extended|latest)$",
+        r"-(?:fp8|fp16|bf16|fp4|nvfp4|awq|gptq|int4|int8|w4a16|w8a8|gguf|mlx|4bit|8bit)$",
+        r"-(?:turbo|instruct|chat|it|hf|fast|versatile|instant|thinking|reasoning)$",
+        r"-(?:tput|lite-tput|maas|global|free|nothink|non-thinking|high|low|medium)$",
+    )
+)
+_VENDOR_DASH = re.compile(
+    r"^(?:databricks|fw|cohere|anthropic|openai|meta|mistral|zai|coding|azure|ai21|google|xai|"
+    r"amazon|nvidia|deepseek-ai|moonshotai|system-ai)[-.](?=[a-z])",
+    re.IGNORECASE,
+)
+
+
+_FINE_TUNE = re.compile(r"^ft:([^:]+)(?::.*)?$")
+
+
+def canonical(text: str) -> str:
+    """Spelling-free key of a model name: lower case; ``.``, ``_``, ``:``, spaces as ``-``;
+    a hyphen between letters and digits (``qwen2.5`` = ``qwen-2-5``); Fireworks' ``3p1`` as
+    ``3-1``; ``v3`` as ``3``; Claude's tier-first names (``claude-sonnet-4``) as version-first
+    (``claude-4-sonnet``)."""
+    s = text.strip().lower()
+    s = re.sub(r"(\d)p(\d)", r"\1-\2", s)
+    s = re.sub(r"[._:\s]+", "-", s)
+    s = re.sub(r"(?<=[a-z])(?=\d)", "-", s)
+    s = re.sub(r"(?:(?<=-)|^)v-(?=\d)", "", s)
+    s = re.sub(r"-+", "-", s).strip("-")
+    m = re.match(r"^claude-(opus|sonnet|haiku)-(\d+(?:-\d)?)(?=-|$)(.*)$", s)
+    if m:
+        s = f"claude-{m.group(2)}-{m.group(1)}{m.group(3)}"
+    return s
+
+
+@dataclass
+class Match:
+    """How a name resolved. ``row``: catalog row (steps 1-2, and step 3's nearest row).
+    ``how``: step label (``id``, ``alias``, ``hugging_face_path``, ``normalised``, ``family``,
+    ``size``) with details in ``detail``. For fallbacks, the size (billions) and its range."""
+
+    row: int | None
+    how: str
+    detail: str = ""
+    total_params_billions: float = float("nan")
+    active_params_billions: float = float("nan")
+    total_range: tuple[float, float] = (float("nan"), float("nan"))
+    active_range: tuple[float, float] = (float("nan"), float("nan"))
+    task: str | None = None
+    candidates: list[str] = field(default_factory=list)
+
+
+def provider_service(catalog: Catalog, value: str | None) -> str | None:
+    """The service_id (services.csv) a model name's provider prefix selects, or None:
+    ``azure/gpt-4o`` -> ``azure-openai``, ``bedrock/...`` -> ``aws-bedrock``,
+    ``vertex_ai/...`` -> ``google-vertex``. A bare name (``gpt-4o``) selects nothing."""
+    if not value or "/" not in value:
+        return None
+    first = value.strip().split("/", 1)[0]
+    return find_service(catalog, first)
+
+
+def find_service(catalog: Catalog, value: str | None) -> str | None:
+    """service_id of a managed service or provider name (id, alias, or a LiteLLM provider
+    name such as ``bedrock_converse``), or None when unknown."""
+    if not value:
+        return None
+    services = catalog.services
+    row = services.find(value)
+    if row is not None:
+        return services["service_id"][row]
+    return PREFIX_SERVICES.get(lookup_key(value).replace(".", "-"))
+
+
+def _is_provider(catalog: Catalog, segment: str) -> bool:
+    key = lookup_key(segment)
+    return catalog.services.find(segment) is not None or key in PREFIX_SERVICES
+
+
+def spellings(catalog: Catalog, value: str) -> list[str]:
+    """Candidate spellings of ``value`` with prefixes, then suffixes, removed (in order, without
+    the value itself)."""
+    out: list[str] = []
+
+    def add(text: str) -> None:
+        text = text.strip().strip("/")
+        if text and text not in out:
+            out.append(text)
+
+    value = value.strip()
+    ft = _FINE_TUNE.match(value)
+    if ft:
+        add(ft.group(1))
+        value = ft.group(1)
+    segments = [s for s in value.split("/") if s]
+    start = 0
+    while start < len(segments) - 1 and (
+        _is_provider(catalog, segments[start]) or _REGION_SEGMENT.match(segments[start].lower())
+    ):
+        start += 1
+    # Every tail of the path: "vendor/model" (Hugging Face path), then "model".
+    for i in range(start, len(segments)):
+        add("/".join(segments[i:]))
+    tails = list(out) or [value]
+    for tail in tails:
+        base = tail.rsplit("/", 1)[-1]
+        regional = _CLOUD_REGION_PREFIX.sub("", base)
+        base = _VENDOR_DOT_PREFIX.sub("", regional)
+        for text in dict.fromkeys((regional, base, _VENDOR_DASH.sub("", base))):
+            add(text)
+            for _ in range(8):
+                before = text
+                for suffix in _SUFFIXES:
+                    stripped = suffix.sub("", text)
+                    if stripped and stripped != text:
+                        text = stripped
+                        add(text)
+                if text == before:
+                    break
+    return out
+
+
+_INDEXES: weakref.WeakKeyDictionary[Catalog, dict[str, int]] = weakref.WeakKeyDictionary()
+
+
+def canonical_index(catalog: Catalog) -> dict[str, int]:
+    """canonical(id | alias | HF path | HF path tail) -> model row; spellings shared by two rows
+    are left out (ambiguous)."""
+    index = _INDEXES.get(catalog)
+    if index is not None:
+        return index
+    models = catalog.models
+    seen: dict[str, set[int]] = {}
+    for i in range(len(models)):
+        names = [models["model_id"][i]]
+        if models["aliases"][i]:
+            names += [a for a in models["aliases"][i].split("|") if a.strip()]
+        if models["hugging_face_path"][i]:
+            names += [models["hugging_face_path"][i], models["hugging_face_path"][i].split("/")[-1]]
+        for name in names:
+            for key in {canonical(name), canonical(name.rsplit("/", 1)[-1])}:
+                seen.setdefault(key, set()).add(i)
+    index = {k: next(iter(v)) for k, v in seen.items() if len(v) == 1}
+    _INDEXES[catalog] = index
+    return index
+
+
+def find_model(catalog: Catalog, value: str, model_match: str = "fallback") -> Match | None:
+    """Resolve one model name (steps in the module docstring); None when nothing is known or
+    when only a fallback would answer and ``model_match`` is ``exact``."""
+    models = catalog.models
+    row = models.find(value)
+    if row is not None:
+        return Match(row, _kind(catalog, row, value))
+    candidates = spellings(catalog, value)
+    for text in candidates:
+        row = models.find(text)
+        if row is not None:
+            return Match(
+                row,
+                "normalised",
+                f"{_removed(value, text)}{_kind(catalog, row, text)} {text!r}",
+                candidates=candidates,
+            )
+    index = canonical_index(catalog)
+    for text in [value, *candidates]:
+        row = index.get(canonical(text))
+        if row is not None:
+            return Match(
+                row,
+                "normalised",
+                f"{_removed(value, text)}spelling of {models['model_id'][row]!r}",
+                candidates=candidates,
+            )
+    if model_match == "exact":
+        return None
+    for text in _fallback_texts(value, candidates):
+        found = family_match(catalog, text)
+        if found is not None:
+            return found
+    for text in [value, *candidates]:
+        found = size_match(text)
+        if found is not None:
+            return found
+    return None
+
+
+def _fallback_texts(value: str, candidates: list[str]) -> list[str]:
+    """Names the fallbacks read: the spellings without a path, each path segment (right to
+    left; ``fal_ai/openai/gpt-image-2/edit``), adjacent segments joined (``flux/dev``), and
+    each with a vendor prefix written with a dash removed (``databricks-claude-haiku-4-5``)."""
+    out = [c for c in candidates if "/" not in c] or [value]
+    segments = [s for s in value.split("/") if s]
+    out += segments[::-1] + [f"{a}-{b}" for a, b in itertools.pairwise(segments)]
+    out += [_VENDOR_DASH.sub("", t) for t in out if _VENDOR_DASH.match(t)]
+    return list(dict.fromkeys(out))
+
+
+def _removed(value: str, text: str) -> str:
+    """What normalisation removed from ``value`` to get ``text``, for debug output."""
+    tail = value.rsplit("/", 1)[-1].lower()
+    short = text.rsplit("/", 1)[-1].lower()
+    notes = []
+    if "/" in value and "/" not in text:
+        notes.append("router prefix removed")
+    if short in tail and not tail.startswith(short):
+        notes.append("region or vendor prefix removed")
+    if short in tail and not tail.endswith(short):
+        notes.append("version suffix removed")
+    return "".join(f"{n}; " for n in notes)
+
+
+def _kind(catalog: Catalog, row: int, text: str) -> str:
+    models = catalog.models
+    key = lookup_key(text)
+    if key == lookup_key(models["model_id"][row]):
+        return "id"
+    path = models["hugging_face_path"][row]
+    if path and key == lookup_key(path):
+        return "hugging_face_path"
+    return "alias"
+
+
+# --- sizes in names --------------------------------------------------------------------------
+
+_NUM = r"(\d+(?:\.\d+)?)"
+_B = r"(?:^|(?<=[-_/:. ]))"  # a size starts a token
+_END = r"(?=$|[-_/:. ])"
+_MIXTURE = re.compile(_B + r"(\d+)x" + _NUM + r"b" + _END)
+_TOTAL_ACTIVE = re.compile(_B + _NUM + r"b-a" + _NUM + r"b" + _END)
+_BILLIONS = re.compile(_B + _NUM + r"b" + _END)
+_MILLIONS = re.compile(_B + _NUM + r"m" + _END)
+_TAG_SIZE = re.compile(r":" + _NUM + r"b$")  # ollama tags: llama3.1:8b
+
+
+def size_of(name: str) -> tuple[float, float] | None:
+    """(total, active) parameters in billions written in a model name, or None.
+    ``8x22b`` -> mixture shares above; ``30b-a3b`` -> 30, 3; ``70b``/``405B``/``1.5b``;
+    ``335m`` -> 0.335. The largest plain size is taken when several appear."""
+    s = name.strip().lower()
+    m = _TOTAL_ACTIVE.search(s)
+    if m:
+        return float(m.group(1)), float(m.group(2))
+    m = _MIXTURE.search(s)
+    if m:
+        n, each = float(m.group(1)), float(m.group(2))
+        return n * each * MIXTURE_TOTAL_SHARE, 2 * each * MIXTURE_ACTIVE_SHARE
+    sizes = [float(x) for x in _BILLIONS.findall(s)]
+    m = _TAG_SIZE.search(s)
+    if m:
+        sizes.append(float(m.group(1)))
+    if sizes:
+        size = max(sizes)
+        return (size, size) if size > 0 else None
+    millions = [float(x) for x in _MILLIONS.findall(s)]
+    if millions and max(millions) > 0:
+        size = max(millions) / 1000.0
+        return size, size
+    return None
+
+
+_TASK_WORDS = (
+    (re.compile(r"rerank"), "text-classification"),
+    (re.compile(r"embed|bge-|e5-|gte-|minilm|retriev"), "text-embedding"),
+    (re.compile(r"guard|moderation|classif"), "text-classification"),
+    (re.compile(r"whisper|transcri|\bstt\b|-asr|speech-to-text"), "speech-to-text"),
+    (re.compile(r"\btts\b|-tts|text-to-speech"), "text-to-speech"),
+)
+
+
+def task_of(name: str) -> str | None:
+    """Task a name says (``...-embed-...`` -> text-embedding, ``rerank`` -> text-classification,
+    ``whisper`` -> speech-to-text, ``tts`` -> text-to-speech), or None (text generation)."""
+    s = name.lower()
+    for pattern, task in _TASK_WORDS:
+        if pattern.search(s):
+            return task
+    return None
+
+
+def size_match(name: str) -> Match | None:
+    """Step 4: the size written in the name, range +-:data:`SIZE_RANGE_FRACTION`."""
+    size = size_of(name)
+    if size is None:
+        return None
+    total, active = size
+    f = SIZE_RANGE_FRACTION
+    return Match(
+        None,
+        "size",
+        f"size in name {name!r}",
+        total,
+        active,
+        (total * (1 - f), total * (1 + f)),
+        (active * (1 - f), active * (1 + f)),
+        task_of(name) or "text-generation",
+    )
+
+
+# --- families ----------------------------------------------------------------------------------
+
+# (family, pattern over canonical names with groups ``ver`` (optional) and ``tier`` (optional)).
+# Order matters: specific (audio, image, embedding) before general. Tiers of one family are
+# ordered by TIER_ORDER; a name that matches a family but none of its listed tiers has no
+# family answer.
+FAMILIES: tuple[tuple[str, re.Pattern], ...] = tuple(
+    (name, re.compile(pattern))
+    for name, pattern in (
+        ("openai-transcribe", r"^gpt-(?P<ver>\d+o?)(?:-(?P<tier>mini))?-transcribe"),
+        ("openai-tts", r"^gpt-(?P<ver>\d+o?)(?:-(?P<tier>mini))?-tts"),
+        (
+            "openai-realtime",
+            r"^gpt-(?:(?P<ver>\d+o?)-)?(?:(?P<tier>mini)-)?(?:realtime|audio)(?:-(?P<tier2>mini))?",
+        ),
+        ("gpt-image", r"^(?:chatgpt-)?gpt-image-(?P<ver>\d+(?:-\d+)?)(?:-(?P<tier>mini))?"),
+        ("dall-e", r"^dall-e-(?P<ver>\d)"),
+        ("openai-tts", r"^tts-(?P<ver>1)(?:-(?P<tier>hd))?"),
+        ("openai-embedding", r"^text-embedding-(?P<ver>3)-(?P<tier>small|large)"),
+        ("sora", r"^sora-(?P<ver>\d+)(?:-(?P<tier>pro))?"),
+        ("gpt-oss", r"^gpt-oss-(?P<tier>20b|120b)"),
+        (
+            "gpt",
+            r"^(?:chatgpt-|openai-)?gpt-(?P<ver>\d+(?:-\d+)?o?)(?:-(?P<tier>nano|mini|pro))?(?!-?\d*b\b)",
+        ),
+        ("o-series", r"^o-(?P<ver>\d+)(?:-(?P<tier>mini|pro))?(?:-|$)"),
+        ("claude", r"^claude-(?:(?P<ver>\d+(?:-\d+)?)-)?(?P<tier>haiku|sonnet|opus)(?:-|$)"),
+        ("claude-legacy", r"^claude-(?:(?P<tier>instant)|(?P<ver>\d)(?:-\d)?)(?:-|$)"),
+        (
+            "gemini-embedding",
+            r"^(?:gemini-embedding|text-embedding|text-multilingual-embedding)-?(?P<ver>\d+)?",
+        ),
+        (
+            "gemini-tts",
+            r"^gemini-(?P<ver>\d+(?:-\d+)?)-(?P<tier>flash-lite|flash|pro)(?:-preview)?(?:-\d+)?-tts",
+        ),
+        ("gemini", r"^gemini-(?P<ver>\d+(?:-\d+)?)-(?P<tier>flash-lite|flash|pro|ultra)(?:-|$)"),
+        ("imagen", r"^imagen-(?P<ver>\d+(?:-\d+)?)(?:-generate)?(?:-(?P<tier>fast|ultra))?"),
+        ("veo", r"^veo-(?P<ver>\d+(?:-\d+)?)(?:-generate)?(?:-(?P<tier>fast|lite))?"),
+        ("grok", r"^grok-(?P<ver>\d+(?:-\d+)?)(?:-(?P<tier>mini|fast|code|heavy))?(?:-|$)"),
+        ("nova", r"^nova-(?:(?P<ver>\d+)-)?(?P<tier>micro|lite|pro|premier)(?:-|$)"),
+        ("nova-canvas", r"^nova-(?:(?P<ver>\d+)-)?canvas"),
+        ("nova-reel", r"^nova-(?:(?P<ver>\d+)-)?reel"),
+        ("titan-text", r"^titan-text-(?P<tier>lite|express|premier)"),
+        ("titan-embed", r"^titan-embed-(?:text|image|g1)"),
+        ("titan-image", r"^titan-image-generator"),
+        ("command", r"^command-(?P<tier>light|r7b|r|r-plus|a)(?:-|$)"),
+        (
+            "cohere-embed",
+            r"^embed-(?:(?P<lang>english|multilingual)-)?(?:(?P<tier>light)-)?(?:image-)?(?:v-?)?(?P<ver>\d)",
+        ),
+        ("cohere-rerank", r"^rerank-(?:(?P<lang>english|multilingual)-)?(?:v-?)?(?P<ver>\d)"),
+        ("jamba", r"^(?:ai21-)?jamba-(?:(?P<ver>\d+(?:-\d+)?)-)?(?P<tier>mini|large)"),
+        ("codestral", r"^codestral(?:-(?P<ver>\d+))?(?:-|$)(?!mamba|embed)"),
+        ("voxtral", r"^voxtral-(?P<tier>mini|small)"),
+        ("wan", r"^wan-?(?P<ver>\d+(?:-\d+)?)(?:-|$)"),
+        ("moonshot", r"^moonshot-(?:v-?)?(?P<ver>\d+)"),
+        ("muse", r"^muse-(?P<tier>spark)"),
+        ("hunyuan", r"^(?:hunyuan-|hy-?)(?P<ver>\d+)"),
+        (
+            "mistral",
+            r"^(?P<line>mistral|magistral|devstral|pixtral|codestral)-(?P<tier>tiny|small|medium|large)(?:-|$)",
+        ),
+        ("qwen-api", r"^qwen-?(?P<ver>\d+(?:-\d+)?)?-(?P<tier>turbo|flash|plus|max)(?:-|$)"),
+        ("qwen", r"^qwen-?(?P<ver>\d+(?:-\d+)?)(?:-|$)"),
+        ("llama-4", r"^llama-4-(?P<tier>scout|maverick|behemoth)"),
+        ("llama", r"^(?:meta-)?llama-(?P<ver>\d+(?:-\d+)?)(?:-|$)"),
+        ("gemma", r"^gemma-(?P<ver>\d+(?:-\d+)?)(?:-|$)"),
+        ("granite", r"^granite-(?P<ver>\d+(?:-\d+)?)(?:-|$)"),
+        ("nemotron", r"^(?:llama-\d+(?:-\d+)?-)?nemotron(?:-|$)"),
+        (
+            "deepseek",
+            r"^deepseek-(?:(?P<tier>chat|reasoner)|r-?(?P<ver>\d)|(?P<ver2>\d+(?:-\d+)?))(?:-|$)",
+        ),
+        ("kimi", r"^kimi-(?:k-?(?P<ver>\d+(?:-\d+)?))(?:-|$)"),
+        ("glm", r"^glm-(?P<ver>\d+(?:-\d+)?)(?:-(?P<tier>air|flash|flashx|x|plus))?(?:-|$)"),
+        ("minimax", r"^minimax-(?:m-?(?P<ver>\d+(?:-\d+)?)|text-01|(?P<tier>01))(?:-|$)"),
+        ("sonar", r"^sonar(?:-(?P<tier>pro|reasoning|reasoning-pro|deep-research))?(?:-|$)"),
+        ("whisper", r"^whisper-(?P<tier>tiny|base|small|medium|large)"),
+        (
+            "voyage",
+            r"^voyage-(?:(?P<ver>\d+(?:-\d+)?)-)?(?P<tier>lite|large|code|finance|law|multilingual|multimodal)?",
+        ),
+        ("voyage-rerank", r"^rerank-(?P<ver>\d+(?:-\d+)?)(?:-(?P<tier>lite))?"),
+        ("phi", r"^phi-(?P<ver>\d+(?:-\d+)?)-(?P<tier>mini|small|medium|vision|multimodal)"),
+        ("flux", r"^flux-(?P<ver>\d+(?:-\d+)?)?-?(?:(?P<tier>schnell|dev|pro|kontext|ultra))"),
+        (
+            "stable-diffusion",
+            r"^(?:stable-diffusion|sd)-(?P<ver>\d+(?:-\d+)?)-(?P<tier>medium|large)",
+        ),
+        ("deepgram", r"^(?:deepgram-)?(?:nova|enhanced|base)(?:-(?P<ver>\d+))?(?:-|$)"),
+        ("elevenlabs", r"^eleven-(?:multilingual|turbo|flash|english|monolingual|v|\d)"),
+    )
+)
+
+# Tier order within a family, smallest first (issue 18.2; checked by a test over the catalog).
+TIER_ORDER: dict[str, tuple[str, ...]] = {
+    "gpt": ("nano", "mini", "", "pro"),
+    "o-series": ("mini", "", "pro"),
+    "openai-transcribe": ("mini", ""),
+    "openai-tts": ("mini", "", "hd"),
+    "openai-realtime": ("mini", ""),
+    "gpt-image": ("mini", ""),
+    "openai-embedding": ("small", "large"),
+    "claude": ("haiku", "sonnet", "opus"),
+    "gemini": ("flash-lite", "flash", "pro", "ultra"),
+    "gemini-tts": ("flash-lite", "flash", "pro"),
+    "grok": ("mini", "fast", "code", "", "heavy"),
+    "nova": ("micro", "lite", "pro", "premier"),
+    "titan-text": ("lite", "express", "premier"),
+    "command": ("light", "r7b", "r", "r-plus", "a"),
+    "jamba": ("mini", "large"),
+    "mistral": ("tiny", "small", "medium", "large"),
+    "qwen-api": ("flash", "turbo", "plus", "max"),
+    "glm": ("flash", "flashx", "air", "x", "plus", ""),
+    "sonar": ("", "pro"),  # sonar-reasoning runs another base model (R1), not a size tier
+    "whisper": ("tiny", "base", "small", "medium", "large"),
+    "voxtral": ("mini", "small"),
+    "phi": ("mini", "small", "medium"),
+    "llama-4": ("scout", "maverick", "behemoth"),
+}
+
+
+@dataclass(frozen=True)
+class Family:
+    family: str
+    tier: str
+    version: tuple[int, ...]
+
+
+def family_of(name: str) -> Family | None:
+    """Family, tier and version of a model name (canonical form), or None."""
+    s = canonical(name)
+    for family, pattern in FAMILIES:
+        m = pattern.match(s)
+        if m is None:
+            continue
+        groups = {k: v for k, v in m.groupdict().items() if v}
+        tier = groups.get("tier") or groups.get("tier2") or ""
+        if "line" in groups:
+            tier = f"{groups['line']}-{tier}" if groups["line"] != "mistral" else tier
+        raw = groups.get("ver") or groups.get("ver2") or ""
+        version = tuple(int(x) for x in re.findall(r"\d+", raw))
+        return Family(family, tier, version)
+    return None
+
+
+@cache
+def _tier_rank(family: str, tier: str) -> int:
+    order = TIER_ORDER.get(family, ())
+    base = tier.split("-")[-1] if family == "mistral" else tier
+    return order.index(base) if base in order else -1
+
+
+_FAMILY_ROWS: weakref.WeakKeyDictionary[Catalog, dict[tuple[str, str], list]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def family_rows(catalog: Catalog) -> dict[tuple[str, str], list[tuple[tuple[int, ...], int]]]:
+    """(family, tier) -> [(version, row)] of every catalog row whose id or an alias parses as a
+    family member and which has a parameter count."""
+    cached = _FAMILY_ROWS.get(catalog)
+    if cached is not None:
+        return cached
+    models = catalog.models
+    out: dict[tuple[str, str], list] = {}
+    for i in range(len(models)):
+        if not np.isfinite(models["total_params_billions"][i]):
+            continue
+        # Aliases first: they carry the vendor's spelling ("claude-3-5-sonnet"), ids may not; the
+        # first spelling of each (family, tier) gives the version.
+        names = [*(models["aliases"][i] or "").split("|"), models["model_id"][i]]
+        parsed = {}
+        for name in names:
+            fam = family_of(name) if name else None
+            if fam is not None:
+                parsed.setdefault((fam.family, fam.tier), fam.version)
+        for key, version in parsed.items():
+            out.setdefault(key, []).append((version, i))
+    for rows in out.values():
+        rows.sort()
+    _FAMILY_ROWS[catalog] = out
+    return out
+
+
+def _low_high(catalog: Catalog, row: int, kind: str) -> tuple[float, float, float]:
+    models = catalog.models
+    point = float(models[f"{kind}_params_billions"][row])
+    if kind == "active" and not np.isfinite(point):
+        point = float(models["total_params_billions"][row])
+    low = float(models[f"{kind}_params_low_billions"][row])
+    high = float(models[f"{kind}_params_high_billions"][row])
+    return point, low if np.isfinite(low) else point, high if np.isfinite(high) else point
+
+
+def family_match(catalog: Catalog, name: str) -> Match | None:
+    """Step 3: an unlisted member of a known family and tier. The size is that of the nearest
+    listed version (the latest at or below the requested one, else the earliest above); the range
+    spans every listed version's range, widened by :data:`FAMILY_RANGE_FACTOR`. A size written in
+    the name (``qwen3.8-27b``) replaces the size class."""
+    fam = family_of(name)
+    if fam is None:
+        return None
+    members = family_rows(catalog).get((fam.family, fam.tier))
+    if not members:
+        return None
+    below = [m for m in members if m[0] <= fam.version]
+    _version, row = below[-1] if below else members[0]
+    models = catalog.models
+    total, t_low, t_high = _low_high(catalog, row, "total")
+    active, a_low, a_high = _low_high(catalog, row, "active")
+    for _, other in members:
+        t_low = min(t_low, _low_high(catalog, other, "total")[1])
+        t_high = max(t_high, _low_high(catalog, other, "total")[2])
+        a_low = min(a_low, _low_high(catalog, other, "active")[1])
+        a_high = max(a_high, _low_high(catalog, other, "active")[2])
+    k = FAMILY_RANGE_FACTOR
+    detail = f"{fam.family} {fam.tier or '(base)'} tier, size class of {models['model_id'][row]!r}"
+    sized = size_of(name)
+    if sized is not None:
+        total, active = sized
+        t_low, t_high = total * (1 - SIZE_RANGE_FRACTION), total * (1 + SIZE_RANGE_FRACTION)
+        a_low, a_high = active * (1 - SIZE_RANGE_FRACTION), active * (1 + SIZE_RANGE_FRACTION)
+        k = 1.0
+        detail = f"{fam.family} family, size in name"
+    return Match(
+        row,
+        "family",
+        detail,
+        total,
+        active,
+        (t_low / k, t_high * k),
+        (a_low / k, a_high * k),
+        models["task"][row],
+    )

@@ -1,0 +1,363 @@
+"""Model names as logs carry them resolve (catalog/names.py), the prefix selects the serving
+profile, fallbacks say so and can be refused, tiers keep their order, and a public list of
+proxy model ids mostly resolves."""
+
+from __future__ import annotations
+
+import itertools
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import orjson
+import pytest
+
+import ai_impact
+from ai_impact import bigquery
+from ai_impact import catalog as cat
+from ai_impact.catalog import coverage, names
+from conftest import Tokens, call
+
+ROOT = Path(__file__).resolve().parents[1]
+PUBLIC_LIST = ROOT / "tests" / "data" / "litellm_model_ids.txt"
+
+
+@pytest.fixture(scope="module")
+def catalog() -> cat.Catalog:
+    return cat.default()
+
+
+@pytest.mark.parametrize(
+    ("name", "model_id"),
+    [
+        ("anthropic/claude-3-5-sonnet", "claude_35_sonnet"),
+        ("bedrock/anthropic.claude-3-sonnet-20240229-v1:0", "claude_3_sonnet"),
+        ("bedrock/us-east-1/us.anthropic.claude-3-5-sonnet-20241022-v2:0", "claude_35_sonnet"),
+        ("eu.anthropic.claude-3-7-sonnet-20250219-v1:0", "claude_37_sonnet"),
+        ("apac.anthropic.claude-sonnet-4-20250514-v1:0", "claude_sonnet_4"),
+        ("claude-3-5-sonnet@20240620", "claude_35_sonnet"),
+        ("vertex_ai/claude-3-7-sonnet@20250219", "claude_37_sonnet"),
+        ("claude-3.5-sonnet", "claude_35_sonnet"),
+        ("claude-3-7-sonnet", "claude_37_sonnet"),
+        ("CLAUDE-SONNET-4.5", "claude_sonnet_45"),
+        ("gemini-2.0-flash-001", "gemini_20_flash"),
+        ("vertex_ai/gemini-2.5-flash-preview-05-20", "gemini_25_flash"),
+        ("together_ai/meta-llama/Llama-3.3-70B-Instruct-Turbo", "llama_33_70b"),
+        ("fireworks_ai/accounts/fireworks/models/llama-v3p1-70b-instruct", "llama_31_70b"),
+        ("groq/llama-3.1-8b-instant", "llama_31_8b"),
+        ("deepinfra/meta-llama/Meta-Llama-3.1-8B-Instruct", "llama_31_8b"),
+        ("openrouter/qwen/qwen3-30b-a3b:free", "qwen3_30b_a3b"),
+        ("openrouter/deepseek/deepseek-r1:free", "deepseek_r1"),
+        ("azure/gpt-4o-2024-08-06", "gpt_4o"),
+        ("gpt-4-0613", "gpt_4"),
+        ("gpt-4o-mini-2024-07-18", "gpt_4o_mini"),
+        ("o3", "o3"),
+        ("qwen2.5-72b", "qwen25_72b"),
+        ("Qwen/Qwen2.5-72B-Instruct-AWQ", "qwen25_72b"),
+        ("meta-llama/Llama-3.1-8B-Instruct-FP8", "llama_31_8b"),
+        ("ft:gpt-4o-2024-08-06:my-org::abc123", "gpt_4o"),
+        ("databricks/databricks-claude-3-7-sonnet", "claude_37_sonnet"),
+    ],
+)
+def test_real_id_shapes_resolve_to_the_model(
+    catalog: cat.Catalog, name: str, model_id: str
+) -> None:
+    match = names.find_model(catalog, name, "exact")
+    assert match is not None, name
+    assert catalog.models["model_id"][match.row] == model_id
+    assert match.how not in names.FALLBACK_STEPS
+
+
+@pytest.mark.parametrize(
+    ("text", "canonical"),
+    [
+        ("claude-3.5-sonnet", "claude-3-5-sonnet"),
+        ("claude-sonnet-4-5", "claude-4-5-sonnet"),
+        ("llama-v3p1-8b", "llama-3-1-8b"),
+        ("Qwen2.5_72B", "qwen-2-5-72b"),
+        ("llama3.1:8b", "llama-3-1-8b"),
+    ],
+)
+def test_canonical_spelling(text: str, canonical: str) -> None:
+    assert names.canonical(text) == canonical
+
+
+@pytest.mark.parametrize(
+    ("name", "total", "active"),
+    [
+        ("acme-70b-chat", 70, 70),
+        ("foo-405B", 405, 405),
+        ("tiny-1.5b-instruct", 1.5, 1.5),
+        ("bar-30b-a3b", 30, 3),
+        ("baz-8x22b", 8 * 22 * 46.7 / 56, 2 * 22 * 12.9 / 14),
+        ("embedder-335m", 0.335, 0.335),
+        ("ollama/foo:8b", 8, 8),
+    ],
+)
+def test_sizes_in_names(name: str, total: float, active: float) -> None:
+    assert names.size_of(name) == pytest.approx((total, active))
+
+
+def test_mixture_rule_matches_mixtral_8x22b_within_5_percent() -> None:
+    total, active = names.size_of("mixtral-8x22b")
+    assert total == pytest.approx(140.6, rel=0.05)  # Mistral AI: 141 B total
+    assert active == pytest.approx(39.1, rel=0.05)  # 39 B active
+
+
+def test_no_size_in_plain_names() -> None:
+    for name in (
+        "gpt-4o",
+        "claude-3-haiku",
+        "o3-mini",
+        "gemma-3n-e4b-it",
+        "text-embedding-3-small",
+    ):
+        assert names.size_of(name) is None, name
+
+
+def _one(row: dict, **options: object) -> dict:
+    return ai_impact.estimate([row], debug=True, **options)[0]
+
+
+@pytest.mark.parametrize(
+    ("name", "like"),
+    [
+        ("claude-opus-4-7", "claude_opus_46"),
+        ("gpt-5.6-mini", "gpt_54_mini"),
+        ("gemini-3.7-flash-lite", "gemini_31_flash_lite"),
+        ("grok-4.3", "grok_4"),
+    ],
+)
+def test_unlisted_versions_resolve_by_family(catalog: cat.Catalog, name: str, like: str) -> None:
+    out = _one({"model_id": name, "output_tokens": 100})
+    assert out["error"] is None
+    assumptions = out["debug"]["assumptions"]
+    assert assumptions["model_resolved_by"] == "family"
+    row = catalog.models.find(like)
+    assert assumptions["active_params_billions"] == pytest.approx(
+        catalog.models["active_params_billions"][row]
+    )
+    match = names.find_model(catalog, name)
+    low, high = match.active_range
+    assert low < match.active_params_billions < high
+    assert high / low >= names.FAMILY_RANGE_FACTOR**2  # a wide range
+
+
+def test_family_with_a_size_in_the_name_takes_the_size() -> None:
+    out = _one({"model_id": "qwen3.8-27b", "output_tokens": 100})
+    assert out["debug"]["assumptions"]["model_resolved_by"] == "family"
+    assert out["debug"]["assumptions"]["total_params_billions"] == 27
+
+
+@pytest.mark.parametrize("name", ["acme-70b", "mixtral-8x22b-custom", "foo-30b-a3b", "bar-1.5b"])
+def test_names_with_a_size_resolve_by_size(name: str) -> None:
+    out = _one({"model_id": name, "output_tokens": 100})
+    assert out["error"] is None
+    assert out["debug"]["assumptions"]["model_resolved_by"] == "size"
+
+
+@pytest.mark.parametrize("name", ["claude-opus-4-7", "acme-70b", "qwen3.8-27b"])
+def test_exact_match_refuses_fallbacks(name: str) -> None:
+    out = _one({"model_id": name, "output_tokens": 100}, model_match="exact")
+    assert out["error"]["code"] == "unknown_model"
+    assert out["inference_impact"]["usage_energy_wh"] == 0
+    # Spellings of a listed model are not fallbacks.
+    assert (
+        _one({"model_id": "azure/gpt-4o-2024-08-06", "output_tokens": 100}, model_match="exact")[
+            "error"
+        ]
+        is None
+    )
+
+
+def test_bad_model_match_value_is_refused() -> None:
+    with pytest.raises(ValueError, match="model_match"):
+        ai_impact.estimate([{"model_id": "gpt-4o"}], model_match="loose")
+
+
+def test_nothing_known_stays_unknown() -> None:
+    out = _one({"model_id": "not-a-model", "output_tokens": 10})
+    assert out["error"]["code"] == "unknown_model"
+
+
+@pytest.mark.parametrize(
+    ("name", "service"),
+    [
+        ("azure/gpt-4o", "azure-openai"),
+        ("bedrock/anthropic.claude-3-haiku-20240307-v1:0", "aws-bedrock"),
+        ("bedrock_converse/us.amazon.nova-pro-v1:0", "aws-bedrock"),
+        ("vertex_ai/gemini-2.5-pro", "google-vertex"),
+        ("together_ai/meta-llama/Llama-3.3-70B-Instruct-Turbo", "together"),
+    ],
+)
+def test_prefix_selects_the_serving_profile(name: str, service: str) -> None:
+    out = _one({"model_id": name, "output_tokens": 100})
+    assert out["debug"]["hardware_node"]["managed_service_id"] == service
+    assert (
+        out["debug"]["assumptions"]["hardware_resolved_by"] == "model prefix service default node"
+    )
+
+
+def test_row_service_wins_over_prefix() -> None:
+    out = _one({"model_id": "azure/gpt-4o", "managed_service_id": "openai", "output_tokens": 1})
+    assert out["debug"]["hardware_node"]["managed_service_id"] == "openai"
+
+
+def test_unknown_managed_service_is_not_silent() -> None:
+    out = _one({"model_id": "gpt-4o", "managed_service_id": "acme-cloud", "output_tokens": 1})
+    assert "'acme-cloud' unknown" in out["debug"]["assumptions"]["hardware_resolved_by"]
+
+
+def test_tiers_are_ordered_in_every_family(catalog: cat.Catalog) -> None:
+    """nano < mini < base < pro; haiku < sonnet < opus; flash-lite < flash < pro; ... for every
+    family and version of the catalog with two or more tiers (issue 18.2)."""
+    models = catalog.models
+    groups: dict[tuple, list[tuple[int, float, str]]] = {}
+    for (family, tier), members in names.family_rows(catalog).items():
+        rank = names._tier_rank(family, tier)
+        if rank < 0:
+            continue
+        for version, row in members:
+            total = float(models["total_params_billions"][row])
+            active = float(models["active_params_billions"][row])
+            size = (active if np.isfinite(active) else total, total)
+            groups.setdefault((family, version), []).append((rank, size, models["model_id"][row]))
+    checked = 0
+    for key, members in groups.items():
+        members = sorted(set(members))
+        for (r1, a1, m1), (r2, a2, m2) in itertools.pairwise(members):
+            if r1 < r2 and m1 != m2:
+                # Active parameters, then total (Llama 4 Scout and Maverick: 17 B active each).
+                assert a1 < a2, f"{key}: {m1} ({a1} B) is not smaller than {m2} ({a2} B)"
+                checked += 1
+    assert checked >= 15
+
+
+def test_closed_rows_have_evidence_and_a_range(catalog: cat.Catalog) -> None:
+    models = catalog.models
+    for i in range(len(models)):
+        if models["params_is_estimate"][i] != "yes":
+            continue
+        assert models["size_method"][i], models["model_id"][i]
+        assert models["size_evidence"][i], models["model_id"][i]
+        for kind in ("total", "active"):
+            assert np.isfinite(models[f"{kind}_params_low_billions"][i]), models["model_id"][i]
+            assert np.isfinite(models[f"{kind}_params_high_billions"][i]), models["model_id"][i]
+    for kind in ("total", "active"):
+        point = models[f"{kind}_params_billions"]
+        low, high = models[f"{kind}_params_low_billions"], models[f"{kind}_params_high_billions"]
+        ranged = np.isfinite(low)
+        assert (low[ranged] <= point[ranged] * 1.0001).all()
+        assert (high[ranged] >= point[ranged] * 0.9999).all()
+
+
+def test_the_earlier_placeholder_sizes_are_gone(catalog: cat.Catalog) -> None:
+    """gpt-4o, claude-sonnet-4 and both Gemini Flash models shared 440 B / 76 B (issue 18)."""
+    models = catalog.models
+    active = {
+        m: models["active_params_billions"][models.find(m)]
+        for m in ("gpt-4o", "claude-sonnet-4", "gemini-2.0-flash", "gemini-2.5-flash")
+    }
+    assert len(set(active.values())) == 4, active
+    haiku, mini = models.find("claude-3-haiku"), models.find("gpt-4o-mini")
+    ratio = models["active_params_billions"][haiku] / models["active_params_billions"][mini]
+    assert ratio < 4
+
+
+def test_generator_reproduces_models_csv() -> None:
+    script = ROOT / "scripts" / "catalog" / "build_models.py"
+    done = subprocess.run(
+        [sys.executable, str(script), "--check"], capture_output=True, text=True, check=False
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "leave-one-out RMS error" in done.stdout
+
+
+EVERYDAY = [
+    "o3",
+    "mistral-large-latest",
+    "qwen2.5-72b",
+    "anthropic/claude-3-5-sonnet",
+    "bedrock/anthropic.claude-3-sonnet-20240229-v1:0",
+    "claude-3-7-sonnet",
+    "together_ai/meta-llama/Llama-3.3-70B-Instruct-Turbo",
+    "azure/gpt-4o",
+    "gpt-5.1",
+    "claude-opus-4-5",
+    "gemini-3-pro-preview",
+    "deepseek-v3.2",
+    "kimi-k2-thinking",
+    "glm-4.6",
+    "xai/grok-4",
+    "amazon.nova-pro-v1:0",
+    "qwen3-235b-a22b-instruct-2507",
+]
+
+
+@pytest.mark.parametrize("name", EVERYDAY)
+def test_everyday_names_resolve(name: str) -> None:
+    out = _one({"model_id": name, "output_tokens": 100})
+    assert out["error"] is None, (name, out["error"])
+
+
+def test_public_proxy_list_coverage(catalog: cat.Catalog) -> None:
+    """LiteLLM's public list of 4,575 model ids: the share resolved (any step) must not fall
+    below what this catalog reaches (86.6 % when written; issue 12 asks for 95 %)."""
+    report = coverage.coverage(coverage.read_names(PUBLIC_LIST), catalog)
+    assert report.total == 4575
+    assert report.resolved_share >= 0.86, coverage.format_report(report, 20)
+    assert report.share("family") + report.share("size") < 0.6  # most answers are not fallbacks
+
+
+def test_coverage_cli_reads_csv_and_jsonl(tmp_path: Path) -> None:
+    csv_file = tmp_path / "spend.csv"
+    csv_file.write_text("model,spend\nazure/gpt-4o,1\nazure/gpt-4o,2\nnot-a-model,3\n")
+    jsonl = tmp_path / "spend.jsonl"
+    jsonl.write_text('{"model": "gpt-4o"}\n{"model": "acme-70b"}\n')
+    assert coverage.read_names(csv_file) == ["azure/gpt-4o", "azure/gpt-4o", "not-a-model"]
+    report = coverage.coverage(coverage.read_names(jsonl))
+    assert report.by_step["id"] == 1 and report.by_step["size"] == 1
+    done = subprocess.run(
+        [sys.executable, "-m", "ai_impact.catalog.coverage", str(csv_file)],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert "unresolved" in done.stdout and "not-a-model" in done.stdout
+
+
+def _bigquery(context: dict | None) -> tuple[int, dict]:
+    envelope = {
+        "requestId": "r",
+        "caller": "//bigquery.googleapis.com/projects/p/jobs/j",
+        "calls": [
+            [{"model_id": "acme-70b", "output_tokens": 10}],
+            [{"model_id": "gpt-4o", "output_tokens": 10}],
+        ],
+    }
+    if context is not None:
+        envelope["userDefinedContext"] = context
+    outcome = bigquery.handle(orjson.dumps(envelope), lambda project: ai_impact.estimate)
+    return outcome.status, orjson.loads(outcome.body)
+
+
+def test_model_match_on_the_bigquery_door() -> None:
+    status, body = _bigquery(None)
+    assert status == 200 and body["replies"][0]["error"] is None
+    status, body = _bigquery({"model_match": "exact"})
+    assert status == 200
+    assert body["replies"][0]["error"]["code"] == "unknown_model"
+    assert body["replies"][1]["error"] is None
+    status, body = _bigquery({"model_match": "loose"})
+    assert status == 400 and "model_match" in body["errorMessage"]
+
+
+def test_model_match_on_the_rest_door(server: str, tokens: Tokens) -> None:
+    rows = {"rows": [{"model_id": "acme-70b", "output_tokens": 10}]}
+    loose = call(f"{server}/v1/impact", "POST", tokens.owner, rows).json()
+    assert loose["rows"][0].get("error") is None
+    exact = call(f"{server}/v1/impact?model_match=exact", "POST", tokens.owner, rows).json()
+    assert exact["rows"][0]["error"]["code"] == "unknown_model"
+    bad = call(f"{server}/v1/impact?model_match=loose", "POST", tokens.owner, rows)
+    assert bad.status == 400 and bad.json()["details"]["field"] == "model_match"
