@@ -38,6 +38,7 @@ class Deployment:
     default_width_px: np.ndarray
     default_height_px: np.ndarray
     text: text.Coefficients
+    denoiser: diffusion.Denoiser | None = None  # per deployment; None: the default architecture
 
 
 @dataclass(frozen=True)
@@ -337,12 +338,14 @@ def _add_generation(
         )
         width_px = np.where(given, width_px, fallback_w)
         height_px = np.where(given, height_px, fallback_h)
-        args = _diffusion_args(dep, codes[video], width_px, height_px, frames[video], steps[video])
+        args, extra = _diffusion_args(
+            dep, codes[video], width_px, height_px, frames[video], steps[video]
+        )
         add(
             "video generation: denoising steps over all frames",
             video,
-            diffusion.gpu_energy_j(*args),
-            diffusion.busy_time_s(*args) * dep.batch_size[codes[video]],
+            diffusion.gpu_energy_j(*args, *extra),
+            diffusion.busy_time_s(*args, *extra) * dep.batch_size[codes[video]],
             steps[video],
         )
 
@@ -364,7 +367,7 @@ def _image_work(
             int_codes(steps),
         ]
     )
-    args = _diffusion_args(
+    args, extra = _diffusion_args(
         dep,
         deployment[first],
         width_px[first],
@@ -372,8 +375,8 @@ def _image_work(
         np.ones(len(first)),
         steps[first],
     )
-    energy = diffusion.gpu_energy_j(*args)
-    latency = diffusion.busy_time_s(*args) * dep.batch_size[deployment[first]]
+    energy = diffusion.gpu_energy_j(*args, *extra)
+    latency = diffusion.busy_time_s(*args, *extra) * dep.batch_size[deployment[first]]
     return energy[inverse], latency[inverse]
 
 
@@ -384,8 +387,9 @@ def _diffusion_args(
     height_px: np.ndarray,
     frames: np.ndarray,
     steps: np.ndarray,
-) -> tuple[np.ndarray, ...]:
-    return (
+) -> tuple[tuple[np.ndarray, ...], tuple[np.ndarray, diffusion.Denoiser | None]]:
+    """Positional arguments of the diffusion functions, and (GPU count, architecture)."""
+    args = (
         dep.active_params_billions[deployment],
         width_px,
         height_px,
@@ -396,3 +400,5 @@ def _diffusion_args(
         dep.gpu_bf16_tflops[deployment],
         dep.gpu_memory_bandwidth_tbps[deployment],
     )
+    denoiser = None if dep.denoiser is None else dep.denoiser.take(deployment)
+    return args, (dep.gpu_count[deployment], denoiser)
