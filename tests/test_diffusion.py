@@ -68,9 +68,11 @@ def test_committed_errors_are_the_script_output(committed: dict, errors: dict) -
     for k in ("energy", "time"):
         for label, e in errors[k].items():
             for kind in ("insample", "lomo"):
-                assert committed["errors"][k][label][kind] == pytest.approx(
-                    e[kind], abs=0.01
-                ), (k, label, kind)
+                assert committed["errors"][k][label][kind] == pytest.approx(e[kind], abs=0.01), (
+                    k,
+                    label,
+                    kind,
+                )
 
 
 def test_shipped_data_keeps_sources_and_every_model_is_described() -> None:
@@ -225,15 +227,21 @@ def test_attention_makes_long_videos_grow_faster_than_frames() -> None:
 
 def test_guidance_and_latent_compression_change_the_work() -> None:
     base = _energy(2.0, 1024, 1024, 1, 28, batch=64)
-    one_pass = _energy(2.0, 1024, 1024, 1, 28, batch=64, spec="diffusion-transformer;guidance_passes=1")
-    dcae = _energy(2.0, 1024, 1024, 1, 28, batch=64, spec="diffusion-transformer;pixels_per_token=1024")
+    one_pass = _energy(
+        2.0, 1024, 1024, 1, 28, batch=64, spec="diffusion-transformer;guidance_passes=1"
+    )
+    dcae = _energy(
+        2.0, 1024, 1024, 1, 28, batch=64, spec="diffusion-transformer;pixels_per_token=1024"
+    )
     assert 0.45 < one_pass / base < 0.6
     assert dcae < 0.3 * base
 
 
 def test_batching_lowers_energy_per_output_most_for_small_work() -> None:
     batch = np.array([1.0, 64.0])
-    small = _call(diffusion.gpu_energy_j, 0.86, 512.0, 512.0, 1.0, 25.0, batch, spec="diffusion-unet")
+    small = _call(
+        diffusion.gpu_energy_j, 0.86, 512.0, 512.0, 1.0, 25.0, batch, spec="diffusion-unet"
+    )
     big = _call(diffusion.gpu_energy_j, 14.0, 832.0, 480.0, 81.0, 50.0, batch)
     assert small[0] / small[1] > 1.3  # ML.ENERGY v2 openjourney H100: x1.8
     assert big[0] / big[1] < 1.01
@@ -254,3 +262,48 @@ def test_zero_work_and_vector_shapes() -> None:
     n = 5
     out = _call(diffusion.gpu_energy_j, np.full(n, 12.0), 1024.0, 1024.0, 1.0, 50.0)
     assert out.shape == (n,) and out.dtype == np.float64
+
+
+# ------------------------------------------------ token-based (autoregressive) images ----
+def test_image_token_table_matches_openai() -> None:
+    # OpenAI image generation guide (gpt-image-1): 1024x1536 low/medium/high 408/1584/6240,
+    # 1536x1024 400/1568/6208; the per-area rule reproduces them within 2%.
+    from ai_impact.engine import image_tokens
+
+    for quality, portrait, landscape in (
+        ("low", 408, 400),
+        ("medium", 1584, 1568),
+        ("high", 6240, 6208),
+    ):
+        p = image_tokens.output_tokens(np.array([1024.0]), np.array([1536.0]), quality)[0]
+        q = image_tokens.output_tokens(np.array([1536.0]), np.array([1024.0]), quality)[0]
+        assert p == pytest.approx(portrait, rel=0.02) and q == pytest.approx(landscape, rel=0.02)
+
+
+def test_gpt_image_1_decodes_image_tokens_through_the_text_physics() -> None:
+    import ai_impact
+
+    image, two, tall, as_text, flux = ai_impact.estimate(
+        [
+            {"model_id": "gpt-image-1", "output_images": ["1024x1024"], "input_tokens": 50},
+            {"model_id": "gpt-image-1", "output_images": ["1024x1024"] * 2, "input_tokens": 50},
+            {"model_id": "gpt-image-1", "output_images": ["1024x1536"], "input_tokens": 50},
+            {
+                "model_id": "gpt-image-1",
+                "task": "text-generation",
+                "input_tokens": 50,
+                "output_tokens": 1056,
+            },
+            {"model_id": "flux-dev", "output_images": ["1024x1024"]},
+        ],
+        debug=True,
+    )
+    wh = [r["inference_impact"]["usage_energy_wh"] for r in (image, two, tall, as_text, flux)]
+    assert all(r["error"] is None for r in (image, two, tall, as_text, flux))
+    # Medium quality 1024x1024 = 1,056 image tokens decoded by the model, as 1,056 text tokens.
+    assert wh[0] == pytest.approx(wh[3], rel=1e-9)
+    assert wh[0] < wh[2] < wh[1] < 2.2 * wh[0]
+    assert image["debug"]["steps"][0]["description"].startswith("image generation: image tokens")
+    # Of the order of a diffusion image of comparable quality (FLUX.1-dev), not 50 passes of a
+    # 440 B model (55.8 Wh before, issue 18).
+    assert 0.2 < wh[0] / wh[4] < 5.0

@@ -23,7 +23,7 @@ import csv
 import hashlib
 import json
 import sys
-from dataclasses import asdict, replace
+from dataclasses import asdict
 from pathlib import Path
 
 import numpy as np
@@ -237,7 +237,8 @@ ARCHITECTURES: dict[str, tuple[str, str]] = {
     ),
     "ali-vilab/i2vgen-xl": (
         "diffusion-unet",
-        "I2VGen-XL (Zhang et al. 2023, arXiv:2311.04145): 3D U-Net, per-frame latents; " + _UNET_CFG,
+        "I2VGen-XL (Zhang et al. 2023, arXiv:2311.04145): 3D U-Net, per-frame latents; "
+        + _UNET_CFG,
     ),
     "stabilityai/stable-video-diffusion-img2vid": (
         "diffusion-unet",
@@ -268,7 +269,8 @@ ARCHITECTURES: dict[str, tuple[str, str]] = {
     ),
     "stabilityai/stable-diffusion-3.5-medium": (
         "diffusion-transformer;hidden_size=1536;attention_layers=24",
-        "SD3.5 Medium transformer config (MMDiT-X): 24 blocks x 64 = 1536; guidance 4.5 (model card)",
+        "SD3.5 Medium transformer config (MMDiT-X): 24 blocks x 64 = 1536; guidance 4.5 "
+        "(model card)",
     ),
     "Wan-AI/Wan2.1-T2V-1.3B-Diffusers": (
         "diffusion-transformer;hidden_size=1536;attention_layers=30",
@@ -417,10 +419,8 @@ def coefficients_of(
 
 
 def _args(x: Columns) -> tuple[np.ndarray, ...]:
-    return tuple(
-        x[k]
-        for k in ("params_b", "width_px", "height_px", "frames", "steps", "batch", "tdp", "tflops")
-    ) + (x["bw"], x["gpus"])
+    names = ("params_b", "width_px", "height_px", "frames", "steps", "batch", "tdp", "tflops")
+    return (*(x[k] for k in names), x["bw"], x["gpus"])
 
 
 def predict_time(coef: diffusion.Coefficients, x: Columns, arch: diffusion.Denoiser) -> np.ndarray:

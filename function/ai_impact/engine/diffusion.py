@@ -110,6 +110,9 @@ class Denoiser:
     hidden_size: np.ndarray
     attention_layers: np.ndarray
     linear_attention: np.ndarray
+    # 1 for a token-based (autoregressive) image generator: not a denoiser; its images are
+    # decoded as image tokens by the text physics (engine.image_tokens, engine.work).
+    autoregressive: np.ndarray
 
     def take(self, index: np.ndarray) -> Denoiser:
         """The rows ``index`` (numpy fancy indexing of every column)."""
@@ -174,9 +177,11 @@ def parse_method(spec: str) -> dict[str, float | str]:
 
 def denoiser_columns(specs: Sequence[str]) -> Denoiser:
     """One :class:`Denoiser` row per catalog ``generation_method`` string (autoregressive rows
-    get the transformer defaults; they are not run through this module)."""
+    get the transformer defaults and ``autoregressive`` = 1)."""
     parsed = [parse_method(s) for s in specs]
-    default = _DEFAULTS["diffusion-transformer"]
+    default = {**_DEFAULTS["diffusion-transformer"], "autoregressive": 0.0}
+    for p in parsed:
+        p["autoregressive"] = float(p["method"] == "autoregressive")
     return Denoiser(
         **{
             f.name: np.array([float(p.get(f.name, default[f.name])) for p in parsed])
@@ -255,7 +260,11 @@ def work_time_s(
 ) -> np.ndarray:
     """Time of ``tflop`` of diffusion work on one GPU, s: ``c * G^eps * (FLOPS/989)^-mu``."""
     c = coefficients
-    return c.work_s * tflop**c.work_exponent * (gpu_bf16_tflops / REFERENCE_BF16_TFLOPS) ** -c.flops_exponent
+    return (
+        c.work_s
+        * tflop**c.work_exponent
+        * (gpu_bf16_tflops / REFERENCE_BF16_TFLOPS) ** -c.flops_exponent
+    )
 
 
 @dataclass(frozen=True)
@@ -285,7 +294,10 @@ def _parts(
     w = work_time_s(step_tflop(params_billions, tokens, frames, arch, c), gpu_bf16_tflops, c)
     vae_tflop = VAE_DECODE_TFLOP_PER_MEGAPIXEL * width_px * height_px * frames / 1e6
     vae = np.where(steps > 0, work_time_s(vae_tflop, gpu_bf16_tflops, c), 0.0)
-    wait = (c.overhead_s * params_billions**c.overhead_params_exponent + c.sync_s * (n - 1.0) ** c.sync_exponent) / batch_size
+    wait = (
+        c.overhead_s * params_billions**c.overhead_params_exponent
+        + c.sync_s * (n - 1.0) ** c.sync_exponent
+    ) / batch_size
     return _Parts(steps * w, vae, wait, n)
 
 
@@ -320,11 +332,23 @@ def busy_time_s(
     """
     del gpu_tdp_w, gpu_memory_bandwidth_tbps
     part = _parts(
-        params_billions, width_px, height_px, frames, steps, batch_size, gpu_bf16_tflops,
-        gpu_count, denoiser, coefficients,
+        params_billions,
+        width_px,
+        height_px,
+        frames,
+        steps,
+        batch_size,
+        gpu_bf16_tflops,
+        gpu_count,
+        denoiser,
+        coefficients,
     )
     n, kappa = part.gpus, coefficients.parallel_share
-    return part.steps_work_s * (1.0 / n + kappa * (1.0 - 1.0 / n)) + steps * part.per_step_wait_s + part.vae_s
+    return (
+        part.steps_work_s * (1.0 / n + kappa * (1.0 - 1.0 / n))
+        + steps * part.per_step_wait_s
+        + part.vae_s
+    )
 
 
 def gpu_energy_j(
@@ -379,8 +403,16 @@ def gpu_energy_j(
     del gpu_memory_bandwidth_tbps
     c = coefficients
     part = _parts(
-        params_billions, width_px, height_px, frames, steps, batch_size, gpu_bf16_tflops,
-        gpu_count, denoiser, c,
+        params_billions,
+        width_px,
+        height_px,
+        frames,
+        steps,
+        batch_size,
+        gpu_bf16_tflops,
+        gpu_count,
+        denoiser,
+        c,
     )
     n = part.gpus
     busy = part.steps_work_s * (1.0 + c.parallel_share * (n - 1.0)) + part.vae_s
