@@ -307,3 +307,27 @@ def test_gpt_image_1_decodes_image_tokens_through_the_text_physics() -> None:
     # Of the order of a diffusion image of comparable quality (FLUX.1-dev), not 50 passes of a
     # 440 B model (55.8 Wh before, issue 18).
     assert 0.2 < wh[0] / wh[4] < 5.0
+
+
+def test_a_bad_catalog_generation_method_is_a_row_error(tmp_path) -> None:
+    import shutil
+
+    import ai_impact
+    from ai_impact import catalog
+
+    shutil.copytree(catalog.DATA_DIR, tmp_path, dirs_exist_ok=True)
+    models = tmp_path / "models.csv"
+    lines = models.read_text(encoding="utf-8").split("\n")
+    flux = next(i for i, line in enumerate(lines) if line.startswith("flux_1_dev,"))
+    lines[flux] = lines[flux].rsplit(",", 1)[0] + ",diffusion-lstm"
+    models.write_text("\n".join(lines), encoding="utf-8")
+    bad, good = ai_impact.estimate(
+        [
+            {"model_id": "flux-dev", "output_images": ["1024x1024"]},
+            {"model_id": "sdxl", "output_images": ["1024x1024"]},
+        ],
+        catalog=catalog.load(tmp_path),
+    )
+    assert bad["error"]["code"] == "invalid_field"
+    assert "generation_method" in bad["error"]["message"]
+    assert good["error"] is None and good["inference_impact"]["usage_energy_wh"] > 0
