@@ -34,6 +34,7 @@ CREATE TABLE IF NOT EXISTS `${project_id}.${dataset_id}.custom_models` (
   params_is_estimate STRING,
   notes STRING,
   source STRING,
+  generation_method STRING,
   customer_id INT64 NOT NULL DEFAULT 1,
   deleted BOOL NOT NULL DEFAULT FALSE,
   created_at TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP(),

@@ -163,7 +163,7 @@ def parse_method(spec: str) -> dict[str, float | str]:
     out.update(_DEFAULTS[head])
     for option in options:
         key, _, value = option.partition("=")
-        if key not in _DEFAULTS[head]:
+        if key not in _DEFAULTS[head] or key == "unet":  # the method says UNet or not
             raise ValueError(f"generation_method {spec!r}: unknown option {key!r}")
         try:
             number = float(value)
@@ -192,7 +192,8 @@ def denoiser_columns(specs: Sequence[str]) -> Denoiser:
 
 def default_denoiser(n: int) -> Denoiser:
     """``n`` rows of the default architecture (a latent diffusion transformer)."""
-    return denoiser_columns(["diffusion-transformer"] * n)
+    one = denoiser_columns(["diffusion-transformer"])
+    return one.take(np.zeros(n, dtype=np.int64))
 
 
 def load_coefficients(payload: dict | None = None) -> Coefficients:
