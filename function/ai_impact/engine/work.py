@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ai_impact import tasks
-from ai_impact.engine import diffusion, modalities, text
+from ai_impact.engine import diffusion, image_tokens, modalities, text
 from ai_impact.engine.columns import Step, Usage
 from ai_impact.engine.errors import RowErrors
 from ai_impact.engine.keys import combine_codes, int_codes
@@ -310,6 +310,16 @@ def _add_generation(
             np.where(np.isfinite(default_h), default_h, tasks.DEFAULT_IMAGE_PX),
         ]
     )
+    token_based = (
+        np.zeros(len(rows), dtype=bool)
+        if dep.denoiser is None
+        else dep.denoiser.autoregressive[codes[rows]] > 0
+    )
+    if token_based.any():
+        _add_token_images(
+            usage, dep, codes, rows[token_based], width[token_based], height[token_based], add
+        )
+        rows, width, height = rows[~token_based], width[~token_based], height[~token_based]
     if len(rows):
         energy, latency = _image_work(dep, codes[rows], width, height, steps[rows])
         inferences = steps[rows]
@@ -348,6 +358,39 @@ def _add_generation(
             diffusion.busy_time_s(*args, *extra) * dep.batch_size[codes[video]],
             steps[video],
         )
+
+
+def _add_token_images(
+    usage: Usage,
+    dep: Deployment,
+    codes: np.ndarray,
+    rows: np.ndarray,
+    width_px: np.ndarray,
+    height_px: np.ndarray,
+    add: Callable[[str, np.ndarray, np.ndarray, np.ndarray, np.ndarray | float], None],
+) -> None:
+    """Token-based (autoregressive) image generators: each row's prompt and the image tokens of
+    its images (``image_tokens.output_tokens``) through the text physics of its model."""
+    n = usage.n_rows
+    tokens = modalities.per_row(rows, image_tokens.output_tokens(width_px, height_px), n)
+    target = np.flatnonzero(np.bincount(rows, minlength=n))
+    prompt = _zero_if_absent(usage.input_tokens)[target]
+    coef, deployment = dep.text, codes[target]
+    energy = text.request_gpu_energy_j(
+        prompt,
+        tokens[target],
+        coef.decode_j_per_token[deployment],
+        coef.attention_j_per_token[deployment],
+        coef.prefill_j_per_token[deployment],
+    )
+    latency = text.request_busy_time_s(
+        prompt,
+        tokens[target],
+        coef.step_fixed_ms[deployment],
+        coef.step_context_ms[deployment],
+        coef.prefill_ms_per_token[deployment],
+    )
+    add("image generation: image tokens decoded by the model", target, energy, latency, 1.0)
 
 
 def _image_work(
