@@ -38,6 +38,7 @@ CREATE TABLE IF NOT EXISTS `${project_id}.${dataset_id}.custom_models` (
   params_is_estimate STRING,
   notes STRING,
   source STRING,
+  generation_method STRING,
   size_method STRING,
   size_evidence STRING,
   modality STRING,

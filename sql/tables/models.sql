@@ -37,6 +37,7 @@ CREATE OR REPLACE TABLE `${project_id}.${dataset_id}.models` (
   default_width_px INT64,
   default_height_px INT64,
   notes STRING,
-  source STRING NOT NULL
+  source STRING NOT NULL,
+  generation_method STRING
 )
 OPTIONS (description = 'ai-impact reference table from function/ai_impact/data/models.csv; every row cites its source (column source).');

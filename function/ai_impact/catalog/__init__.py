@@ -171,6 +171,7 @@ SCHEMAS: dict[str, Schema] = {
             Col("default_height_px", "int", False, 1, 9999),
             _NOTES,
             _SOURCE,
+            Col("generation_method"),  # image/video generators: engine.diffusion.parse_method
         ),
         key=("model_id",),
         aliases="aliases",

@@ -118,6 +118,7 @@ def _deployment(
         text=text.coefficients(
             active_b, total_b, bytes_pp, gpu_count, batch, tdp_w, bandwidth_tbps, tflops, memory_gb
         ),
+        denoiser=None if model.denoiser is None else model.denoiser.take(m),
     )
 
 

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
+from ai_impact.engine.diffusion import Denoiser
 from ai_impact.engine.errors import RowErrors
 
 METRICS = (
@@ -128,6 +129,9 @@ class ModelColumns:
     training: Amortised  # the model's own training (a fine-tune: its fine-tuning)
     base_training: Amortised  # the training of the model a fine-tune derives from
     fine_tuned: np.ndarray  # bool: the model is a fine-tune of a catalog model
+    # Image and video generators: the architecture the catalog's generation_method states
+    # (None: the default of engine.diffusion, a latent diffusion transformer).
+    denoiser: Denoiser | None = None
 
 
 @dataclass(frozen=True)

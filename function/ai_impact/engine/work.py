@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ai_impact import tasks
-from ai_impact.engine import diffusion, modalities, text
+from ai_impact.engine import diffusion, image_tokens, modalities, text
 from ai_impact.engine.columns import Step, Usage
 from ai_impact.engine.errors import RowErrors
 from ai_impact.engine.keys import combine_codes, int_codes
@@ -38,6 +38,7 @@ class Deployment:
     default_width_px: np.ndarray
     default_height_px: np.ndarray
     text: text.Coefficients
+    denoiser: diffusion.Denoiser | None = None  # per deployment; None: the default architecture
 
 
 @dataclass(frozen=True)
@@ -309,6 +310,16 @@ def _add_generation(
             np.where(np.isfinite(default_h), default_h, tasks.DEFAULT_IMAGE_PX),
         ]
     )
+    token_based = (
+        np.zeros(len(rows), dtype=bool)
+        if dep.denoiser is None
+        else dep.denoiser.autoregressive[codes[rows]] > 0
+    )
+    if token_based.any():
+        _add_token_images(
+            usage, dep, codes, rows[token_based], width[token_based], height[token_based], add
+        )
+        rows, width, height = rows[~token_based], width[~token_based], height[~token_based]
     if len(rows):
         energy, latency = _image_work(dep, codes[rows], width, height, steps[rows])
         inferences = steps[rows]
@@ -337,14 +348,49 @@ def _add_generation(
         )
         width_px = np.where(given, width_px, fallback_w)
         height_px = np.where(given, height_px, fallback_h)
-        args = _diffusion_args(dep, codes[video], width_px, height_px, frames[video], steps[video])
+        args, extra = _diffusion_args(
+            dep, codes[video], width_px, height_px, frames[video], steps[video]
+        )
         add(
             "video generation: denoising steps over all frames",
             video,
-            diffusion.gpu_energy_j(*args),
-            diffusion.busy_time_s(*args) * dep.batch_size[codes[video]],
+            diffusion.gpu_energy_j(*args, *extra),
+            diffusion.busy_time_s(*args, *extra) * dep.batch_size[codes[video]],
             steps[video],
         )
+
+
+def _add_token_images(
+    usage: Usage,
+    dep: Deployment,
+    codes: np.ndarray,
+    rows: np.ndarray,
+    width_px: np.ndarray,
+    height_px: np.ndarray,
+    add: Callable[[str, np.ndarray, np.ndarray, np.ndarray, np.ndarray | float], None],
+) -> None:
+    """Token-based (autoregressive) image generators: each row's prompt and the image tokens of
+    its images (``image_tokens.output_tokens``) through the text physics of its model."""
+    n = usage.n_rows
+    tokens = modalities.per_row(rows, image_tokens.output_tokens(width_px, height_px), n)
+    target = np.flatnonzero(np.bincount(rows, minlength=n))
+    prompt = _zero_if_absent(usage.input_tokens)[target]
+    coef, deployment = dep.text, codes[target]
+    energy = text.request_gpu_energy_j(
+        prompt,
+        tokens[target],
+        coef.decode_j_per_token[deployment],
+        coef.attention_j_per_token[deployment],
+        coef.prefill_j_per_token[deployment],
+    )
+    latency = text.request_busy_time_s(
+        prompt,
+        tokens[target],
+        coef.step_fixed_ms[deployment],
+        coef.step_context_ms[deployment],
+        coef.prefill_ms_per_token[deployment],
+    )
+    add("image generation: image tokens decoded by the model", target, energy, latency, 1.0)
 
 
 def _image_work(
@@ -364,7 +410,7 @@ def _image_work(
             int_codes(steps),
         ]
     )
-    args = _diffusion_args(
+    args, extra = _diffusion_args(
         dep,
         deployment[first],
         width_px[first],
@@ -372,8 +418,8 @@ def _image_work(
         np.ones(len(first)),
         steps[first],
     )
-    energy = diffusion.gpu_energy_j(*args)
-    latency = diffusion.busy_time_s(*args) * dep.batch_size[deployment[first]]
+    energy = diffusion.gpu_energy_j(*args, *extra)
+    latency = diffusion.busy_time_s(*args, *extra) * dep.batch_size[deployment[first]]
     return energy[inverse], latency[inverse]
 
 
@@ -384,8 +430,9 @@ def _diffusion_args(
     height_px: np.ndarray,
     frames: np.ndarray,
     steps: np.ndarray,
-) -> tuple[np.ndarray, ...]:
-    return (
+) -> tuple[tuple[np.ndarray, ...], tuple[np.ndarray, diffusion.Denoiser | None]]:
+    """Positional arguments of the diffusion functions, and (GPU count, architecture)."""
+    args = (
         dep.active_params_billions[deployment],
         width_px,
         height_px,
@@ -396,3 +443,5 @@ def _diffusion_args(
         dep.gpu_bf16_tflops[deployment],
         dep.gpu_memory_bandwidth_tbps[deployment],
     )
+    denoiser = None if dep.denoiser is None else dep.denoiser.take(deployment)
+    return args, (dep.gpu_count[deployment], denoiser)

@@ -12,6 +12,7 @@ import numpy as np
 
 from ai_impact.catalog import Catalog, lookup_key, names
 from ai_impact.catalog.defaults import DEFAULT_BATCH_SIZE, DEFAULT_DATATYPE, DEFAULT_TASK
+from ai_impact.engine import diffusion
 from ai_impact.engine.columns import Amortised, ModelColumns
 from ai_impact.errors import RowErrors
 from ai_impact.fields import DATATYPE_BYTES
@@ -26,7 +27,7 @@ from ai_impact.resolve.common import (
     row_errors,
     take,
 )
-from ai_impact.tasks import TASK_METHOD, UNSUPPORTED
+from ai_impact.tasks import TASK_METHOD, TEXT, UNSUPPORTED
 
 
 @dataclass(frozen=True)
@@ -52,6 +53,7 @@ class _Answer:
     base_row: int  # catalog row of the model a fine-tune derives from, -1 when none
     provider_service: str | None
     params_range: tuple[float, float, float, float]
+    generation_method: str  # the catalog's (engine.diffusion.parse_method), "" when none
 
 
 def _find_model(catalog: Catalog, value: str, model_match: str) -> names.Match | None:
@@ -158,10 +160,19 @@ def _answer(catalog: Catalog, key: _Key, model_match: str) -> _Answer:
             v if np.isfinite(v) else p for v, p in zip(low_high, params_range, strict=True)
         )
         params_range = (t_low, t_high, a_low, a_high)
+    failure = None if inline else _failure(catalog, row, named, total_b)
+    method = (models["generation_method"][row] if row is not None else None) or ""
+    try:
+        diffusion.parse_method(method)
+    except ValueError as exc:
+        method = ""
+        failure = failure or Failure(
+            "invalid_field", "model_id", f"the catalog row of this model has an invalid {exc}"
+        )
     return _Answer(
         row=-1 if row is None else row,
         by=by,
-        failure=None if inline else _failure(catalog, row, named, total_b),
+        failure=failure,
         total_params_billions=total_b,
         active_params_billions=active_b,
         bytes_per_param=DATATYPE_BYTES.get(chosen, DATATYPE_BYTES[DEFAULT_DATATYPE]),
@@ -169,6 +180,7 @@ def _answer(catalog: Catalog, key: _Key, model_match: str) -> _Answer:
         base_row=-1 if base_row is None else base_row,
         provider_service=names.provider_service(catalog, model_id or used_id),
         params_range=params_range,
+        generation_method=method,
     )
 
 
@@ -206,6 +218,13 @@ def resolve_models(
     rows = np.array([a.row for a in answers], dtype=np.int64)
     base_rows = np.array([a.base_row for a in answers], dtype=np.int64)
     methods = [TASK_METHOD.get(a.task, UNSUPPORTED) for a in answers]
+    denoiser = diffusion.denoiser_columns([a.generation_method for a in answers])
+    # Token-based image generators are served as language models: text's batch.
+    default_batch = np.where(
+        denoiser.autoregressive > 0,
+        DEFAULT_BATCH_SIZE[TEXT],
+        floats(DEFAULT_BATCH_SIZE[m] for m in methods),
+    )
     models = catalog.models
     columns = ModelColumns(
         codes=codes,
@@ -214,13 +233,14 @@ def resolve_models(
         bytes_per_param=floats(a.bytes_per_param for a in answers),
         task=objects([a.task for a in answers]),
         method=objects(methods),
-        default_batch_size=floats(DEFAULT_BATCH_SIZE[m] for m in methods),
+        default_batch_size=default_batch,
         default_steps=take(models["default_steps"], rows),
         default_width_px=take(models["default_width_px"], rows),
         default_height_px=take(models["default_height_px"], rows),
         training=_amortised(catalog, rows),
         base_training=_amortised(catalog, base_rows),
         fine_tuned=base_rows >= 0,
+        denoiser=denoiser,
     )
     entries = [models.row(a.row) if a.row >= 0 else None for a in answers]
     resolved = ResolvedModel(

@@ -295,7 +295,14 @@ MODEL = Resource(
                     ("default_height_px", "Extension: output height when a row gives none, px."),
                 )
             ),
-            *_extension_texts("developer", "architecture", "params_is_estimate", "notes", "source"),
+            *_extension_texts(
+                "developer",
+                "architecture",
+                "params_is_estimate",
+                "notes",
+                "source",
+                "generation_method",
+            ),
             *_extension_texts("size_method", "size_evidence", "modality"),
         ),
     ),
