@@ -46,6 +46,10 @@ NUMBER_FIELDS: tuple[NumberField, ...] = (
     # The row's own emission factor of electricity (a contract or supplier factor), gCO2e/kWh;
     # it wins over both emissions bases. Bounds as the spec's GridMix.gco2e_per_kwh.
     NumberField("grid_emissions_factor_gco2e_per_kwh", 0, 2000, integer=False),
+    # Parts of input_tokens / output_tokens, as OpenAI, Anthropic and Gemini usage objects
+    # report them: prompt tokens served from a prefix cache, output tokens spent reasoning.
+    NumberField("input_cached_tokens", 0, 100_000_000, integer=True),
+    NumberField("output_reasoning_tokens", 0, 100_000_000, integer=True),
 )
 
 # String fields. Free text unless a pattern or enum is given below.
@@ -140,8 +144,16 @@ DATATYPE_BYTES: dict[str, float] = {
     "uint16": 2.0,
     "uint32": 4.0,
     "uint64": 8.0,
-    # Not in the spec's enum but served widely (NVFP4/MXFP4 weights, e.g. gpt-oss).
+    # Not in the spec's enum but served widely (NVFP4/MXFP4 weights, e.g. gpt-oss), and the
+    # names model cards and serving stacks use (vLLM/SGLang quantization names, HF dtypes).
     "fp4": 0.5,
+    "mxfp4": 0.5,
+    "nvfp4": 0.5,
+    "awq": 0.5,
+    "gptq": 0.5,
+    "fp8_e4m3": 1.0,
+    "fp8_e5m2": 1.0,
+    "float16": 2.0,
 }
 
 ALL_FIELDS: frozenset[str] = frozenset(
