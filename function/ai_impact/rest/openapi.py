@@ -41,6 +41,8 @@ _EXTENSION_ROW_FIELDS = (
     "model_total_params_billions",
     "model_active_params_billions",
     "model_datatype",
+    "input_cached_tokens",
+    "output_reasoning_tokens",
 )
 
 
