@@ -2,9 +2,10 @@
 
 Run ``python -m ai_impact.calibration.fit_text`` (with ``function/`` on ``sys.path``); add
 ``--write`` to store the result in ``text_coefficients.json``, which ``ai_impact.engine.text``
-loads. It reads ``mlenergy_llm.csv`` next to this file (932 configurations of ML.ENERGY v2 and
-v3: GPU energy per output token of the whole replica, GPU-only boundary, source URL on every
-row) and the GPU specifications of the project catalog (``ai_impact/data/gpus.csv``), fits the
+loads, and ``--strict`` to also run leave-one-model-out with the latent prompt means refitted.
+It reads ``mlenergy_llm.csv`` next to this file (932 configurations of ML.ENERGY v2 and v3:
+GPU energy per output token of the whole replica, GPU-only boundary, source URL on every row)
+and the GPU specifications of the project catalog (``ai_impact/data/gpus.csv``), fits the
 coefficients of :class:`ai_impact.engine.text.TextPhysics` by calling the engine's own
 functions (numpy only), and prints the coefficients, the in-sample and leave-one-model-out
 (LOMO) errors on v3 and v2 rows, the bias per GPU generation, and the same errors for a
@@ -695,6 +696,11 @@ def main(argv: list[str] | None = None) -> int:
         for label, t in res["tables"][gname].items():
             cells = " | ".join("{:.2f}/{:.2f}".format(*t[key]) for key in keys)
             print(f"  {label[:50]:50s} {t['rows']:4d} | {cells}")
+    if "--strict" in argv:
+        strict = lomo_errors(fitted=fitted, refit_prompts=True)["summary"]
+        for v, s in strict.items():
+            med, p90 = s["energy_lomo_v3_stack"]
+            print(f"\n{v} energy LOMO, latent prompt means refitted too: {med:.3f} / {p90:.3f}")
     if "--write" in argv:
         write_coefficients(coefficients_document(fitted, res))
         print(f"\nwrote {COEFFICIENTS_JSON}")
