@@ -450,6 +450,11 @@ def coefficients(
     )
 
 
+def _prompt_part(tokens: np.ndarray, per_token: np.ndarray, per_token_sq: np.ndarray) -> np.ndarray:
+    """``T * e + T^2 * e_sq``: the linear and the causal-attention cost of the first T tokens."""
+    return tokens * (per_token + tokens * per_token_sq)
+
+
 def request_gpu_energy_j(
     input_tokens: np.ndarray,
     output_tokens: np.ndarray,
@@ -458,16 +463,18 @@ def request_gpu_energy_j(
 ) -> np.ndarray:
     """GPU energy of one request from its deployment's coefficients (rows), J::
 
-    ctx = T_in + T_out / 2                       average context while decoding
-    E   = T_out * (e_dec + e_kv * ctx) + (T_in - T_c) * e_pre + (T_in^2 - T_c^2) * e_att
+        ctx = T_in + T_out / 2                       average context while decoding
+        E   = T_out * (e_dec + e_kv * ctx) + (T_in - T_c) * e_pre + (T_in^2 - T_c^2) * e_att
+
+    ``cached_tokens`` (``T_c``) None means none.
     """
-    cached = np.zeros_like(input_tokens) if cached_tokens is None else cached_tokens
     context = input_tokens + 0.5 * output_tokens
-    return (
-        output_tokens * (c.decode_j_per_token + c.attention_j_per_token * context)
-        + (input_tokens - cached) * c.prefill_j_per_token
-        + (input_tokens**2 - cached**2) * c.prefill_attention_j
-    )
+    energy = output_tokens * (
+        c.decode_j_per_token + c.attention_j_per_token * context
+    ) + _prompt_part(input_tokens, c.prefill_j_per_token, c.prefill_attention_j)
+    if cached_tokens is not None:
+        energy -= _prompt_part(cached_tokens, c.prefill_j_per_token, c.prefill_attention_j)
+    return energy
 
 
 def request_busy_time_s(
@@ -481,16 +488,16 @@ def request_busy_time_s(
     T = 1e-3 * [T_out * (t_0 + t_ctx * (ctx/1000)^gamma)
                 + (T_in - T_c) * t_pre + (T_in^2 - T_c^2) * t_att]
     """
-    cached = np.zeros_like(input_tokens) if cached_tokens is None else cached_tokens
     context = input_tokens + 0.5 * output_tokens
     step_ms = c.step_fixed_ms + c.step_context_ms * (1e-3 * context) ** float(
         PHYSICS.time_context_exponent
     )
-    return 1e-3 * (
-        output_tokens * step_ms
-        + (input_tokens - cached) * c.prefill_ms_per_token
-        + (input_tokens**2 - cached**2) * c.prefill_attention_ms
+    ms = output_tokens * step_ms + _prompt_part(
+        input_tokens, c.prefill_ms_per_token, c.prefill_attention_ms
     )
+    if cached_tokens is not None:
+        ms -= _prompt_part(cached_tokens, c.prefill_ms_per_token, c.prefill_attention_ms)
+    return 1e-3 * ms
 
 
 def gpu_energy_j(

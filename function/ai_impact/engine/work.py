@@ -74,17 +74,22 @@ def request_work(
     """GPU energy (J) and busy time (s) of every row; its parts too when ``with_steps``.
     Rows whose inputs their method cannot estimate get an error in ``errors``."""
     n = usage.n_rows
-    cached = _zero_if_absent(usage.input_cached_tokens)
+    any_cached = bool(np.isfinite(usage.input_cached_tokens).any())
+    cached = _zero_if_absent(usage.input_cached_tokens) if any_cached else None
     output_tokens = _zero_if_absent(usage.output_tokens)
     if all(m == tasks.TEXT for m in dep.method.tolist()) and not usage.has_media():
         # An absent prompt is a typical one (text.TYPICAL_PROMPT_TOKENS), a given one is exact.
-        input_tokens = _given(usage.input_tokens, np.maximum(text.TYPICAL_PROMPT_TOKENS, cached))
+        typical = text.TYPICAL_PROMPT_TOKENS
+        prompt = usage.input_tokens
+        default = typical if cached is None else np.maximum(typical, cached)
+        input_tokens = np.where(np.isfinite(prompt), prompt, default)
         coef = dep.text.take(codes)
         gpu_j = text.request_gpu_energy_j(input_tokens, output_tokens, coef, cached)
         busy_s = text.request_busy_time_s(input_tokens, output_tokens, coef, cached)
         if not with_steps:
             return Work(gpu_j, busy_s)
-        tokens = _tokens(usage, input_tokens, output_tokens, cached)
+        zero = np.zeros(n)
+        tokens = _tokens(usage, input_tokens, output_tokens, zero if cached is None else cached)
         return Work(gpu_j, busy_s, [Step(TEXT_STEP, busy_s, np.ones(n))], tokens)
     input_tokens = _zero_if_absent(usage.input_tokens)
     return _mixed_work(usage, dep, codes, errors, input_tokens, output_tokens, with_steps)
