@@ -123,8 +123,16 @@ DATATYPE_BYTES: dict[str, float] = {
     "uint16": 2.0,
     "uint32": 4.0,
     "uint64": 8.0,
-    # Not in the spec's enum but served widely (NVFP4/MXFP4 weights, e.g. gpt-oss).
+    # Not in the spec's enum but served widely (NVFP4/MXFP4 weights, e.g. gpt-oss), and the
+    # names model cards and serving stacks use (vLLM/SGLang quantization names, HF dtypes).
     "fp4": 0.5,
+    "mxfp4": 0.5,
+    "nvfp4": 0.5,
+    "awq": 0.5,
+    "gptq": 0.5,
+    "fp8_e4m3": 1.0,
+    "fp8_e5m2": 1.0,
+    "float16": 2.0,
 }
 
 MAX_IMAGES = 100
@@ -211,6 +219,14 @@ ROW_FIELDS: tuple[Field, ...] = (
     Field("grid_emissions_factor_gco2e_per_kwh", "number", 0, 2000, unit="gCO2e/kWh",
           extension=True, description="The row's own emission factor of electricity (a "
           "contract or supplier factor); it wins over both emissions bases."),
+    # Parts of input_tokens / output_tokens, as OpenAI, Anthropic and Gemini usage objects
+    # report them: prompt tokens served from a prefix cache, output tokens spent reasoning.
+    Field("input_cached_tokens", "integer", 0, 100_000_000, unit="tokens", extension=True,
+          description="The part of input_tokens served from a prompt cache (no prefill "
+          "compute; the attention read over them stays)."),
+    Field("output_reasoning_tokens", "integer", 0, 100_000_000, unit="tokens", extension=True,
+          description="The part of output_tokens spent reasoning (reported in debug; charged "
+          "as other output tokens)."),
     # -- bookkeeping (recorded, not used) --
     _text("integration_source", "Recorded, not used."),
     _text("environment", "Recorded, not used."),

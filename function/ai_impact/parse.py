@@ -67,6 +67,8 @@ class Usage:
         return engine_columns.Usage(
             input_tokens=x["input_tokens"],
             output_tokens=x["output_tokens"],
+            input_cached_tokens=x["input_cached_tokens"],
+            output_reasoning_tokens=x["output_reasoning_tokens"],
             input_audio_seconds=x["input_audio_seconds"],
             output_audio_seconds=x["output_audio_seconds"],
             output_audio_tokens=x["output_audio_tokens"],
@@ -350,3 +352,13 @@ def _check_consistency(numbers: dict[str, np.ndarray], errors: RowErrors) -> Non
         "model_active_params_billions",
         "model_active_params_billions must not exceed model_total_params_billions",
     )
+    for part, whole in (
+        ("input_cached_tokens", "input_tokens"),
+        ("output_reasoning_tokens", "output_tokens"),
+    ):
+        errors.add(
+            numbers[part] > numbers[whole],  # NaN compares False: checked when both are given
+            "invalid_field",
+            part,
+            f"{part} is part of {whole} and must not exceed it",
+        )

@@ -201,5 +201,6 @@ def _debug(i: int, impacts: Impacts, resolved: Resolved) -> dict[str, Any]:
             "water_offsite_l_per_kwh": _clean(location.columns.water_offsite_l_per_kwh[loc]),
             "grid_year": _clean(location.grid_year[loc]),
             "pue_wue_by": location.efficiency_by[loc],
+            **{name: _clean(tokens[i]) for name, tokens in impacts.tokens.items()},
         },
     }

@@ -271,4 +271,5 @@ def compute(
         batch_size=dep.batch_size,
         steps=steps,
         errors=errors,
+        tokens=done.tokens,
     )

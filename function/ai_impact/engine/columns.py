@@ -16,7 +16,7 @@ Absent numbers are NaN. Units are in the names (docs/methodology.md).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import numpy.typing as npt
@@ -58,6 +58,8 @@ class Usage:
 
     input_tokens: np.ndarray
     output_tokens: np.ndarray
+    input_cached_tokens: np.ndarray  # part of input_tokens served from a prefix cache
+    output_reasoning_tokens: np.ndarray  # part of output_tokens spent reasoning
     input_audio_seconds: np.ndarray
     output_audio_seconds: np.ndarray
     output_audio_tokens: np.ndarray
@@ -205,6 +207,7 @@ class Impacts:
     batch_size: np.ndarray  # per deployment: batch size used
     steps: list[Step]  # parts of the work, per row (with_steps only)
     errors: RowErrors  # rows the engine could not estimate (the engine's own, first wins)
+    tokens: dict[str, np.ndarray] = field(default_factory=dict)  # text tokens used (debug)
 
     def blocks(self) -> tuple[Block, Block, Block, Block]:
         """The four blocks in the order of :data:`BLOCKS`."""

@@ -3,132 +3,288 @@
 Calibrated on the ML.ENERGY benchmark: Chung et al., "The ML.ENERGY Benchmark: Toward Automated
 Inference Energy Measurement and Optimization", NeurIPS Datasets & Benchmarks 2025,
 arXiv:2505.06371. Data: v2 (vLLM 0.5.4; A100-SXM4-40GB, H100) from github.com/ml-energy/benchmark
-@ d0311acf, v3 (H100, B200) from github.com/ml-energy/leaderboard @ 0cd52dab ``public/data``.
-The 932 configurations are shipped in ``ai_impact/calibration/mlenergy_llm.csv`` (source URL on
-every row); ``python -m ai_impact.calibration.fit_text`` re-derives every constant below (values
-rounded to 4 significant digits) and prints the errors. docs/calibration.md gives the
-derivation, the errors, the extrapolation to other accelerators and the limits.
+@ d0311acf, v3 (H100, B200) from github.com/ml-energy/leaderboard @ 0cd52dab ``public/data``,
+shipped in ``ai_impact/calibration/mlenergy_llm.csv`` (source URL on every row).
 
-The form is physical, the few coefficients are fitted (v3 serving stack):
+The coefficients are not written here: ``python -m ai_impact.calibration.fit_text`` fits them by
+calling the functions of this module and writes ``ai_impact/calibration/text_coefficients.json``
+(coefficients, fit errors, SHA-256 of the data, script version), which this module reads once at
+import as package data (:data:`PHYSICS`). docs/calibration.md gives the derivation, the errors,
+the extrapolation to other accelerators and the limits.
 
-* decode: every step reads the weights once (``W`` GB; MoE: the expected share of experts
-  touched by B tokens), pays a fixed per-step overhead and a per-sequence overhead on each GPU
-  (growing as ``n_gpu ** GPU_COUNT_EXPONENT``: tensor/expert-parallel synchronisation), and an
-  attention term proportional to the context. The step energy is shared by the B requests.
-  GPUs enter through TDP / memory bandwidth (J per byte moved) and TDP (overheads), so other
-  accelerators are extrapolated from their specs.
-* prefill: ``2 * P_active`` FLOPs per prompt token at ``PREFILL_MFU`` of the dense BF16 peak
-  with the GPUs at ``PREFILL_POWER_FRACTION`` of TDP. ML.ENERGY's J/token already contains the
-  prefill of a chat prompt: only input tokens beyond ``CHAT_PROMPT_TOKENS`` are added.
+The physics of one request (``T_in`` prompt tokens of which ``T_c`` served from a prefix cache,
+``T_out`` generated tokens) on a replica of ``n`` GPUs serving ``B`` requests at once:
 
-All functions are pure numpy, vectorised over 1-D float64 arrays of equal length, without I/O;
-they return finite, non-negative values for finite positive inputs, non-decreasing in input
-and output tokens.
+* **prefill**, compute bound: ``2 * P_active`` FLOPs per uncached prompt token (Kaplan et al.
+  2020, arXiv:2001.08361) plus causal attention, ``4 * A * i`` FLOPs for the token at position
+  ``i`` (``A`` = layers x attention width; Hoffmann et al. 2022, arXiv:2203.15556 app. F), i.e.
+  ``2 * A * (T_in^2 - T_c^2)`` for the uncached part: a 100k-token prompt costs the quadratic
+  attention it needs. Cached tokens cost no prefill compute; the attention of the new tokens
+  over them stays (vLLM automatic prefix caching / SGLang RadixAttention reuse the KV cache,
+  Kwon et al. 2023 arXiv:2309.06180, Zheng et al. 2024 arXiv:2312.07104). FLOPs run at
+  ``prefill_mfu`` of the dense peak of the datatype (``speed_*`` x BF16 peak), the GPUs at
+  ``prefill_power_fraction`` of TDP.
+* **decode**, per output token: every step reads the weights once (MoE: the experts touched by
+  B tokens) and, per sequence, the KV cache of its context, at a fitted energy per GB read
+  (H100 and B200 give the same value: the fit prefers it to a ``TDP/BW`` scaling); every token
+  costs its ``2 * P_active`` FLOPs at a fitted energy per FLOP (``TDP/FLOPS`` scaling); a fixed
+  per-step overhead and a per-sequence overhead at TDP grow with the GPU count
+  (``n ** gpu_count_exponent``, tensor/expert-parallel synchronisation). The step is shared by
+  the B requests.
+* **datatypes**: the bytes moved per weight of 8- and 4-bit formats and their prefill compute
+  speed relative to BF16 are fitted on the fp8 and mxfp4 configurations (H100, B200).
+
+All functions are pure numpy, vectorised over 1-D float64 arrays of equal length; they return
+finite, non-negative values for finite non-negative inputs, non-decreasing in input and output
+tokens, and 0 for a request of 0 tokens.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import json
+from dataclasses import dataclass, fields, replace
+from importlib import resources
 
 import numpy as np
 
-# --- constants printed by `python -m ai_impact.calibration.fit_text` (v3 stack) --------------
-DECODE_WEIGHT_COEF = 0.9362  # a_w: x W[GB] / BW[TB/s] = ms at TDP per decode step
-STEP_OVERHEAD_MS = 1.954  # a_0: ms at TDP per step and n_gpu**nu
-SEQUENCE_OVERHEAD_MS = 0.03249  # a_s: ms at TDP per sequence, step and n_gpu**nu
-ATTENTION_COEF = 0.03686  # a_kv: x P_active**kappa / BW, ms at TDP per sequence and step
-ATTENTION_EXPONENT = 0.4775  # kappa
-GPU_COUNT_EXPONENT = 1.291  # nu
-EIGHT_BIT_EFFECTIVE_BYTES = 2.0  # b8: fp8/int8 weights moved like 16-bit ones (bound of fit)
-PREFILL_MFU = 0.4  # assumed (Llama 3 training MFU 38-43%, arXiv:2407.21783)
-PREFILL_POWER_FRACTION = 0.84  # median GPU power / TDP of the prefill-heavy v3 FIM rows
-CHAT_PROMPT_TOKENS = 400.0  # chat prompt already amortised in the decode J/token
-CHAT_OUTPUT_TOKENS = 605.0  # median output of the v3 LM-Arena chat rows
-TIME_WEIGHT_COEF = 1.024  # c_w: x W[GB] / (n * BW[TB/s]) = ms per step
-TIME_STEP_OVERHEAD_MS = 3.19  # c_0: ms per step x n_gpu**mu
-TIME_GPU_COUNT_EXPONENT = 0.6947  # mu
-TIME_SEQUENCE_MS = 0.07171  # c_s: ms per sequence and step (chat context)
-TIME_CONTEXT_EXPONENT = 0.3914  # gamma: per-sequence time grows as context**gamma
+Scalar = float | np.ndarray
 
-_EIGHT_BIT = 1.0
+COEFFICIENTS_FILE = "text_coefficients.json"
 
 
-def _weight_gb_per_step(
+@dataclass(frozen=True)
+class TextPhysics:
+    """Fitted coefficients of the text model. Scalars in the engine; the calibration passes
+    per-row arrays for the terms that differ between serving stacks."""
+
+    j_per_gb: Scalar  # e_B: J per GB read from GPU memory in decode (weights and KV cache)
+    step_overhead_ms: Scalar  # a_0: ms at TDP per step and n**nu
+    sequence_overhead_ms: Scalar  # a_s: ms at TDP per sequence, step and n**nu
+    decode_compute: Scalar  # g: x 2 P_a / (FLOPS s_dtype), ms at TDP per output token
+    gpu_count_exponent: Scalar  # nu
+    kv_gb_per_ktoken: Scalar  # a_kv: GB of KV cache per 1,000 tokens of context, x P_a**kappa
+    kv_exponent: Scalar  # kappa
+    moe_routed_fraction: Scalar  # rho: share of the active parameters of an MoE that is routed
+    bytes_8bit: Scalar  # bytes moved per fp8/int8 weight (Hopper and other GPUs)
+    bytes_4bit: Scalar  # bytes moved per fp4/int4 weight
+    speed_8bit: Scalar  # prefill FLOP/s of 8-bit weights relative to BF16
+    speed_4bit: Scalar  # prefill FLOP/s of 4-bit weights relative to BF16
+    bytes_8bit_blackwell: Scalar  # the same four on Blackwell GPUs (B200)
+    bytes_4bit_blackwell: Scalar
+    speed_8bit_blackwell: Scalar
+    speed_4bit_blackwell: Scalar
+    prefill_mfu: Scalar  # model FLOPs utilisation of prompt processing
+    prefill_power_fraction: Scalar  # GPU power / TDP while processing prompts
+    attention_width_coef: Scalar  # A [millions] = coef * S**exponent, S = sqrt(P_a * P_t)
+    attention_width_exponent: Scalar
+    time_weight: Scalar  # c_w: x W / (n BW), ms per step
+    time_step_overhead_ms: Scalar  # c_0: ms per step x n**mu
+    time_gpu_count_exponent: Scalar  # mu
+    time_sequence_ms: Scalar  # c_s: ms per sequence and step x (ctx / 1000)**gamma
+    time_context_exponent: Scalar  # gamma
+    typical_prompt_tokens: Scalar  # prompt assumed when a request does not give input_tokens
+
+
+def load_physics(text: str | None = None) -> TextPhysics:
+    """The fitted coefficients from ``ai_impact/calibration/text_coefficients.json`` (or from
+    ``text``, that file's JSON)."""
+    if text is None:
+        text = (
+            resources.files("ai_impact.calibration")
+            .joinpath(COEFFICIENTS_FILE)
+            .read_text(encoding="utf-8")
+        )
+    values = json.loads(text)["coefficients"]
+    return TextPhysics(**{f.name: float(values[f.name]) for f in fields(TextPhysics)})
+
+
+PHYSICS = load_physics()
+# Used by the encoder and speech methods (engine.work): one compute-bound forward pass.
+PREFILL_MFU = float(PHYSICS.prefill_mfu)
+PREFILL_POWER_FRACTION = float(PHYSICS.prefill_power_fraction)
+TYPICAL_PROMPT_TOKENS = float(PHYSICS.typical_prompt_tokens)
+
+_EIGHT_BIT, _FOUR_BIT = 1.0, 0.5
+# Largest replica measured (Llama 3.1 405B on 16 H100, ML.ENERGY v2): the fitted superlinear
+# growth of the per-GPU overheads with the GPU count is not extrapolated beyond it.
+MEASURED_MAX_GPUS = 16.0
+
+
+def gpu_count_factor(gpu_count: np.ndarray, exponent: Scalar) -> np.ndarray:
+    """``n^nu`` up to the largest measured replica (16 GPUs), then linear in ``n``: beyond the
+    data every further GPU pays the per-GPU overhead of the largest measured one, so 64-256
+    chip replicas are not charged an extrapolated ``n^1.2`` synchronisation cost."""
+    capped = np.minimum(gpu_count, MEASURED_MAX_GPUS)
+    return capped**exponent * np.maximum(gpu_count / MEASURED_MAX_GPUS, 1.0)
+
+
+def _is(bytes_per_param: np.ndarray, nominal: float) -> np.ndarray:
+    return np.abs(bytes_per_param - nominal) < 1e-9
+
+
+def for_generation(p: TextPhysics, blackwell: np.ndarray | None) -> TextPhysics:
+    """``p`` with the datatype factors of each deployment's GPU generation: the ``*_blackwell``
+    values where ``blackwell`` is true, the others (fitted on H100) elsewhere and by default."""
+    if blackwell is None:
+        return p
+    pick = {
+        name: np.where(blackwell, getattr(p, name + "_blackwell"), getattr(p, name))
+        for name in ("bytes_8bit", "bytes_4bit", "speed_8bit", "speed_4bit")
+    }
+    return replace(p, **pick)
+
+
+def effective_bytes(bytes_per_param: np.ndarray, p: TextPhysics = PHYSICS) -> np.ndarray:
+    """Bytes moved per weight: the datatype's nominal bytes, except 8-bit (``bytes_8bit``) and
+    4-bit formats (``bytes_4bit``), whose realised traffic (scales, dequantisation, kernels) is
+    fitted per GPU generation on the fp8 and mxfp4 rows of ML.ENERGY v3."""
+    out = np.where(_is(bytes_per_param, _EIGHT_BIT), p.bytes_8bit, bytes_per_param)
+    return np.where(_is(bytes_per_param, _FOUR_BIT), p.bytes_4bit, out)
+
+
+def compute_speed(bytes_per_param: np.ndarray, p: TextPhysics = PHYSICS) -> np.ndarray:
+    """Prefill FLOP/s relative to the dense BF16 peak: ``speed_8bit`` / ``speed_4bit`` for 8-
+    and 4-bit weights (fitted per GPU generation; FP8 and FP4 tensor cores reach 2x and 4x the
+    BF16 peak at most), 1 otherwise."""
+    out = np.where(_is(bytes_per_param, _EIGHT_BIT), p.speed_8bit, 1.0)
+    return np.where(_is(bytes_per_param, _FOUR_BIT), p.speed_4bit, out)
+
+
+def weight_gb_per_step(
     active_params_billions: np.ndarray,
     total_params_billions: np.ndarray,
     bytes_per_param: np.ndarray,
     batch_size: np.ndarray,
+    p: TextPhysics = PHYSICS,
 ) -> np.ndarray:
-    """GB of weights read per decode step (effective bytes; MoE experts touched by B tokens)."""
+    """GB of weights read per decode step.
+
+    ``W = b_eff * [S + (P_t - S) * (1 - (1 - (P_a - S)/(P_t - S))^B)]`` with ``S = (1 - rho) *
+    P_a`` the always-active part (attention, embeddings, shared experts): read once per step;
+    the routed experts are read as far as B tokens, each activating a share
+    ``(P_a - S)/(P_t - S)`` of them, touch them. Dense models (``P_t = P_a``): ``W = b_eff * P_a``.
+    """
     total = np.maximum(total_params_billions, active_params_billions)
-    share = np.minimum(active_params_billions / total, 1.0 - 1e-12)
+    shared = (1.0 - p.moe_routed_fraction) * active_params_billions
+    routed = np.maximum(total - shared, 1e-12)
+    share = np.minimum((active_params_billions - shared) / routed, 1.0 - 1e-12)
     touched = -np.expm1(batch_size * np.log1p(-share))
     touched = np.where(active_params_billions >= total, 1.0, touched)
-    bytes_eff = np.where(
-        np.abs(bytes_per_param - _EIGHT_BIT) < 1e-9, EIGHT_BIT_EFFECTIVE_BYTES, bytes_per_param
+    return effective_bytes(bytes_per_param, p) * (shared + routed * touched)
+
+
+def attention_width_millions(
+    active_params_billions: np.ndarray,
+    total_params_billions: np.ndarray,
+    p: TextPhysics = PHYSICS,
+) -> np.ndarray:
+    """``A`` = layers x query-attention width (millions), from the model size.
+
+    ``A = coef * S^exponent`` with ``S = sqrt(P_a * P_t)`` (billions; = P for dense models), a
+    power law fitted on published architectures (``fit_text.ARCHITECTURES``: Llama 3.1, Qwen3,
+    Mistral, gpt-oss configs). Causal attention costs ``4 * A * i`` FLOPs for the token at
+    position ``i`` (Hoffmann et al. 2022, arXiv:2203.15556, app. F).
+    """
+    size = np.sqrt(
+        active_params_billions * np.maximum(total_params_billions, active_params_billions)
     )
-    return bytes_eff * (active_params_billions + (total - active_params_billions) * touched)
+    return p.attention_width_coef * size**p.attention_width_exponent
 
 
-def _context_ratio(input_tokens: np.ndarray, output_tokens: np.ndarray) -> np.ndarray:
-    """Average decoding context of the request relative to a chat request's."""
-    return (input_tokens + 0.5 * output_tokens) / (CHAT_PROMPT_TOKENS + 0.5 * CHAT_OUTPUT_TOKENS)
-
-
-def _extra_prompt_tokens(input_tokens: np.ndarray) -> np.ndarray:
-    """Prompt tokens beyond the chat prompt already amortised in the decode J/token."""
-    return np.maximum(input_tokens - CHAT_PROMPT_TOKENS, 0.0)
+def kv_gb_per_context_token(
+    active_params_billions: np.ndarray, p: TextPhysics = PHYSICS
+) -> np.ndarray:
+    """GB of KV cache read per decode step per token of context: ``a_kv * P_a^kappa / 1000``."""
+    return 1e-3 * p.kv_gb_per_ktoken * active_params_billions**p.kv_exponent
 
 
 def forward_energy_per_token_j(
     active_params_billions: np.ndarray,
     gpu_tdp_w: np.ndarray,
     gpu_bf16_tflops: np.ndarray,
-    mfu: float | np.ndarray = PREFILL_MFU,
+    mfu: Scalar = PREFILL_MFU,
+    power_fraction: Scalar = PREFILL_POWER_FRACTION,
 ) -> np.ndarray:
     """GPU energy of one compute-bound forward pass over one token (prompt processing, encoders).
 
-    ``E = 2 * P_a [GFLOP] / (FLOPS [TFLOP/s] * MFU) [ms] * 1e-3 * PREFILL_POWER_FRACTION * TDP``:
-    2 FLOPs per active parameter per token (Kaplan et al. 2020, arXiv:2001.08361) at ``mfu`` of
-    the dense BF16 peak, the GPUs drawing ``PREFILL_POWER_FRACTION`` of TDP. The GPU count cancels.
+    ``E = 2 * P_a [GFLOP] / (FLOPS [TFLOP/s] * MFU) [ms] * 1e-3 * u * TDP``: 2 FLOPs per active
+    parameter per token (Kaplan et al. 2020, arXiv:2001.08361) at ``mfu`` of ``gpu_bf16_tflops``
+    (pass the datatype's peak), the GPUs drawing ``power_fraction`` of TDP. The GPU count
+    cancels (n GPUs each do 1/n of the work in 1/n of the time).
 
-    Parameters
-    ----------
-    active_params_billions : parameters used per token, billions.
-    gpu_tdp_w : W.  gpu_bf16_tflops : dense BF16 TFLOP/s.  mfu : model FLOPs utilisation, 0..1.
-
-    Returns
-    -------
-    J per token (whole replica, GPU-only boundary).
+    Returns J per token (whole replica, GPU-only boundary).
     """
     ms = 2.0 * active_params_billions / (gpu_bf16_tflops * mfu)
-    return 1e-3 * ms * PREFILL_POWER_FRACTION * gpu_tdp_w
+    return 1e-3 * ms * power_fraction * gpu_tdp_w
 
 
 def forward_time_per_token_ms(
     active_params_billions: np.ndarray,
     gpu_count: np.ndarray,
     gpu_bf16_tflops: np.ndarray,
-    mfu: float | np.ndarray = PREFILL_MFU,
+    mfu: Scalar = PREFILL_MFU,
 ) -> np.ndarray:
     """Time the replica spends on one token of a compute-bound forward pass, ms:
     ``2 * P_a / (n_gpu * FLOPS * MFU)``."""
     return 2.0 * active_params_billions / (gpu_count * gpu_bf16_tflops * mfu)
 
 
-def _prefill_j_per_token(
-    active_params_billions: np.ndarray, gpu_tdp_w: np.ndarray, gpu_bf16_tflops: np.ndarray
+def prefill_j_per_token(
+    active_params_billions: np.ndarray,
+    bytes_per_param: np.ndarray,
+    gpu_tdp_w: np.ndarray,
+    gpu_bf16_tflops: np.ndarray,
+    p: TextPhysics = PHYSICS,
 ) -> np.ndarray:
-    """J per prompt token (see :func:`forward_energy_per_token_j`)."""
-    return forward_energy_per_token_j(active_params_billions, gpu_tdp_w, gpu_bf16_tflops)
+    """J per uncached prompt token, without attention (see :func:`forward_energy_per_token_j`,
+    at the datatype's compute speed)."""
+    return forward_energy_per_token_j(
+        active_params_billions,
+        gpu_tdp_w,
+        gpu_bf16_tflops * compute_speed(bytes_per_param, p),
+        p.prefill_mfu,
+        p.prefill_power_fraction,
+    )
 
 
-def _attention_j_per_token(
-    active_params_billions: np.ndarray, gpu_tdp_w: np.ndarray, gpu_memory_bandwidth_tbps: np.ndarray
+def prefill_attention_j_per_token_sq(
+    active_params_billions: np.ndarray,
+    total_params_billions: np.ndarray,
+    gpu_tdp_w: np.ndarray,
+    gpu_bf16_tflops: np.ndarray,
+    p: TextPhysics = PHYSICS,
 ) -> np.ndarray:
-    """Attention/KV energy per output token at chat context (J)."""
-    ms = ATTENTION_COEF * active_params_billions**ATTENTION_EXPONENT / gpu_memory_bandwidth_tbps
-    return 1e-3 * gpu_tdp_w * ms
+    """J of causal prompt attention per squared prompt token: ``2 * A`` FLOPs (the sum of
+    ``4 * A * i`` over positions is ``2 * A * T^2``) in BF16 at ``prefill_mfu``, GPUs at
+    ``prefill_power_fraction`` of TDP."""
+    flops = 2e6 * attention_width_millions(active_params_billions, total_params_billions, p)
+    return flops / (gpu_bf16_tflops * 1e12 * p.prefill_mfu) * p.prefill_power_fraction * gpu_tdp_w
+
+
+def prefill_energy_j(
+    input_tokens: np.ndarray,
+    active_params_billions: np.ndarray,
+    total_params_billions: np.ndarray,
+    bytes_per_param: np.ndarray,
+    gpu_tdp_w: np.ndarray,
+    gpu_bf16_tflops: np.ndarray,
+    cached_tokens: np.ndarray | None = None,
+    p: TextPhysics = PHYSICS,
+) -> np.ndarray:
+    """GPU energy of processing a prompt (J)::
+
+        E = (T_in - T_c) * e_lin + (T_in^2 - T_c^2) * e_att
+
+    ``e_lin`` from :func:`prefill_j_per_token`, ``e_att`` from
+    :func:`prefill_attention_j_per_token_sq`; ``T_c`` prompt tokens served from a prefix cache
+    (default 0) cost no compute of their own, the new tokens still attend to them.
+    """
+    cached = np.zeros_like(input_tokens) if cached_tokens is None else cached_tokens
+    return (input_tokens - cached) * prefill_j_per_token(
+        active_params_billions, bytes_per_param, gpu_tdp_w, gpu_bf16_tflops, p
+    ) + (input_tokens**2 - cached**2) * prefill_attention_j_per_token_sq(
+        active_params_billions, total_params_billions, gpu_tdp_w, gpu_bf16_tflops, p
+    )
 
 
 def decode_energy_per_token_j(
@@ -141,32 +297,33 @@ def decode_energy_per_token_j(
     gpu_memory_bandwidth_tbps: np.ndarray,
     gpu_bf16_tflops: np.ndarray,
     gpu_memory_gb: np.ndarray,
+    context_tokens: Scalar = 0.0,
+    p: TextPhysics = PHYSICS,
 ) -> np.ndarray:
-    """GPU energy per output token of the whole replica for chat serving (J).
+    """GPU energy per output token of the whole replica (J), decode only, at a context of
+    ``context_tokens`` (prompt + tokens generated so far)::
 
-    What ML.ENERGY measures for chat (GPU energy of all GPUs of the replica / output tokens): the
-    decode step shared by the batch, plus the prefill of a ``CHAT_PROMPT_TOKENS`` prompt amortised
-    over ``CHAT_OUTPUT_TOKENS`` output tokens::
+        W   = weight_gb_per_step(...)                                          (GB)
+        e   = [e_B * W + 1e-3 * TDP * a_0 * n^nu] / B + 1e-3 * TDP * a_s * n^nu
+              + 1e-3 * g * TDP * 2 * P_a / (FLOPS * s_dtype)
+              + e_B * a_kv * P_a^kappa * ctx / 1000
 
-        W = b_eff * [P_a + (P_t - P_a) * (1 - (1 - P_a/P_t)^B)]                          (GB)
-        e = 1e-3 * TDP * [(a_w * W/BW + a_0 * n^nu) / B + a_s * n^nu + a_kv * P_a^kappa / BW]
-            + CHAT_PROMPT_TOKENS / CHAT_OUTPUT_TOKENS * e_pre
-        e_pre = 1e-3 * 2 * P_a / (FLOPS * PREFILL_MFU) * PREFILL_POWER_FRACTION * TDP
+    ``e_B`` J per GB read, ``a_0``, ``a_s`` ms at TDP, ``g`` (decode FLOPs at TDP / FLOPS),
+    ``a_kv`` GB of KV cache per 1,000 tokens of context, ``kappa``, ``nu``: :class:`TextPhysics`.
 
-    ``b_eff`` is ``bytes_per_param`` except for 8-bit formats (``EIGHT_BIT_EFFECTIVE_BYTES``);
-    ``a_w, a_0, a_s, a_kv, kappa, nu`` are the module constants. Non-increasing in batch size.
+    Non-increasing in batch size, increasing in context. ``gpu_memory_gb`` is not used
+    (common signature).
 
     Parameters
     ----------
     active_params_billions : parameters used per token, billions (MoE: shared + active experts).
     total_params_billions : all parameters, billions (MoE: all experts).
-    bytes_per_param : bytes per weight of the served datatype (bf16 2, fp8/int8 1, int4/fp4 0.5).
+    bytes_per_param : nominal bytes per weight of the served datatype (2, 1 or 0.5).
     gpu_count : GPUs of one replica (tensor x pipeline x expert parallel).
     batch_size : concurrent requests on the replica.
     gpu_tdp_w : thermal design power of one GPU, W.
     gpu_memory_bandwidth_tbps : memory bandwidth of one GPU, TB/s.
-    gpu_bf16_tflops : dense BF16 tensor throughput of one GPU, TFLOP/s.
-    gpu_memory_gb : memory of one GPU, GB (common signature; not used by the formula).
+    context_tokens : tokens in the KV cache of the sequence.
 
     Returns
     -------
@@ -174,60 +331,49 @@ def decode_energy_per_token_j(
 
     References
     ----------
-    Chung et al. 2025, arXiv:2505.06371 (ML.ENERGY v2 @d0311acf, v3 @0cd52dab);
-    ``ai_impact.calibration.fit_text``; docs/calibration.md.
+    Chung et al. 2025, arXiv:2505.06371; ``ai_impact.calibration.fit_text``; docs/calibration.md.
     """
     del gpu_memory_gb
-    weight_gb = _weight_gb_per_step(
-        active_params_billions, total_params_billions, bytes_per_param, batch_size
+    e_gb = p.j_per_gb
+    weights = weight_gb_per_step(
+        active_params_billions, total_params_billions, bytes_per_param, batch_size, p
     )
-    n_nu = gpu_count**GPU_COUNT_EXPONENT
-    overhead_ms = (
-        DECODE_WEIGHT_COEF * weight_gb / gpu_memory_bandwidth_tbps + STEP_OVERHEAD_MS * n_nu
-    ) / batch_size + SEQUENCE_OVERHEAD_MS * n_nu
-    chat_prefill = (
-        CHAT_PROMPT_TOKENS
-        / CHAT_OUTPUT_TOKENS
-        * _prefill_j_per_token(active_params_billions, gpu_tdp_w, gpu_bf16_tflops)
+    n_nu = gpu_count_factor(gpu_count, p.gpu_count_exponent)
+    step_j = e_gb * weights + 1e-3 * gpu_tdp_w * p.step_overhead_ms * n_nu
+    sequence_j = 1e-3 * gpu_tdp_w * p.sequence_overhead_ms * n_nu
+    compute_j = (
+        1e-3
+        * p.decode_compute
+        * gpu_tdp_w
+        * 2.0
+        * active_params_billions
+        / (gpu_bf16_tflops * compute_speed(bytes_per_param, p))
     )
-    attention = _attention_j_per_token(active_params_billions, gpu_tdp_w, gpu_memory_bandwidth_tbps)
-    return 1e-3 * gpu_tdp_w * overhead_ms + attention + chat_prefill
+    kv_j = e_gb * kv_gb_per_context_token(active_params_billions, p) * context_tokens
+    return step_j / batch_size + sequence_j + compute_j + kv_j
 
 
-def prefill_energy_j(
-    input_tokens: np.ndarray,
+def step_time_ms(
     active_params_billions: np.ndarray,
-    gpu_tdp_w: np.ndarray,
-    gpu_bf16_tflops: np.ndarray,
+    total_params_billions: np.ndarray,
+    bytes_per_param: np.ndarray,
+    gpu_count: np.ndarray,
+    batch_size: np.ndarray,
+    gpu_memory_bandwidth_tbps: np.ndarray,
+    context_tokens: Scalar,
+    p: TextPhysics = PHYSICS,
 ) -> np.ndarray:
-    """GPU energy of the prompt tokens beyond a chat-typical prompt (J; 0 for shorter prompts).
+    """Time of one decode step of the replica (ms) at a context of ``context_tokens``::
 
-    Compute-bound prompt processing, ``2 * P_active`` FLOPs per token at ``PREFILL_MFU`` of the
-    dense BF16 peak, GPUs at ``PREFILL_POWER_FRACTION`` of TDP (the GPU count cancels: n GPUs
-    each do 1/n of the work in 1/n of the time)::
-
-        E = max(T_in - CHAT_PROMPT_TOKENS, 0) * 2 * P_a * 1e9 / (FLOPS * 1e12 * MFU) * u * TDP
-
-    Attention FLOPs (quadratic in the prompt) and prompt caching are not modelled.
-
-    Parameters
-    ----------
-    input_tokens : prompt tokens of the request.
-    active_params_billions : parameters used per token, billions.
-    gpu_tdp_w : thermal design power of one GPU, W.
-    gpu_bf16_tflops : dense BF16 tensor throughput of one GPU, TFLOP/s.
-
-    Returns
-    -------
-    J per request (whole replica, GPU-only boundary).
-
-    References
-    ----------
-    Kaplan et al. 2020, arXiv:2001.08361 (2N FLOPs per token); Dubey et al. 2024,
-    arXiv:2407.21783 (MFU); docs/calibration.md.
+    t = c_w * W / (n * BW) + c_0 * n^mu + B * c_s * (ctx / 1000)^gamma
     """
-    return _extra_prompt_tokens(input_tokens) * _prefill_j_per_token(
-        active_params_billions, gpu_tdp_w, gpu_bf16_tflops
+    weights = weight_gb_per_step(
+        active_params_billions, total_params_billions, bytes_per_param, batch_size, p
+    )
+    return (
+        p.time_weight * weights / (gpu_count * gpu_memory_bandwidth_tbps)
+        + p.time_step_overhead_ms * gpu_count**p.time_gpu_count_exponent
+        + batch_size * p.time_sequence_ms * (1e-3 * context_tokens) ** p.time_context_exponent
     )
 
 
@@ -237,15 +383,21 @@ class Coefficients:
 
     A deployment is a model served on a replica (GPU type and count, batch size): everything
     here is independent of the request's token counts, so a batch computes it once per distinct
-    deployment and broadcasts it to the rows.
+    deployment and broadcasts it to the rows (:meth:`take`).
     """
 
-    decode_j_per_token: np.ndarray  # at chat context, chat prompt included
-    attention_j_per_token: np.ndarray  # the part of it that scales with the context
-    prefill_j_per_token: np.ndarray  # per prompt token beyond the chat prompt
+    decode_j_per_token: np.ndarray  # decode energy at zero context
+    attention_j_per_token: np.ndarray  # decode KV energy per output token and context token
+    prefill_j_per_token: np.ndarray  # per uncached prompt token, attention excluded
+    prefill_attention_j: np.ndarray  # prompt attention, J per squared token
     step_fixed_ms: np.ndarray  # decode step time independent of the context
-    step_context_ms: np.ndarray  # x ctx**TIME_CONTEXT_EXPONENT
-    prefill_ms_per_token: np.ndarray  # co-batched prompt processing, per prompt token
+    step_context_ms: np.ndarray  # x (ctx / 1000) ** time_context_exponent
+    prefill_ms_per_token: np.ndarray  # co-batched prompt processing, per uncached prompt token
+    prefill_attention_ms: np.ndarray  # co-batched prompt attention, per squared token
+
+    def take(self, codes: np.ndarray) -> Coefficients:
+        """The coefficients of each row, from the row's deployment code."""
+        return Coefficients(**{f.name: getattr(self, f.name)[codes] for f in fields(self)})
 
 
 def coefficients(
@@ -258,67 +410,94 @@ def coefficients(
     gpu_memory_bandwidth_tbps: np.ndarray,
     gpu_bf16_tflops: np.ndarray,
     gpu_memory_gb: np.ndarray,
+    p: TextPhysics = PHYSICS,
+    blackwell: np.ndarray | None = None,
 ) -> Coefficients:
     """The coefficients of :func:`request_gpu_energy_j` and :func:`request_busy_time_s`.
 
     Parameters are those of :func:`decode_energy_per_token_j`; see :func:`gpu_energy_j` and
-    :func:`busy_time_s` for the formulas they enter.
+    :func:`busy_time_s` for the formulas they enter. ``blackwell`` (optional, per deployment)
+    selects the datatype factors fitted on B200 (:func:`for_generation`).
     """
-    weight_gb = _weight_gb_per_step(
-        active_params_billions, total_params_billions, bytes_per_param, batch_size
+    p = for_generation(p, blackwell)
+    active, total = active_params_billions, total_params_billions
+    args = (active, total, bytes_per_param, gpu_count, batch_size, gpu_tdp_w)
+    zero = decode_energy_per_token_j(
+        *args, gpu_memory_bandwidth_tbps, gpu_bf16_tflops, gpu_memory_gb, 0.0, p
     )
+    per_context = p.j_per_gb * kv_gb_per_context_token(active, p)
+    fixed_ms = step_time_ms(
+        active, total, bytes_per_param, gpu_count, batch_size, gpu_memory_bandwidth_tbps, 0.0, p
+    )
+    flops = gpu_bf16_tflops * p.prefill_mfu
+    width = attention_width_millions(active, total, p)
     return Coefficients(
-        decode_j_per_token=decode_energy_per_token_j(
-            active_params_billions,
-            total_params_billions,
-            bytes_per_param,
-            gpu_count,
-            batch_size,
-            gpu_tdp_w,
-            gpu_memory_bandwidth_tbps,
-            gpu_bf16_tflops,
-            gpu_memory_gb,
+        decode_j_per_token=zero,
+        attention_j_per_token=per_context,
+        prefill_j_per_token=prefill_j_per_token(
+            active, bytes_per_param, gpu_tdp_w, gpu_bf16_tflops, p
         ),
-        attention_j_per_token=_attention_j_per_token(
-            active_params_billions, gpu_tdp_w, gpu_memory_bandwidth_tbps
+        prefill_attention_j=prefill_attention_j_per_token_sq(
+            active, total, gpu_tdp_w, gpu_bf16_tflops, p
         ),
-        prefill_j_per_token=_prefill_j_per_token(
-            active_params_billions, gpu_tdp_w, gpu_bf16_tflops
-        ),
-        step_fixed_ms=TIME_WEIGHT_COEF * weight_gb / (gpu_count * gpu_memory_bandwidth_tbps)
-        + TIME_STEP_OVERHEAD_MS * gpu_count**TIME_GPU_COUNT_EXPONENT,
-        step_context_ms=batch_size * TIME_SEQUENCE_MS,
+        step_fixed_ms=fixed_ms,
+        step_context_ms=batch_size * p.time_sequence_ms,
         prefill_ms_per_token=batch_size
-        * forward_time_per_token_ms(active_params_billions, gpu_count, gpu_bf16_tflops),
+        * 2.0
+        * active
+        / (gpu_count * flops * compute_speed(bytes_per_param, p)),
+        prefill_attention_ms=batch_size * 2e-9 * width * 1e6 / (gpu_count * flops),
     )
+
+
+def _prompt_part(tokens: np.ndarray, per_token: np.ndarray, per_token_sq: np.ndarray) -> np.ndarray:
+    """``T * e + T^2 * e_sq``: the linear and the causal-attention cost of the first T tokens."""
+    return tokens * (per_token + tokens * per_token_sq)
 
 
 def request_gpu_energy_j(
     input_tokens: np.ndarray,
     output_tokens: np.ndarray,
-    decode_j_per_token: np.ndarray,
-    attention_j_per_token: np.ndarray,
-    prefill_j_per_token: np.ndarray,
+    c: Coefficients,
+    cached_tokens: np.ndarray | None = None,
 ) -> np.ndarray:
-    """GPU energy of one request from its deployment's coefficients, J (see gpu_energy_j)."""
-    context = _context_ratio(input_tokens, output_tokens)
-    return (
-        output_tokens * (decode_j_per_token + attention_j_per_token * (context - 1.0))
-        + _extra_prompt_tokens(input_tokens) * prefill_j_per_token
-    )
+    """GPU energy of one request from its deployment's coefficients (rows), J::
+
+        ctx = T_in + T_out / 2                       average context while decoding
+        E   = T_out * (e_dec + e_kv * ctx) + (T_in - T_c) * e_pre + (T_in^2 - T_c^2) * e_att
+
+    ``cached_tokens`` (``T_c``) None means none.
+    """
+    context = input_tokens + 0.5 * output_tokens
+    energy = output_tokens * (
+        c.decode_j_per_token + c.attention_j_per_token * context
+    ) + _prompt_part(input_tokens, c.prefill_j_per_token, c.prefill_attention_j)
+    if cached_tokens is not None:
+        energy -= _prompt_part(cached_tokens, c.prefill_j_per_token, c.prefill_attention_j)
+    return energy
 
 
 def request_busy_time_s(
     input_tokens: np.ndarray,
     output_tokens: np.ndarray,
-    step_fixed_ms: np.ndarray,
-    step_context_ms: np.ndarray,
-    prefill_ms_per_token: np.ndarray,
+    c: Coefficients,
+    cached_tokens: np.ndarray | None = None,
 ) -> np.ndarray:
-    """Busy time of one request from its deployment's coefficients (s); see :func:`busy_time_s`."""
-    context = _context_ratio(input_tokens, output_tokens)
-    step_ms = step_fixed_ms + step_context_ms * context**TIME_CONTEXT_EXPONENT
-    return 1e-3 * (output_tokens * step_ms + input_tokens * prefill_ms_per_token)
+    """Busy time of one request from its deployment's coefficients (s)::
+
+    T = 1e-3 * [T_out * (t_0 + t_ctx * (ctx/1000)^gamma)
+                + (T_in - T_c) * t_pre + (T_in^2 - T_c^2) * t_att]
+    """
+    context = input_tokens + 0.5 * output_tokens
+    step_ms = c.step_fixed_ms + c.step_context_ms * (1e-3 * context) ** float(
+        PHYSICS.time_context_exponent
+    )
+    ms = output_tokens * step_ms + _prompt_part(
+        input_tokens, c.prefill_ms_per_token, c.prefill_attention_ms
+    )
+    if cached_tokens is not None:
+        ms -= _prompt_part(cached_tokens, c.prefill_ms_per_token, c.prefill_attention_ms)
+    return 1e-3 * ms
 
 
 def gpu_energy_j(
@@ -333,30 +512,24 @@ def gpu_energy_j(
     gpu_memory_bandwidth_tbps: np.ndarray,
     gpu_bf16_tflops: np.ndarray,
     gpu_memory_gb: np.ndarray,
+    cached_tokens: np.ndarray | None = None,
 ) -> np.ndarray:
-    """GPU energy of one request (J): its share of the replica, GPU-only boundary.
+    """GPU energy of one request (J): its share of the replica, GPU-only boundary::
 
-    ::
+        E = T_out * decode_energy_per_token_j(ctx = T_in + T_out/2)
+            + prefill_energy_j(T_in, T_c)
 
-        E = T_out * decode_energy_per_token_j(...) + prefill_energy_j(T_in, ...)
-            + T_out * e_att * (ctx - 1),     ctx = (T_in + T_out/2) / (L0 + T_chat/2)
-
-    The last term scales the attention/KV part of decoding (``e_att`` = its chat value,
-    ``1e-3 * TDP * a_kv * P_a^kappa / BW``) with the request's average context relative to the
-    chat context the decode term was calibrated at: long prompts and long reasoning outputs cost
-    more per token, short requests less. The sum is >= 0 and non-decreasing in both token counts.
+    The decode energy per token is linear in the context, so the average context of the
+    request gives its exact total. >= 0, non-decreasing in both token counts, 0 for 0 tokens.
 
     Parameters
     ----------
-    input_tokens : prompt tokens of the request.
+    input_tokens : prompt tokens of the request (cached ones included).
     output_tokens : generated tokens (reasoning tokens included).
     active_params_billions, total_params_billions, bytes_per_param, gpu_count, batch_size,
     gpu_tdp_w, gpu_memory_bandwidth_tbps, gpu_bf16_tflops, gpu_memory_gb : as in
         ``decode_energy_per_token_j``.
-
-    Returns
-    -------
-    J per request (whole replica share, GPU-only boundary).
+    cached_tokens : prompt tokens served from a prefix cache (default 0).
 
     References
     ----------
@@ -373,13 +546,7 @@ def gpu_energy_j(
         gpu_bf16_tflops,
         gpu_memory_gb,
     )
-    return request_gpu_energy_j(
-        input_tokens,
-        output_tokens,
-        c.decode_j_per_token,
-        c.attention_j_per_token,
-        c.prefill_j_per_token,
-    )
+    return request_gpu_energy_j(input_tokens, output_tokens, c, cached_tokens)
 
 
 def busy_time_s(
@@ -394,30 +561,17 @@ def busy_time_s(
     gpu_memory_bandwidth_tbps: np.ndarray,
     gpu_bf16_tflops: np.ndarray,
     gpu_memory_gb: np.ndarray,
+    cached_tokens: np.ndarray | None = None,
 ) -> np.ndarray:
     """Time the request occupies the replica (s): its latency in a batch of ``batch_size``.
 
-    Time to first token plus output tokens x inter-token time, with the prompts of the
+    Output tokens x step time at the request's average context, plus the prompts of the
     co-batched requests (assumed like this one) interleaved; by Little's law the caller's
     ``busy_time_s / batch_size`` is the request's share of the replica's time::
 
-        t_step = c_w * W / (n * BW) + c_0 * n^mu + B * c_s * ctx^gamma              (ms)
-        t_pre  = 2 * P_a / (n * FLOPS * PREFILL_MFU)                   (ms per prompt token)
-        T      = 1e-3 * (T_out * t_step + B * T_in * t_pre)
-
-    ``W`` and ``ctx`` as in ``decode_energy_per_token_j`` / ``gpu_energy_j``; ``c_w, c_0, mu,
-    c_s, gamma`` are the TIME_* constants.
-
-    Parameters
-    ----------
-    input_tokens, output_tokens : tokens of the request.
-    active_params_billions, total_params_billions, bytes_per_param, gpu_count, batch_size,
-    gpu_tdp_w, gpu_memory_bandwidth_tbps, gpu_bf16_tflops, gpu_memory_gb : as in
-        ``decode_energy_per_token_j`` (``gpu_tdp_w`` and ``gpu_memory_gb`` are not used).
-
-    Returns
-    -------
-    Seconds.
+        T = 1e-3 * [T_out * step_time_ms(ctx)
+                    + B * ((T_in - T_c) * t_pre + (T_in^2 - T_c^2) * t_att)]
+        t_pre = 2 * P_a / (n * FLOPS * s_dtype * MFU),   t_att = 2 * A / (n * FLOPS * MFU)   (ms)
 
     References
     ----------
@@ -435,6 +589,4 @@ def busy_time_s(
         gpu_bf16_tflops,
         gpu_memory_gb,
     )
-    return request_busy_time_s(
-        input_tokens, output_tokens, c.step_fixed_ms, c.step_context_ms, c.prefill_ms_per_token
-    )
+    return request_busy_time_s(input_tokens, output_tokens, c, cached_tokens)

@@ -46,6 +46,19 @@ class Work:
     gpu_j: np.ndarray
     busy_s: np.ndarray
     steps: list[Step] = field(default_factory=list)
+    tokens: dict[str, np.ndarray] = field(default_factory=dict)  # text tokens used (debug)
+
+
+def _tokens(
+    usage: Usage, prompt: np.ndarray, output: np.ndarray, cached: np.ndarray
+) -> dict[str, np.ndarray]:
+    """The token counts the text physics used (the prompt as assumed when absent), for debug."""
+    return {
+        "input_tokens": prompt,
+        "input_cached_tokens": cached,
+        "output_tokens": output,
+        "output_reasoning_tokens": _zero_if_absent(usage.output_reasoning_tokens),
+    }
 
 
 def _zeros_where(mask: np.ndarray, values: np.ndarray) -> np.ndarray:
@@ -62,25 +75,24 @@ def request_work(
     """GPU energy (J) and busy time (s) of every row; its parts too when ``with_steps``.
     Rows whose inputs their method cannot estimate get an error in ``errors``."""
     n = usage.n_rows
-    input_tokens = _zero_if_absent(usage.input_tokens)
+    any_cached = bool(np.isfinite(usage.input_cached_tokens).any())
+    cached = _zero_if_absent(usage.input_cached_tokens) if any_cached else None
     output_tokens = _zero_if_absent(usage.output_tokens)
-    coef = dep.text
     if all(m == tasks.TEXT for m in dep.method.tolist()) and not usage.has_media():
-        gpu_j = text.request_gpu_energy_j(
-            input_tokens,
-            output_tokens,
-            coef.decode_j_per_token[codes],
-            coef.attention_j_per_token[codes],
-            coef.prefill_j_per_token[codes],
-        )
-        busy_s = text.request_busy_time_s(
-            input_tokens,
-            output_tokens,
-            coef.step_fixed_ms[codes],
-            coef.step_context_ms[codes],
-            coef.prefill_ms_per_token[codes],
-        )
-        return Work(gpu_j, busy_s, [Step(TEXT_STEP, busy_s, np.ones(n))] if with_steps else [])
+        # An absent prompt is a typical one (text.TYPICAL_PROMPT_TOKENS), a given one is exact.
+        typical = text.TYPICAL_PROMPT_TOKENS
+        prompt = usage.input_tokens
+        default = typical if cached is None else np.maximum(typical, cached)
+        input_tokens = np.where(np.isfinite(prompt), prompt, default)
+        coef = dep.text.take(codes)
+        gpu_j = text.request_gpu_energy_j(input_tokens, output_tokens, coef, cached)
+        busy_s = text.request_busy_time_s(input_tokens, output_tokens, coef, cached)
+        if not with_steps:
+            return Work(gpu_j, busy_s)
+        zero = np.zeros(n)
+        tokens = _tokens(usage, input_tokens, output_tokens, zero if cached is None else cached)
+        return Work(gpu_j, busy_s, [Step(TEXT_STEP, busy_s, np.ones(n))], tokens)
+    input_tokens = _zero_if_absent(usage.input_tokens)
     return _mixed_work(usage, dep, codes, errors, input_tokens, output_tokens, with_steps)
 
 
@@ -135,24 +147,16 @@ def _mixed_work(
     )
     audio_tokens = _zeros_where(is_text, audio_in_s * modalities.LLM_AUDIO_TOKENS_PER_S)
     generates_tokens = ~(is_image | is_encoder)
-    prompt = _zeros_where(generates_tokens, input_tokens + llm_image_tokens + audio_tokens)
+    absent = is_text & ~np.isfinite(usage.input_tokens)  # a typical prompt
+    text_tokens = np.where(absent, text.TYPICAL_PROMPT_TOKENS, input_tokens)
+    prompt = _zeros_where(generates_tokens, text_tokens + llm_image_tokens + audio_tokens)
     output = _zeros_where(
         generates_tokens, output_tokens + np.where(is_speech, 0.0, audio_out_tokens)
     )
-    gpu_j = text.request_gpu_energy_j(
-        prompt,
-        output,
-        coef.decode_j_per_token[codes],
-        coef.attention_j_per_token[codes],
-        coef.prefill_j_per_token[codes],
-    )
-    busy_s = text.request_busy_time_s(
-        prompt,
-        output,
-        coef.step_fixed_ms[codes],
-        coef.step_context_ms[codes],
-        coef.prefill_ms_per_token[codes],
-    )
+    rows = coef.take(codes)
+    cached = _zeros_where(generates_tokens, _zero_if_absent(usage.input_cached_tokens))
+    gpu_j = text.request_gpu_energy_j(prompt, output, rows, cached)
+    busy_s = text.request_busy_time_s(prompt, output, rows, cached)
     steps: list[Step] = []
     if with_steps:
         # The prompt's image and audio tokens, listed as their own steps (their prompt-processing
@@ -225,7 +229,8 @@ def _mixed_work(
         )
     if is_image.any():
         _add_generation(usage, dep, codes, is_image, add)
-    return Work(gpu_j, busy_s, steps)
+    tokens = _tokens(usage, prompt, output, cached) if with_steps else {}
+    return Work(gpu_j, busy_s, steps, tokens)
 
 
 def _check_inputs(
@@ -375,21 +380,9 @@ def _add_token_images(
     tokens = modalities.per_row(rows, image_tokens.output_tokens(width_px, height_px), n)
     target = np.flatnonzero(np.bincount(rows, minlength=n))
     prompt = _zero_if_absent(usage.input_tokens)[target]
-    coef, deployment = dep.text, codes[target]
-    energy = text.request_gpu_energy_j(
-        prompt,
-        tokens[target],
-        coef.decode_j_per_token[deployment],
-        coef.attention_j_per_token[deployment],
-        coef.prefill_j_per_token[deployment],
-    )
-    latency = text.request_busy_time_s(
-        prompt,
-        tokens[target],
-        coef.step_fixed_ms[deployment],
-        coef.step_context_ms[deployment],
-        coef.prefill_ms_per_token[deployment],
-    )
+    coef = dep.text.take(codes[target])
+    energy = text.request_gpu_energy_j(prompt, tokens[target], coef)
+    latency = text.request_busy_time_s(prompt, tokens[target], coef)
     add("image generation: image tokens decoded by the model", target, energy, latency, 1.0)
 
 

@@ -1,0 +1,179 @@
+"""Text physics: every prompt token charged, attention growing with context, prefix-cache hits,
+quantised datatypes, reasoning tokens, and the fitted coefficients file the engine loads."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import ai_impact
+from ai_impact.engine import text
+from ai_impact.fields import DATATYPE_BYTES
+
+LLAMA_70B_4XH100 = {
+    "active_params_billions": 70.6,
+    "total_params_billions": 70.6,
+    "bytes_per_param": 2.0,
+    "gpu_count": 4.0,
+    "batch_size": 64.0,
+    "gpu_tdp_w": 700.0,
+    "gpu_memory_bandwidth_tbps": 3.35,
+    "gpu_bf16_tflops": 989.0,
+    "gpu_memory_gb": 80.0,
+}
+
+
+def _args(n: int, **overrides: float) -> dict[str, np.ndarray]:
+    return {k: np.full(n, float(v)) for k, v in (LLAMA_70B_4XH100 | overrides).items()}
+
+
+def _energy(t_in: float, t_out: float, cached: float = 0.0, **overrides: float) -> float:
+    return float(
+        text.gpu_energy_j(
+            np.array([t_in]),
+            np.array([t_out]),
+            **_args(1, **overrides),
+            cached_tokens=np.array([cached]),
+        )[0]
+    )
+
+
+def test_every_prompt_token_is_charged() -> None:
+    # A 1-token answer to a 400-token prompt pays the prompt's compute: 2 * 70.6e9 FLOPs per
+    # token at MFU 0.4 of 989 TFLOP/s and 0.84 x 700 W is ~0.21 J per token, ~84 J in all.
+    assert _energy(400, 1) > 60.0
+    # A 0-token prompt costs no prefill; a prompt costs more than no prompt.
+    assert _energy(0, 500) < _energy(1, 500) < _energy(400, 500)
+    prefill_only = _energy(400, 0)
+    assert prefill_only == pytest.approx(
+        float(
+            text.prefill_energy_j(
+                np.array([400.0]),
+                np.array([70.6]),
+                np.array([70.6]),
+                np.array([2.0]),
+                np.array([700.0]),
+                np.array([989.0]),
+            )[0]
+        )
+    )
+
+
+def test_long_prompts_grow_faster_than_linearly() -> None:
+    # Attention FLOPs grow with the square of the prompt: 100k tokens cost more than 10x 10k.
+    ten_k, hundred_k = _energy(10_000, 0), _energy(100_000, 0)
+    assert hundred_k > 10.5 * ten_k
+    # The quadratic part is physical: 2 * A * T^2 FLOPs with A = layers x attention width.
+    width = float(text.attention_width_millions(np.array([70.6]), np.array([70.6]))[0]) * 1e6
+    assert 0.5 * 80 * 8192 < width < 2 * 80 * 8192  # Llama 3.1 70B: 80 layers x 8192
+    # Epoch AI's prefill analysis: a 10k-token prompt costs several times a 500-token answer.
+    assert _energy(10_000, 0) > 2 * _energy(0, 500)
+
+
+def test_decode_energy_grows_with_context() -> None:
+    a = _args(3)
+    per_token = text.decode_energy_per_token_j(**a, context_tokens=np.array([0.0, 1e3, 1e5]))
+    assert np.all(np.diff(per_token) > 0)
+
+
+def test_cached_prompt_tokens_skip_prefill_but_keep_attention() -> None:
+    full, cached = _energy(10_000, 200), _energy(10_000, 200, cached=9_000)
+    fresh_tail = _energy(1_000, 200)
+    assert cached < full
+    # The 1,000 new tokens still attend to the 9,000 cached ones, and decoding reads their KV.
+    assert cached > fresh_tail
+    # Fully cached: no prefill compute at all, only decode.
+    assert _energy(5_000, 100, cached=5_000) < _energy(5_000, 100)
+    busy = text.busy_time_s(
+        np.array([10_000.0, 10_000.0]),
+        np.array([200.0, 200.0]),
+        **_args(2),
+        cached_tokens=np.array([0.0, 9_000.0]),
+    )
+    assert busy[1] < busy[0]
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "bf16",
+        "FP16",
+        "fp8",
+        "fp8_e4m3",
+        "Fp8-E4M3",
+        "int8",
+        "fp4",
+        "MXFP4",
+        "nvfp4",
+        "int4",
+        "awq",
+        "GPTQ",
+    ],
+)
+def test_datatypes_named_as_model_cards_do_are_accepted(name: str) -> None:
+    (out,) = ai_impact.estimate(
+        [{"model_id": "llama_31_70b", "output_tokens": 100, "model_datatype": name}], debug=True
+    )
+    assert out["error"] is None, out["error"]
+    assert out["debug"]["assumptions"]["bytes_per_param"] == DATATYPE_BYTES[name.lower()]
+
+
+def test_unknown_datatype_is_a_row_error_naming_the_field() -> None:
+    good = {"model_id": "llama_31_70b", "output_tokens": 100}
+    out = ai_impact.estimate([{**good, "model_datatype": "fp5"}, good])
+    assert out[0]["error"]["details"]["field"] == "model_datatype"
+    assert out[1]["error"] is None
+
+
+def test_quantised_weights_cost_less_than_bf16_on_the_same_replica() -> None:
+    bf16 = _energy(400, 500)
+    fp8 = _energy(400, 500, bytes_per_param=1.0)
+    fp4 = _energy(400, 500, bytes_per_param=0.5)
+    assert fp4 <= fp8 <= bf16
+    # Fitted, within the physical bounds of the fit.
+    p = text.PHYSICS
+    assert 1.0 <= p.bytes_8bit <= 2.0 and 0.5 <= p.bytes_4bit <= 2.0
+    assert 1.0 <= p.speed_8bit <= 2.0 and 1.0 <= p.speed_4bit <= 4.0
+
+
+def test_absent_prompt_is_the_documented_typical_prompt() -> None:
+    base = {"model_id": "llama_31_70b", "gpu_id": "h100", "gpu_count": 4, "output_tokens": 500}
+    absent, typical, empty = ai_impact.estimate(
+        [
+            base,
+            {**base, "input_tokens": int(text.TYPICAL_PROMPT_TOKENS)},
+            {**base, "input_tokens": 0},
+        ],
+        debug=True,
+    )
+    assert absent["debug"]["assumptions"]["input_tokens"] == text.TYPICAL_PROMPT_TOKENS
+    metric = "usage_energy_wh"
+    assert absent["inference_impact"][metric] == pytest.approx(typical["inference_impact"][metric])
+    assert empty["inference_impact"][metric] < absent["inference_impact"][metric]
+
+
+def test_cached_and_reasoning_tokens_on_rows() -> None:
+    base = {"model_id": "llama_31_70b", "input_tokens": 8000, "output_tokens": 500}
+    plain, cached, reasoning = ai_impact.estimate(
+        [base, {**base, "input_cached_tokens": 7000}, {**base, "output_reasoning_tokens": 400}]
+    )
+    metric = "usage_energy_wh"
+    assert cached["error"] is None and reasoning["error"] is None
+    assert cached["inference_impact"][metric] < plain["inference_impact"][metric]
+    # Reasoning tokens are part of output_tokens: same energy.
+    assert reasoning["inference_impact"][metric] == pytest.approx(plain["inference_impact"][metric])
+
+
+@pytest.mark.parametrize(
+    ("row", "field"),
+    [
+        ({"input_tokens": 10, "input_cached_tokens": 11}, "input_cached_tokens"),
+        ({"output_tokens": 10, "output_reasoning_tokens": 11}, "output_reasoning_tokens"),
+        ({"input_tokens": 10, "input_cached_tokens": -1}, "input_cached_tokens"),
+    ],
+)
+def test_token_parts_must_fit_their_whole(row: dict, field: str) -> None:
+    good = {"model_id": "llama_31_70b", "output_tokens": 20}
+    out = ai_impact.estimate([{**good, **row}, good])
+    assert out[0]["error"]["details"]["field"] == field
+    assert out[1]["error"] is None
