@@ -71,9 +71,11 @@ def _deployment(
     m, h = model.codes[first], hardware.codes[first]
     total_b, active_b = model.total_params_billions[m], model.active_params_billions[m]
     served = model.method[m] == tasks.TEXT
+    # A service serves in its datatype, never in more bits than the model is published in
+    # (an fp4 checkpoint stays fp4 on an fp8 service); NaN (no profile) leaves the model's.
     bytes_pp = np.where(
         served,
-        _given(hardware.service_bytes_per_param[h], model.bytes_per_param[m]),
+        np.fmin(hardware.service_bytes_per_param[h], model.bytes_per_param[m]),
         model.bytes_per_param[m],
     )
     tdp_w, memory_gb = hardware.gpu_tdp_w[h], hardware.gpu_memory_gb[h]
