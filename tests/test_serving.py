@@ -18,7 +18,7 @@ def one(row: dict) -> dict:
 def test_every_profile_value_is_sourced_or_flagged_as_an_assumption() -> None:
     for i, service in enumerate(SERVICES["service_id"]):
         assumed = set((SERVICES["serving_assumption"][i] or "").split("|")) - {""}
-        assert assumed <= {"batch_size", "datatype"}, service
+        assert assumed <= {"accelerator", "batch_size", "datatype", "location"}, service
         assert "serving:" in SERVICES["notes"][i], service  # the reasoning per row
         assert "serving:" in SERVICES["source"][i], service  # and its sources
 
@@ -28,7 +28,7 @@ def test_hosted_text_model_takes_the_service_profile() -> None:
     a = out["debug"]["assumptions"]
     assert a["batch_size"] == 256
     assert a["bytes_per_param"] == 1.0  # fp8
-    assert "assumed: batch_size, datatype" in a["serving_profile"]
+    assert "assumed: accelerator, batch_size, datatype, location" in a["serving_profile"]
 
 
 def test_the_row_wins_over_the_profile() -> None:
