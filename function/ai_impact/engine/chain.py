@@ -227,7 +227,7 @@ def compute(
             tune_x = per_tune[codes]
             fine_tuning = [tune_x * i for i in inference]
         else:
-            fine_tuning = [np.zeros(usage.n_rows) for _ in inference]
+            fine_tuning = [np.zeros(usage.n_rows)] * len(inference)  # read-only, shared
         total = [total_x * i for i in inference]
 
     if not complete.all():
