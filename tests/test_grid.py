@@ -133,8 +133,10 @@ def test_market_basis_changes_only_usage_emissions() -> None:
         market = one(row, emissions_basis="market")
         for block in BLOCKS:
             for metric in METRICS:
-                if block in ("inference_impact", "total_impact") and metric == (
-                    "usage_emissions_gco2e"
+                # Training follows the request's inference (methodology section 8), so its
+                # usage emissions take the basis too.
+                if block in ("inference_impact", "training_impact", "total_impact") and (
+                    metric == "usage_emissions_gco2e"
                 ):
                     continue
                 assert market[block][metric] == location[block][metric], (block, metric)

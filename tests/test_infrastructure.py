@@ -56,6 +56,12 @@ def test_embodied_per_busy_second() -> None:
     assert rate[0] * year_s == pytest.approx((200 + 200) / (2 * 4 * 0.5))
 
 
-def test_amortised_per_request_and_unknown_totals() -> None:
-    v = infra.amortised_per_request(a(365_000, np.nan), a(365, 365), a(1000, 1000))
-    assert v.tolist() == [1.0, 0.0]
+def test_development_shares_split_the_ratio_of_the_inference() -> None:
+    training, fine_tuning = infra.development_shares(a(10.0, 10.0), a(0.5, 0.5), a(0.0, 0.2))
+    assert training.tolist() == pytest.approx([5.0, 4.0])
+    assert fine_tuning.tolist() == pytest.approx([0.0, 1.0])
+
+
+def test_modelled_gpu_count_is_bounded_by_the_fitted_range() -> None:
+    n = infra.modelled_gpu_count(a(1, 8, 16, 64, 256))
+    assert n.tolist() == [1, 8, 16, 16, 16]

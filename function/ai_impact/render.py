@@ -51,6 +51,12 @@ _NODE_FIELDS = (
     "embodied_water_l_ex_gpu",
     "use_life_years",
 )
+# Debug's statement of how the training and fine-tuning blocks were estimated (docs/methodology.md
+# section 8): the same rule for every model, open or closed.
+_TRAINING_RULE = (
+    "estimate: training + fine-tuning = fleet training:inference energy ratio x this request's "
+    "inference (Patterson et al. 2022; Wu et al. 2022), the same for open and closed models"
+)
 _STAMP = {"created_at": CATALOG_DATE, "updated_at": CATALOG_DATE, "created_by": CATALOG_AUTHOR}
 
 
@@ -192,7 +198,9 @@ def _debug(i: int, impacts: Impacts, resolved: Resolved) -> dict[str, Any]:
             "location_resolved_by": location.by[loc] or None,
             "total_params_billions": _clean(model.columns.total_params_billions[m]),
             "active_params_billions": _clean(model.columns.active_params_billions[m]),
-            "bytes_per_param": _clean(model.columns.bytes_per_param[m]),
+            "bytes_per_param": _clean(impacts.bytes_per_param[deployment]),
+            "serving_profile": hardware.profile[h],
+            "training_rule": _TRAINING_RULE,
             "gpu_count": _clean(impacts.gpu_count[deployment]),
             "batch_size": _clean(impacts.batch_size[deployment]),
             "busy_time_s": _clean(impacts.busy_time_s[i]),

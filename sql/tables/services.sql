@@ -15,6 +15,9 @@ CREATE OR REPLACE TABLE `${project_id}.${dataset_id}.services` (
   default_region STRING,
   pue FLOAT64 NOT NULL,
   wue_l_per_kwh FLOAT64 NOT NULL,
+  serving_datatype STRING,
+  serving_batch_size FLOAT64,
+  serving_assumption STRING,
   notes STRING,
   source STRING NOT NULL
 )

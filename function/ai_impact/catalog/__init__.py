@@ -17,6 +17,8 @@ from pathlib import Path
 
 import numpy as np
 
+from ai_impact.fields import DATATYPE_BYTES
+
 DATA_DIR = Path(__file__).parent.parent / "data"
 
 
@@ -128,6 +130,9 @@ SCHEMAS: dict[str, Schema] = {
             Col("default_region"),
             Col("pue", "float", True, 1, 3),
             _nonneg("wue_l_per_kwh", 20),
+            Col("serving_datatype", choices=tuple(DATATYPE_BYTES)),
+            _pos("serving_batch_size", 65_536, required=False),
+            Col("serving_assumption"),
             _NOTES,
             _SOURCE,
         ),

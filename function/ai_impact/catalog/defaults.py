@@ -46,6 +46,28 @@ DEFAULT_BATCH_SIZE: dict[str, float] = {
 # the location, for rows whose place has no data.
 WORLD = "WORLD"
 
+# --- training and fine-tuning (docs/methodology.md section 8) -------------------------------
+
+# One rule for every model, open or closed: the development (training + fine-tuning) of a model is
+# charged to its requests in proportion to their inference, at the ratio of training to inference
+# energy that operators measured on their whole ML fleets. High: Google 2019-2021, ML energy
+# "about 3/5 inference, 2/5 training" (Patterson et al., "The Carbon Footprint of Machine
+# Learning Training Will Plateau, Then Shrink", IEEE Computer 55(7), 2022, arXiv:2204.05149):
+# 40/60. Low: Meta's AI infrastructure capacity, data : experimentation/training : inference =
+# 10 : 20 : 70 (Wu et al., "Sustainable AI: Environmental Implications, Challenges and
+# Opportunities", MLSys 2022, arXiv:2111.00364): 20/70 (~1 : 3.5). Central: their geometric
+# mean (an estimate: neither fleet is the other's, and both include research and
+# experimentation that no single model's requests caused alone).
+TRAINING_RATIO_HIGH = 40.0 / 60.0
+TRAINING_RATIO_LOW = 20.0 / 70.0
+TRAINING_RATIO = (TRAINING_RATIO_HIGH * TRAINING_RATIO_LOW) ** 0.5
+# A fine-tuned model's part of that ratio that is its own fine-tuning (the rest is its base
+# model's training, in ``training_impact``): its published fine-tuning energy / (that + the base
+# model's training energy) when both are in models.csv; else BLOOMz-7B's, the one published pair
+# (fine-tuning 7,571 kWh after 51,686 kWh of BLOOM-7B1 training: Luccioni, Jernite, Strubell,
+# "Power Hungry Processing", FAccT 2024, arXiv:2311.16863): 7,571 / 59,257 (an assumption).
+FINE_TUNING_SHARE = 7571.0 / (7571.0 + 51686.0)
+
 # --- the catalog ------------------------------------------------------------------------------
 
 # Global catalog entries belong to no customer: customer_id 0 (custom entries have > 0).

@@ -3,7 +3,8 @@
 GPU energy of the replica share (``engine.text``) -> + host and idle capacity = IT energy ->
 x PUE = facility energy -> x grid intensity = usage emissions; water = WUE x IT energy +
 off-site water intensity x facility energy; embodied = busy share of GPU + server manufacturing;
-training and fine-tuning = model totals / (use-life days x requests per day). docs/methodology.md
+training and fine-tuning = fleet training:inference ratio x the request's inference block.
+docs/methodology.md
 gives every formula, coefficient and source.
 
 Everything that does not depend on a request's token counts is computed once per distinct
@@ -21,7 +22,6 @@ from ai_impact import tasks
 from ai_impact.engine import infrastructure as infra
 from ai_impact.engine import text, work
 from ai_impact.engine.columns import (
-    Amortised,
     Block,
     HardwareColumns,
     Impacts,
@@ -57,53 +57,40 @@ def _unsupported_tasks(model: ModelColumns, errors: RowErrors) -> None:
         )
 
 
-def _per_request(amortised: Amortised) -> list[np.ndarray]:
-    """One request's share of the five totals, per distinct model (Wh, g, mL)."""
-    to_block_units = 1000.0  # kWh -> Wh, kg -> g, L -> mL
-    return [
-        to_block_units
-        * infra.amortised_per_request(total, amortised.use_life_days, amortised.requests_per_day)
-        for total in amortised.totals()
-    ]
-
-
-def _amortised(model: ModelColumns) -> tuple[list[np.ndarray], list[np.ndarray]]:
-    """Per distinct model: training and fine-tuning metrics of one request (Wh, g, mL)."""
-    own, base = _per_request(model.training), _per_request(model.base_training)
-    fine_tune = model.fine_tuned
-    training = [np.where(fine_tune, b, o) for o, b in zip(own, base, strict=True)]
-    fine_tuning = [np.where(fine_tune, o, 0.0) for o in own]
-    return training, fine_tuning
-
-
-def _broadcast(values: np.ndarray, codes: np.ndarray) -> np.ndarray:
-    """``values[codes]``, skipping the gather when every value is zero (the common case for
-    fine-tuning)."""
-    return values[codes] if values.any() else np.zeros(len(codes))
-
-
 def _given(value: np.ndarray, default: np.ndarray | float) -> np.ndarray:
     return np.where(np.isfinite(value), value, default)
 
 
 def _deployment(
     usage: Usage, model: ModelColumns, hardware: HardwareColumns, first: np.ndarray
-) -> work.Deployment:
-    """The model on its replica, per deployment (``first``: a row of each): GPU count and batch
-    size (the row's, else the defaults) and the text coefficients."""
+) -> tuple[work.Deployment, np.ndarray, np.ndarray]:
+    """The model on its replica, per deployment (``first``: a row of each): GPU count, batch
+    size and datatype (the row's, else the managed service's serving profile for text models,
+    else the defaults) and the text coefficients. Also returns the replica's own GPU count
+    (the deployment's is bounded, :func:`infra.modelled_gpu_count`) and the bytes per weight."""
     m, h = model.codes[first], hardware.codes[first]
-    total_b, active_b, bytes_pp = (
-        model.total_params_billions[m],
-        model.active_params_billions[m],
+    total_b, active_b = model.total_params_billions[m], model.active_params_billions[m]
+    served = model.method[m] == tasks.TEXT
+    # A service serves in its datatype, never in more bits than the model is published in
+    # (an fp4 checkpoint stays fp4 on an fp8 service); NaN (no profile) leaves the model's.
+    bytes_pp = np.where(
+        served,
+        np.fmin(hardware.service_bytes_per_param[h], model.bytes_per_param[m]),
         model.bytes_per_param[m],
     )
     tdp_w, memory_gb = hardware.gpu_tdp_w[h], hardware.gpu_memory_gb[h]
     bandwidth_tbps = hardware.gpu_memory_bandwidth_tbps[h]
     tflops = hardware.gpu_bf16_dense_tflops[h]
-    replica = infra.replica_gpu_count(total_b, bytes_pp, memory_gb)
-    gpu_count = _given(usage.gpu_count[first], replica)
-    batch = _given(usage.batch_size[first], model.default_batch_size[m])
-    return work.Deployment(
+    replica = _given(usage.gpu_count[first], infra.replica_gpu_count(total_b, bytes_pp, memory_gb))
+    # The physics runs on at most the GPU count it was fitted on.
+    gpu_count = infra.modelled_gpu_count(replica)
+    default_batch = np.where(
+        served,
+        _given(hardware.service_batch_size[h], model.default_batch_size[m]),
+        model.default_batch_size[m],
+    )
+    batch = _given(usage.batch_size[first], default_batch)
+    deployment = work.Deployment(
         method=model.method[m],
         active_params_billions=active_b,
         total_params_billions=total_b,
@@ -120,6 +107,7 @@ def _deployment(
         ),
         denoiser=None if model.denoiser is None else model.denoiser.take(m),
     )
+    return deployment, replica, bytes_pp
 
 
 @dataclass(frozen=True)
@@ -208,12 +196,11 @@ def compute(
     codes, first = deployments(usage, model, hardware, location)
 
     with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
-        dep = _deployment(usage, model, hardware, first)
+        dep, replica, bytes_pp = _deployment(usage, model, hardware, first)
         f = _factors(dep, hardware, location, first)
         complete = f.complete() & np.logical_and.reduce(
             [np.isfinite(a) for a in vars(dep.text).values()]
         )
-        training_u, fine_tuning_u = _amortised(model)
 
         # Per row.
         done = work.request_work(usage, dep, codes, errors, with_steps)
@@ -230,11 +217,19 @@ def compute(
             busy_s * f.embodied_g_per_s[codes],
             busy_s * f.embodied_ml_per_s[codes],
         ]
-        training = [_broadcast(v, model.codes) for v in training_u]
-        fine_tuning = [_broadcast(v, model.codes) for v in fine_tuning_u]
-        total = [i + t for i, t in zip(inference, training, strict=True)]
-        if any(v.any() for v in fine_tuning_u):
-            total = [t + f for t, f in zip(total, fine_tuning, strict=True)]
+        # Training and fine-tuning: per deployment, their multiple of the inference block.
+        m = model.codes[first]
+        per_train, per_tune = infra.development_shares(
+            np.ones(len(first)), model.training_ratio[m], model.fine_tuning_share[m]
+        )
+        train_x, total_x = per_train[codes], (1.0 + per_train + per_tune)[codes]
+        training = [train_x * i for i in inference]
+        if per_tune.any():
+            tune_x = per_tune[codes]
+            fine_tuning = [tune_x * i for i in inference]
+        else:
+            fine_tuning = [np.zeros(usage.n_rows)] * len(inference)  # read-only, shared
+        total = [total_x * i for i in inference]
 
     if not complete.all():
         errors.add(
@@ -267,8 +262,9 @@ def compute(
         water_onsite_ml=per_row[4],
         water_offsite_ml=per_row[5],
         deployment=codes,
-        gpu_count=dep.gpu_count,
+        gpu_count=replica,
         batch_size=dep.batch_size,
+        bytes_per_param=bytes_pp,
         steps=steps,
         errors=errors,
         tokens=done.tokens,

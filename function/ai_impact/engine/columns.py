@@ -91,30 +91,6 @@ class Usage:
 
 
 @dataclass(frozen=True)
-class Amortised:
-    """One-off totals of a model (training or fine-tuning) and what they are spread over, per
-    distinct model; NaN where unknown."""
-
-    usage_energy_kwh: np.ndarray
-    usage_emissions_kgco2e: np.ndarray
-    usage_water_l: np.ndarray
-    embodied_emissions_kgco2e: np.ndarray
-    embodied_water_l: np.ndarray
-    use_life_days: np.ndarray
-    requests_per_day: np.ndarray
-
-    def totals(self) -> tuple[np.ndarray, ...]:
-        """The five totals, in the order of :data:`METRICS` (kWh, kg, L, kg, L)."""
-        return (
-            self.usage_energy_kwh,
-            self.usage_emissions_kgco2e,
-            self.usage_water_l,
-            self.embodied_emissions_kgco2e,
-            self.embodied_water_l,
-        )
-
-
-@dataclass(frozen=True)
 class ModelColumns:
     """The model of each row: per distinct model, ``codes`` maps rows to them."""
 
@@ -128,9 +104,8 @@ class ModelColumns:
     default_steps: np.ndarray  # diffusion defaults of the catalog (NaN: the engine's)
     default_width_px: np.ndarray
     default_height_px: np.ndarray
-    training: Amortised  # the model's own training (a fine-tune: its fine-tuning)
-    base_training: Amortised  # the training of the model a fine-tune derives from
-    fine_tuned: np.ndarray  # bool: the model is a fine-tune of a catalog model
+    training_ratio: np.ndarray  # training + fine-tuning energy per unit of inference energy
+    fine_tuning_share: np.ndarray  # the part of that ratio that is the model's own fine-tuning
     # Image and video generators: the architecture the catalog's generation_method states
     # (None: the default of engine.diffusion, a latent diffusion transformer).
     denoiser: Denoiser | None = None
@@ -154,6 +129,10 @@ class HardwareColumns:
     node_embodied_water_l_ex_gpu: np.ndarray
     node_use_life_years: np.ndarray
     node_average_utilization_rate: np.ndarray
+    # The managed service's serving profile (data/services.csv), NaN where it has none or the
+    # row says otherwise: concurrent requests per replica and bytes per weight of text models.
+    service_batch_size: np.ndarray
+    service_bytes_per_param: np.ndarray
 
 
 @dataclass(frozen=True)
@@ -203,8 +182,9 @@ class Impacts:
     water_onsite_ml: np.ndarray  # inference usage water: cooling (WUE x IT energy)
     water_offsite_ml: np.ndarray  # and electricity generation; they add up to usage_water_ml
     deployment: np.ndarray  # per row: its deployment (model x hardware x location x B x n_gpu)
-    gpu_count: np.ndarray  # per deployment: GPUs of the replica used
+    gpu_count: np.ndarray  # per deployment: GPUs of the replica (the physics runs on <= 16)
     batch_size: np.ndarray  # per deployment: batch size used
+    bytes_per_param: np.ndarray  # per deployment: bytes per weight used (service datatype applied)
     steps: list[Step]  # parts of the work, per row (with_steps only)
     errors: RowErrors  # rows the engine could not estimate (the engine's own, first wins)
     tokens: dict[str, np.ndarray] = field(default_factory=dict)  # text tokens used (debug)

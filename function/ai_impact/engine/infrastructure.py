@@ -46,6 +46,26 @@ def replica_gpu_count(
     return np.exp2(np.ceil(np.log2(np.maximum(needed, 1.0))))
 
 
+# The largest replica of the text calibration: ML.ENERGY ran Llama 3.1 405B on 16 H100s
+# (Chung et al. 2025, arXiv:2505.06371; docs/calibration.md). The per-step overhead grows as
+# n_gpu ** 1.29 there; extrapolated to 64-256 chips it would exceed the weights' own cost.
+FITTED_GPU_COUNT_MAX = 16.0
+
+
+def modelled_gpu_count(replica_gpu_count: Floats) -> Floats:
+    """GPUs the physics is run on: the replica's, at most :data:`FITTED_GPU_COUNT_MAX`.
+
+    ``n = min(n_replica, 16)``. A larger replica (a TPU slice of 32-256 chips, a multi-node GPU
+    deployment) is modelled as its 16-GPU group: the decode step's weight traffic (J per byte)
+    and compute (J per FLOP) do not depend on n, so the energy of the work is unchanged; what
+    the bound stops is the fitted superlinear synchronisation overhead ``n ** nu`` growing past
+    the measured range. Host, idle and embodied shares use the same n with the busy time of
+    that group, so their GPU-seconds (n x busy time, ~constant for weight-bound decoding) stay
+    those of the work done.
+    """
+    return np.minimum(replica_gpu_count, FITTED_GPU_COUNT_MAX)
+
+
 def host_power_share_w(
     host_power_w: Floats,
     gpu_count: Floats,
@@ -151,10 +171,31 @@ def embodied_per_busy_second(
     return replica / (batch_size * use_life_years * SECONDS_PER_YEAR * utilization)
 
 
-def amortised_per_request(total: Floats, use_life_days: Floats, requests_per_day: Floats) -> Floats:
-    """Share of a one-off total (training, fine-tuning) carried by one request.
+def development_shares(
+    inference: Floats, training_ratio: Floats, fine_tuning_share: Floats
+) -> tuple[Floats, Floats]:
+    """The request's share of its model's training and of its fine-tuning, in the unit of
+    ``inference`` (any of the five metrics of the inference block).
 
-    ``x = total / (use_life_days * requests_per_day)``; 0 where the total is unknown (NaN).
+    ``training = r * (1 - f) * I`` and ``fine_tuning = r * f * I``: development is charged in
+    proportion to the request's inference (its compute, ~2 x active parameters x tokens, turned
+    into energy, emissions, water and embodied by the same chain), at the ratio r of training
+    to inference energy measured on operators' ML fleets; f is the part of r that is the
+    model's own fine-tuning (0 for a base model). Equivalent to a per-token share
+    ``E_train / lifetime tokens`` with lifetime tokens = ``E_train / (r x inference energy per
+    token)``; the same rule for open and closed models.
+
+    Parameters
+    ----------
+    inference : the request's inference metric (Wh, gCO2e, mL).
+    training_ratio : r, training + fine-tuning energy per unit of inference energy.
+    fine_tuning_share : f, 0..1.
+
+    References
+    ----------
+    Patterson et al. 2022, arXiv:2204.05149 (Google 2019-2021: 40% training, 60% inference);
+    Wu et al. 2022, arXiv:2111.00364 (Meta: training : inference capacity 20 : 70);
+    docs/methodology.md section 8.
     """
-    share = total / (use_life_days * requests_per_day)
-    return np.where(np.isfinite(share), share, 0.0)
+    development = training_ratio * inference
+    return development * (1.0 - fine_tuning_share), development * fine_tuning_share

@@ -1,6 +1,10 @@
 """The hardware of each row: ``node_id`` -> ``cloud_id`` + ``cloud_instance_id`` ->
 ``managed_service_id``'s default node -> :data:`~ai_impact.catalog.defaults.DEFAULT_NODE_ID`.
 ``gpu_id`` replaces the node's GPU.
+
+The managed service also brings its serving profile (``data/services.csv``: datatype and
+concurrent requests per replica, each sourced or flagged as an assumption; docs/methodology.md
+section 3a). The row's own ``model_datatype`` and ``batch_size`` win over it.
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ from ai_impact.catalog import Catalog, lookup_key, names
 from ai_impact.catalog.defaults import DEFAULT_NODE_ID
 from ai_impact.engine.columns import HardwareColumns
 from ai_impact.errors import RowErrors
+from ai_impact.fields import DATATYPE_BYTES
 from ai_impact.parse import Usage
 from ai_impact.resolve.common import Entry, Failure, objects, per_distinct, row_errors, take
 
@@ -29,6 +34,7 @@ class ResolvedHardware:
     node: list[Entry | None]  # the catalog node row
     gpu_id: np.ndarray  # object: the GPU used (the row's gpu_id, else the node's)
     service_id: np.ndarray  # object: the managed service's id, None when none
+    profile: np.ndarray  # object: the serving-profile values applied and which are assumed
 
 
 @dataclass(frozen=True)
@@ -38,14 +44,16 @@ class _Answer:
     service_row: int
     by: str
     failure: Failure | None
+    datatype_given: bool  # the row names its own model_datatype (the profile's does not apply)
 
 
-# node_id, cloud_id, cloud_instance_id, managed_service_id, gpu_id, the model prefix's service
+# node_id, cloud_id, cloud_instance_id, managed_service_id, gpu_id, model_datatype, the model
+# prefix's service
 _Key = tuple[str | None, str | None, str | None, str | None, str | None, str | None]
 
 
 def _answer(catalog: Catalog, key: _Key) -> _Answer:
-    node_id, cloud_id, instance, service_id, gpu_id, prefix_service = key
+    node_id, cloud_id, instance, service_id, gpu_id, datatype, prefix_service = key
     nodes, services, gpus = catalog.nodes, catalog.services, catalog.gpus
     failure = None
     found = names.find_service(catalog, service_id or prefix_service)
@@ -90,6 +98,32 @@ def _answer(catalog: Catalog, key: _Key) -> _Answer:
         service_row=-1 if service is None else service,
         by=by,
         failure=failure,
+        datatype_given=bool(datatype),
+    )
+
+
+def _service_bytes(catalog: Catalog, service: np.ndarray, row_datatype: list[bool]) -> np.ndarray:
+    """Bytes per weight of the service's serving datatype; NaN where the service has none or
+    the row names its own ``model_datatype`` (which the model resolver applies)."""
+    datatypes = catalog.services["serving_datatype"]
+    values = [
+        DATATYPE_BYTES[datatypes[v]] if v >= 0 and datatypes[v] and not given else np.nan
+        for v, given in zip(service.tolist(), row_datatype, strict=True)
+    ]
+    return np.array(values, dtype=np.float64)
+
+
+def _profile(catalog: Catalog, service: int) -> str | None:
+    """What debug says of the serving profile: its values and which of them are assumptions."""
+    if service < 0:
+        return None
+    services = catalog.services
+    batch, datatype = services["serving_batch_size"][service], services["serving_datatype"][service]
+    parts = [f"batch {batch:g}" if np.isfinite(batch) else "", datatype or ""]
+    assumed = (services["serving_assumption"][service] or "").replace("|", ", ")
+    text = ", ".join(p for p in parts if p) or "none"
+    return f"{services['service_id'][service]}: {text}" + (
+        f" (assumed: {assumed})" if assumed else ""
     )
 
 
@@ -102,7 +136,14 @@ def resolve_hardware(
     s = usage.strings
     keys = [
         s[name].tolist()
-        for name in ("node_id", "cloud_id", "cloud_instance_id", "managed_service_id", "gpu_id")
+        for name in (
+            "node_id",
+            "cloud_id",
+            "cloud_instance_id",
+            "managed_service_id",
+            "gpu_id",
+            "model_datatype",
+        )
     ] + [prefix_services.tolist()]
     codes, answers = per_distinct(keys, lambda key: _answer(catalog, key))
     node = np.array([a.node_row for a in answers], dtype=np.int64)
@@ -124,6 +165,10 @@ def resolve_hardware(
         node_embodied_water_l_ex_gpu=take(nodes["embodied_water_l_ex_gpu"], node),
         node_use_life_years=take(nodes["use_life_years"], node),
         node_average_utilization_rate=take(nodes["average_utilization_rate"], node),
+        service_batch_size=take(services["serving_batch_size"], service),
+        service_bytes_per_param=_service_bytes(
+            catalog, service, [a.datatype_given for a in answers]
+        ),
     )
     gpu_ids = [
         gpus["gpu_id"][g] if g >= 0 else (nodes["gpu_id"][n] if n >= 0 else None)
@@ -137,5 +182,6 @@ def resolve_hardware(
         node=[nodes.row(n) if n >= 0 else None for n in node.tolist()],
         gpu_id=objects(gpu_ids),
         service_id=objects([services["service_id"][v] if v >= 0 else None for v in service]),
+        profile=objects([_profile(catalog, v) for v in service.tolist()]),
     )
     return resolved, row_errors(codes, [a.failure for a in answers])

@@ -11,9 +11,15 @@ from dataclasses import dataclass
 import numpy as np
 
 from ai_impact.catalog import Catalog, lookup_key, names
-from ai_impact.catalog.defaults import DEFAULT_BATCH_SIZE, DEFAULT_DATATYPE, DEFAULT_TASK
+from ai_impact.catalog.defaults import (
+    DEFAULT_BATCH_SIZE,
+    DEFAULT_DATATYPE,
+    DEFAULT_TASK,
+    FINE_TUNING_SHARE,
+    TRAINING_RATIO,
+)
 from ai_impact.engine import diffusion
-from ai_impact.engine.columns import Amortised, ModelColumns
+from ai_impact.engine.columns import ModelColumns
 from ai_impact.errors import RowErrors
 from ai_impact.fields import DATATYPE_BYTES
 from ai_impact.parse import Usage
@@ -184,18 +190,15 @@ def _answer(catalog: Catalog, key: _Key, model_match: str) -> _Answer:
     )
 
 
-def _amortised(catalog: Catalog, rows: np.ndarray) -> Amortised:
-    """Training totals of catalog ``rows`` (-1: unknown, NaN)."""
-    models = catalog.models
-    return Amortised(
-        usage_energy_kwh=take(models["training_usage_energy_kwh"], rows),
-        usage_emissions_kgco2e=take(models["training_usage_emissions_kgco2e"], rows),
-        usage_water_l=take(models["training_usage_water_l"], rows),
-        embodied_emissions_kgco2e=take(models["training_embodied_emissions_kgco2e"], rows),
-        embodied_water_l=take(models["training_embodied_water_l"], rows),
-        use_life_days=take(models["estimated_use_life_days"], rows),
-        requests_per_day=take(models["estimated_requests_per_day"], rows),
-    )
+def _fine_tuning_share(catalog: Catalog, rows: np.ndarray, base_rows: np.ndarray) -> np.ndarray:
+    """Per distinct model, the part of the development ratio that is its own fine-tuning: 0 for a
+    base model; for a fine-tune, its published fine-tuning energy over that + its base model's
+    training energy, else :data:`FINE_TUNING_SHARE` (docs/methodology.md section 8)."""
+    energy = catalog.models["training_usage_energy_kwh"]
+    own, base = take(energy, rows), take(energy, base_rows)
+    published = own / (own + base)
+    share = np.where(np.isfinite(published), published, FINE_TUNING_SHARE)
+    return np.where(base_rows >= 0, share, 0.0)
 
 
 def resolve_models(
@@ -237,9 +240,8 @@ def resolve_models(
         default_steps=take(models["default_steps"], rows),
         default_width_px=take(models["default_width_px"], rows),
         default_height_px=take(models["default_height_px"], rows),
-        training=_amortised(catalog, rows),
-        base_training=_amortised(catalog, base_rows),
-        fine_tuned=base_rows >= 0,
+        training_ratio=np.full(len(answers), TRAINING_RATIO),
+        fine_tuning_share=_fine_tuning_share(catalog, rows, base_rows),
         denoiser=denoiser,
     )
     entries = [models.row(a.row) if a.row >= 0 else None for a in answers]
