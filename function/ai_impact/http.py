@@ -73,6 +73,17 @@ def status() -> tuple[int, bytes]:
     return 200, orjson.dumps({"ready": True})
 
 
+def check_catalog() -> None:
+    """Load the bundled catalog at start: one that does not validate stops the server with
+    the file, line and field of the problem, rather than serving ``ready: false``, a BigQuery
+    400 (never retried) and REST 500s."""
+    try:
+        _catalog.default()
+    except _catalog.CatalogError as exc:
+        log("CRITICAL", "the catalog does not validate", error=str(exc))
+        raise SystemExit(f"ai-impact: the catalog does not validate: {exc}") from None
+
+
 def _bigquery_estimator(project: str | None) -> Callable[..., list[dict]]:
     """The calling project's customer's catalog; the bundled catalog alone when the store
     cannot be opened (BigQuery then keeps working, as it did before the store existed)."""
