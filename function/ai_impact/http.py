@@ -110,6 +110,11 @@ def route(request: Request) -> Response:
         if len(request.full_path) > MAX_URL_BYTES:
             message = f"the URL is longer than {MAX_URL_BYTES:,} bytes"
             return _respond(414, orjson.dumps(row_error("uri_too_long", message)))
+        raw_path = str(request.environ.get("PATH_INFO", ""))  # request.path drops leading /s
+        if "//" in raw_path:
+            # No route has an empty segment: a REST 404, never the BigQuery door or the URL
+            # map's internal redirect (which would surface as an unhandled error).
+            return _not_found(raw_path, request.method)
         if path == "/" and request.method == "POST" and serves("bigquery"):
             try:
                 body = request.get_data(cache=False)
