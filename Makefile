@@ -42,8 +42,11 @@ $(DEV): $(RUNTIME) pyproject.toml
 	@rm -f $(VENV)/.dev-*
 	@touch $@
 
+# make run keeps its store (and its dev token, in store.sqlite3.dev-token) inside the checkout,
+# so two checkouts never share or revoke each other's tokens; AI_IMPACT_DB=... overrides it.
+run: export AI_IMPACT_DB ?= $(CURDIR)/.local/store.sqlite3
 run: $(RUNTIME)
-	@echo "make: serving on http://127.0.0.1:$(PORT) (BigQuery at POST /, REST API, GET /status)"
+	@echo "make: serving on http://127.0.0.1:$(PORT) (BigQuery at POST /, REST API, GET /status), store $$AI_IMPACT_DB"
 	-@cd function && ../$(PY) -m ai_impact.cli dev-token
 	cd function && exec ../$(VENV)/bin/functions-framework --target=ai_impact --source=main.py --host=127.0.0.1 --port=$(PORT)
 

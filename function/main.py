@@ -3,7 +3,9 @@
 import functions_framework
 from flask import Request, Response
 
-from ai_impact.http import route
+from ai_impact.http import check_catalog, route
+
+check_catalog()  # a catalog that does not validate stops the server here, at start
 
 
 @functions_framework.http

@@ -32,14 +32,16 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def wait_ready(base_url: str, process: subprocess.Popen, timeout_s: float = 60) -> None:
+def wait_ready(
+    base_url: str, process: subprocess.Popen, timeout_s: float = 60, ready: bytes = b'"ready":true'
+) -> None:
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise RuntimeError(f"server exited with {process.returncode}")
         try:
             with urllib.request.urlopen(base_url + "/status", timeout=2) as response:
-                if b'"ready":true' in response.read():
+                if ready in response.read():
                     return
         except OSError:
             pass
@@ -56,7 +58,8 @@ class ServerProcess:
         self.url = f"http://127.0.0.1:{self.port}"
         self.process: subprocess.Popen | None = None
 
-    def start(self) -> ServerProcess:
+    def start(self, ready: bytes = b'"ready":true') -> ServerProcess:
+        """Start and wait for ``ready`` in /status (``b'"ready":false'``: up, store unusable)."""
         env = {
             **os.environ,
             "PORT": str(self.port),
@@ -79,7 +82,7 @@ class ServerProcess:
             start_new_session=True,
         )
         try:
-            wait_ready(self.url, self.process)
+            wait_ready(self.url, self.process, ready=ready)
         except RuntimeError:
             self.stop()
             raise

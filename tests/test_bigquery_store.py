@@ -150,17 +150,19 @@ def test_plain_sql_inserts_are_read_once_the_ttl_has_passed(
 
 
 def test_an_unreadable_dataset_keeps_the_last_snapshot_or_is_unavailable(
-    emu: emulator.Emulator, dataset: str
+    emu: emulator.Emulator, dataset: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
     clock = Clock()
     store = BigQueryStore(emu.client(), dataset, ttl_s=10, clock=clock)
     store.map_project("kept", 1)
     emu.run(f"DROP TABLE `{dataset}.projects`")
     clock.now += 11
+    capsys.readouterr()
     assert store.project_customer("kept") == 1  # refresh failed: previous snapshot kept
+    assert "store refresh failed: kept the previous snapshot" in capsys.readouterr().out
     with pytest.raises(StoreUnavailableError) as raised:
         BigQueryStore(emu.client(), f"{P}.no_such_dataset").generation()
-    # An OSError: the REST layer answers 503, BigQuery calls use the bundled catalog.
+    # An OSError: both doors answer 503 (tests/test_store_unavailable.py).
     assert isinstance(raised.value, OSError)
     with pytest.raises(StoreUnavailableError):
         store.map_project("written", 1)  # a write needs a fresh read

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import runpy
 import shutil
 from pathlib import Path
 
@@ -174,3 +175,41 @@ def test_missing_file_and_column(tmp_path: Path) -> None:
     shutil.copy(DATA_DIR / "nodes.csv", target / "nodes.csv")
     with pytest.raises(CatalogError, match=r"water_intensity\.csv, line 1, field water_offsite"):
         cat.load(target)
+
+
+def test_invalid_utf8_names_file_and_line(tmp_path: Path) -> None:
+    target = tmp_path / "data"
+    shutil.copytree(DATA_DIR, target)
+    path = target / "gpus.csv"
+    lines = path.read_bytes().split(b"\n")
+    lines[3] = lines[3].replace(b",", b",\xff", 1)  # line 4: a Latin-1 byte after the first comma
+    path.write_bytes(b"\n".join(lines))
+    with pytest.raises(CatalogError, match=r"^gpus\.csv, line 4: not valid UTF-8 \(byte 0xff"):
+        cat.load(target)
+
+
+def test_extra_trailing_fields_are_an_error(tmp_path: Path) -> None:
+    target = tmp_path / "data"
+    shutil.copytree(DATA_DIR, target)
+    path = target / "nodes.csv"
+    lines = path.read_text(encoding="utf-8").split("\n")
+    header = lines[0].split(",")
+    lines[4] += ",stray"  # line 5
+    path.write_text("\n".join(lines), encoding="utf-8")
+    with pytest.raises(CatalogError) as failure:
+        cat.load(target)
+    assert str(failure.value).startswith(f"nodes.csv, line 5, field {header[-1]}: 1 field(s) after")
+
+
+def test_server_stops_at_start_on_a_catalog_that_does_not_validate(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The entry point the server loads (function/main.py) exits naming file, line and field,
+    instead of starting with ready:false."""
+    data = break_copy(tmp_path, "gpus.csv", 3, "tdp_w", "hot")
+    monkeypatch.setattr(cat, "default", lambda: cat.load(data))
+    main = Path(__file__).parent.parent / "function" / "main.py"
+    with pytest.raises(SystemExit) as stop:
+        runpy.run_path(str(main))
+    assert "gpus.csv, line 3, field tdp_w: 'hot' is not a number" in str(stop.value.code)
+    assert '"severity":"CRITICAL"' in capsys.readouterr().out

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from ai_impact import cli
 from ai_impact.rest.auth import hash_token, issue_token
 from ai_impact.store import Entry, NameTakenError, open_store
 from ai_impact.store.migrations import MIGRATIONS
@@ -134,12 +135,14 @@ def test_nothing_written_through_the_api_is_lost_on_restart(tmp_path: Path) -> N
         server.stop()
 
 
-def test_without_a_usable_store_bigquery_still_answers_and_rest_says_503(tmp_path: Path) -> None:
+def test_without_a_usable_store_both_doors_say_503(tmp_path: Path) -> None:
+    """Never 200 over the bundled catalog alone: a custom model would become a permanent
+    unknown_model, which BigQuery does not retry; it retries 503."""
     blocker = tmp_path / "not-a-directory"
     blocker.write_text("")
     server = ServerProcess(blocker / "store.sqlite3")
-    # make run cannot print a dev token here; the server starts all the same.
-    server.start()
+    # make run cannot print a dev token here; the server starts all the same, not ready.
+    server.start(ready=b'"ready":false')
     try:
         envelope = {
             "requestId": "r",
@@ -148,10 +151,38 @@ def test_without_a_usable_store_bigquery_still_answers_and_rest_says_503(tmp_pat
             "calls": [[{"model_id": "llama_31_8b", "output_tokens": 10}]],
         }
         answer = call(server.url + "/", "POST", json=envelope)
-        assert answer.status == 200
-        assert answer.json()["replies"][0]["error"] is None
+        assert answer.status == 503
+        assert "store cannot be used" in answer.json()["errorMessage"]
         rest = call(server.url + "/gpu", token="aii_anything")
         assert rest.status == 503
         assert rest.json()["code"] == "store_unavailable"
+        status = call(server.url + "/status").json()
+        assert status["ready"] is False and status["reason"].startswith("store unavailable")
     finally:
         server.stop()
+
+
+def test_the_dev_token_is_kept_across_runs_and_per_store(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`make run` twice keeps one token; another checkout's store has its own, and neither
+    revokes the other's (item 8 of issue 14)."""
+
+    def dev_token(db: Path) -> str:
+        assert cli.main(["--db", str(db), "dev-token"]) == 0
+        return capsys.readouterr().out.split("export TOKEN=")[1].split()[0]
+
+    first, other = tmp_path / "a" / "store.sqlite3", tmp_path / "b" / "store.sqlite3"
+    secret = dev_token(first)
+    other_secret = dev_token(other)
+    assert dev_token(first) == secret != other_secret
+    for db, kept in ((first, secret), (other, other_secret)):
+        token = open_store(db).token(hash_token(kept))
+        assert token is not None and token.role == "admin"
+    assert (first.parent / "store.sqlite3.dev-token").stat().st_mode & 0o077 == 0
+    # Revoked (or the store replaced): the next run issues a new one and keeps that.
+    store = open_store(first)
+    token = store.token(hash_token(secret))
+    assert token is not None and store.revoke_token(token.id)
+    renewed = dev_token(first)
+    assert renewed != secret and dev_token(first) == renewed

@@ -7,7 +7,7 @@
     ai-impact token revoke ID
     ai-impact project map PROJECT --customer NAME
     ai-impact project list
-    ai-impact dev-token          # what `make run` prints: a fresh local admin token
+    ai-impact dev-token          # what `make run` prints: the local admin token (kept)
     ai-impact openapi PATH       # write the service's OpenAPI document (docs/openapi.json)
 
 The store is ``$AI_IMPACT_DB`` (or ``--db PATH``). A token's secret is printed once and only its
@@ -24,8 +24,8 @@ from pathlib import Path
 import orjson
 
 from ai_impact.rest import openapi
-from ai_impact.rest.auth import issue_token
-from ai_impact.store import Store, open_store
+from ai_impact.rest.auth import hash_token, issue_token
+from ai_impact.store import Store, default_path, open_store
 from ai_impact.store.base import ROLES
 
 DEFAULT_CUSTOMER = "default"
@@ -66,7 +66,7 @@ def _parser() -> argparse.ArgumentParser:
     project.add_parser("list", help="list project mappings")
 
     _estimate_parser(commands)
-    commands.add_parser("dev-token", help="revoke the previous dev token, print a new one")
+    commands.add_parser("dev-token", help="print the local admin token (created once)")
     document = commands.add_parser("openapi", help="write the OpenAPI document")
     document.add_argument("path", type=Path)
     return parser
@@ -171,10 +171,18 @@ def _project(store: Store, args: argparse.Namespace) -> int:
     return 0
 
 
-def _dev_token(store: Store) -> int:
-    store.revoke_tokens_named(DEV_TOKEN_NAME)
-    _, secret = issue_token(store, "admin", DEV_CUSTOMER, DEV_TOKEN_NAME)
-    print(f"Development token (admin of customer {DEV_CUSTOMER!r}), valid until the next run:")
+def _dev_token(store: Store, secret_path: Path) -> int:
+    """Print the development token, kept in ``secret_path`` (mode 0600, next to the store) so
+    that it stays valid across runs; a new one replaces it only if that token is gone."""
+    secret = secret_path.read_text(encoding="utf-8").strip() if secret_path.exists() else ""
+    token = store.token(hash_token(secret)) if secret else None
+    if token is None or token.name != DEV_TOKEN_NAME:
+        store.revoke_tokens_named(DEV_TOKEN_NAME)
+        _, secret = issue_token(store, "admin", DEV_CUSTOMER, DEV_TOKEN_NAME)
+        secret_path.parent.mkdir(parents=True, exist_ok=True)
+        secret_path.touch(mode=0o600)
+        secret_path.write_text(secret + "\n", encoding="utf-8")
+    print(f"Development token (admin of customer {DEV_CUSTOMER!r}), kept in {secret_path}:")
     print(f"  export TOKEN={secret}")
     port = os.environ.get("PORT", "8080")
     print(f'  curl -H "Authorization: Bearer $TOKEN" http://127.0.0.1:{port}/gpu')
@@ -193,7 +201,8 @@ def main(argv: list[str] | None = None) -> int:
         return _token(store, args)
     if args.command == "project":
         return _project(store, args)
-    return _dev_token(store)
+    db = args.db or default_path()
+    return _dev_token(store, db.with_name(db.name + ".dev-token"))
 
 
 if __name__ == "__main__":

@@ -15,18 +15,17 @@ import os
 import sqlite3
 import time
 import traceback
-from collections.abc import Callable
 
 import functions_framework
 import orjson
 from flask import Request, Response
 from werkzeug.exceptions import RequestEntityTooLarge
 
-import ai_impact
 from ai_impact import bigquery, rest
 from ai_impact import catalog as _catalog
 from ai_impact.errors import clip, row_error
 from ai_impact.logs import log
+from ai_impact.rest.app import service as rest_service
 
 JSON = "application/json"
 # Which doors this instance serves: "bigquery" (POST /), "rest" (the REST paths) or "all" (the
@@ -45,6 +44,8 @@ def serves(door: str) -> bool:
     return door in _DOORS[value]
 
 
+# A store that is configured but cannot be opened or read (StoreUnavailableError is an OSError).
+STORE_ERRORS = (OSError, sqlite3.Error)
 # Cloud Run refuses larger requests (32 MiB, HTTP/1); locally the same limit holds.
 MAX_BODY_BYTES = 32 * 1024 * 1024
 # Longer request lines are refused with 414 (the REST API's longest URL is a few hundred bytes).
@@ -65,22 +66,28 @@ def _refused_body(request: Request, response: Response) -> Response:
 
 
 def status() -> tuple[int, bytes]:
-    """``{"ready": true}`` once the catalog is loaded, else ``{"ready": false, "reason"}``."""
+    """``{"ready": true}`` once the catalog is loaded and the store can be read, else
+    ``{"ready": false, "reason"}`` (still 200: the reason is for the operator)."""
     try:
         _catalog.default()
     except Exception as exc:  # a broken catalog makes the service not ready, not a 500
         return 200, orjson.dumps({"ready": False, "reason": f"catalog failed to load: {exc}"})
+    try:
+        rest_service().store.generation()
+    except STORE_ERRORS as exc:
+        return 200, orjson.dumps({"ready": False, "reason": f"store unavailable: {exc}"})
     return 200, orjson.dumps({"ready": True})
 
 
-def _bigquery_estimator(project: str | None) -> Callable[..., list[dict]]:
-    """The calling project's customer's catalog; the bundled catalog alone when the store
-    cannot be opened (BigQuery then keeps working, as it did before the store existed)."""
+def check_catalog() -> None:
+    """Load the bundled catalog at start: one that does not validate stops the server with
+    the file, line and field of the problem, rather than serving ``ready: false``, a BigQuery
+    400 (never retried) and REST 500s."""
     try:
-        return rest.estimator_for_project(project)
-    except (OSError, sqlite3.Error) as exc:
-        log("WARNING", "store unavailable: bundled catalog only", error=repr(exc))
-        return ai_impact.estimate
+        _catalog.default()
+    except _catalog.CatalogError as exc:
+        log("CRITICAL", "the catalog does not validate", error=str(exc))
+        raise SystemExit(f"ai-impact: the catalog does not validate: {exc}") from None
 
 
 def _not_found(path: str, method: str) -> Response:
@@ -103,13 +110,25 @@ def route(request: Request) -> Response:
         if len(request.full_path) > MAX_URL_BYTES:
             message = f"the URL is longer than {MAX_URL_BYTES:,} bytes"
             return _respond(414, orjson.dumps(row_error("uri_too_long", message)))
+        raw_path = str(request.environ.get("PATH_INFO", ""))  # request.path drops leading /s
+        if "//" in raw_path:
+            # No route has an empty segment: a REST 404, never the BigQuery door or the URL
+            # map's internal redirect (which would surface as an unhandled error).
+            return _not_found(raw_path, request.method)
         if path == "/" and request.method == "POST" and serves("bigquery"):
             try:
                 body = request.get_data(cache=False)
             except RequestEntityTooLarge:
                 message = f"request body is larger than {MAX_BODY_BYTES:,} bytes (32 MiB)"
                 return _refused_body(request, _respond(400, bigquery.error_body(message)))
-            outcome = bigquery.handle(body, _bigquery_estimator)
+            try:
+                outcome = bigquery.handle(body, rest.estimator_for_project)
+            except STORE_ERRORS as exc:
+                # Never the bundled catalog alone: a customer's custom model would become an
+                # unknown_model that BigQuery does not retry. 503 is retried.
+                log("ERROR", "store unavailable", error=repr(exc), status=503)
+                message = f"the store cannot be used (retry later): {exc}"
+                return _respond(503, bigquery.error_body(message))
             log(
                 "INFO" if outcome.status == 200 else "WARNING",
                 "bigquery batch",

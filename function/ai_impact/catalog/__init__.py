@@ -11,6 +11,7 @@ Lookups are case-insensitive and treat ``_`` and ``-`` alike (``huggingface_hub`
 from __future__ import annotations
 
 import csv
+import io
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -331,18 +332,39 @@ def _fail(schema: Schema, line: int, field: str, problem: str) -> CatalogError:
     return CatalogError(f"{schema.file}, {where}, field {field}: {problem}")
 
 
+def _decode(schema: Schema, path: Path) -> str:
+    """The file's text; bytes that are not UTF-8 name the file and line."""
+    data = path.read_bytes()
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        column = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
+        bad = data[exc.start : exc.end].hex()
+        raise CatalogError(
+            f"{schema.file}, line {line}: not valid UTF-8 (byte 0x{bad} at column {column})"
+        ) from None
+
+
 def _read(schema: Schema, path: Path) -> Table:
-    with path.open(newline="", encoding="utf-8") as handle:
-        reader = csv.DictReader(handle)
-        names = [c.name for c in schema.columns]
-        missing = [n for n in names if n not in (reader.fieldnames or [])]
-        if missing:
-            raise _fail(schema, 1, missing[0], "column missing from the header")
-        raw = list(reader)
+    reader = csv.DictReader(io.StringIO(_decode(schema, path), newline=""))
+    names = [c.name for c in schema.columns]
+    header = reader.fieldnames or []
+    missing = [n for n in names if n not in header]
+    if missing:
+        raise _fail(schema, 1, missing[0], "column missing from the header")
     columns: dict[str, list] = {c.name: [] for c in schema.columns}
     lines = []
-    for offset, record in enumerate(raw):
-        line = offset + 2  # header is line 1
+    for record in reader:
+        line = reader.line_num  # the record's last physical line; the header is line 1
+        extra = record.get(None)  # DictReader keeps the fields beyond the header under None
+        if extra:
+            raise _fail(
+                schema,
+                line,
+                header[-1],
+                f"{len(extra)} field(s) after it, beyond the header's {len(header)} columns",
+            )
         lines.append(line)
         for col in schema.columns:
             text = (record.get(col.name) or "").strip()

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 import orjson
 from flask import Request
 from werkzeug.exceptions import MethodNotAllowed, NotFound, RequestEntityTooLarge
-from werkzeug.routing import Map, Rule
+from werkzeug.routing import Map, RequestRedirect, Rule
 
 from ai_impact import catalog as _catalog
 from ai_impact.catalog.grid import check_emissions_basis
@@ -191,7 +191,7 @@ def handle(request: Request) -> Reply | None:
     adapter = RULES.bind("localhost")
     try:
         index, matched = adapter.match(request.path, method=request.method)
-    except NotFound:
+    except (NotFound, RequestRedirect):  # a redirect: only of paths no route has
         return None
     except MethodNotAllowed as exc:
         reply = _error(ApiError(405, "method_not_allowed", f"{request.method} is not allowed here"))
