@@ -38,4 +38,5 @@ def resolve(usage: Usage, catalog: Catalog, emissions_basis: str = "location") -
     hardware, hardware_errors = resolve_hardware(usage, catalog)
     errors.merge(hardware_errors)
     location = resolve_locations(usage, catalog, hardware, emissions_basis)
+    errors.merge(location.errors)
     return Resolved(model, hardware, location, errors)
