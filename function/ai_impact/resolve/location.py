@@ -93,35 +93,22 @@ class _Datacenter:
     by: dict[str, str]  # metric -> "datacenter <id> (<year>)" for the values it gave
 
 
-def _datacenter(catalog: Catalog, datacenter_id: str, year: int) -> _Datacenter | None:
-    """The datacenter ``datacenter_id`` (None if unknown). Each of PUE and WUE is taken from its
-    latest row at or before ``year``, else from its earliest row (the same rule as the fleet
-    figures of ``catalog.grid.fleet_efficiency``)."""
+def _datacenter(catalog: Catalog, datacenter_id: str) -> _Datacenter | None:
+    """The datacenter ``datacenter_id`` (predefined or custom; None if unknown): its place, and
+    the PUE and WUE it publishes (of its ``year``, whatever the request's year)."""
     sites = catalog.datacenters
-    wanted = lookup_key(datacenter_id)
-    rows = sorted(
-        (int(sites["year"][i]), i)
-        for i in range(len(sites))
-        if lookup_key(sites["datacenter_id"][i]) == wanted
-    )
-    if not rows:
+    row = sites.find(datacenter_id)
+    if row is None:
         return None
-    values, by = {}, {}
-    for metric in ("pue", "wue_l_per_kwh"):
-        known = [(y, i) for y, i in rows if np.isfinite(sites[metric][i])]
-        before = [(y, i) for y, i in known if y <= year]
-        pick = before[-1] if before else (known[0] if known else None)
-        values[metric] = float(sites[metric][pick[1]]) if pick else float("nan")
-        if pick:
-            by[metric] = f"datacenter {sites['datacenter_id'][pick[1]]} ({pick[0]})"
-    last = rows[-1][1]
+    values = {m: float(sites[m][row]) for m in ("pue", "wue_l_per_kwh")}
+    label = f"datacenter {sites['datacenter_id'][row]} ({int(sites['year'][row])})"
     return _Datacenter(
-        datacenter_id=sites["datacenter_id"][last],
-        country=sites["country"][last],
-        region=sites["region"][last],
+        datacenter_id=sites["datacenter_id"][row],
+        country=sites["country"][row],
+        region=sites["region"][row],
         pue=values["pue"],
         wue_l_per_kwh=values["wue_l_per_kwh"],
-        by=by,
+        by={m: label for m, v in values.items() if np.isfinite(v)},
     )
 
 
@@ -199,7 +186,7 @@ def _answer(
     node = int(hardware.node_row[hardware_code])
     region_row = _cloud_region(catalog, cloud_id, cloud_region)
     grid, tried, by = None, [], ""
-    site = _datacenter(catalog, datacenter_id, year) if datacenter_id else None
+    site = _datacenter(catalog, datacenter_id) if datacenter_id else None
     failure = None
     if datacenter_id and site is None:  # the row fails; its other answers are not shown
         failure = Failure(
