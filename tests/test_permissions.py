@@ -69,7 +69,12 @@ def deletable_globals() -> dict[str, str]:
         if _catalog.lookup_key(m) not in bases and m not in ("llama_31_8b", "llama_31_70b")
     )
     # nothing refers to a datacenter: the last one
-    return {"model": model, "node": node, "gpu": gpu, "datacenter": cat.datacenters["datacenter_id"][-1]}
+    return {
+        "model": model,
+        "node": node,
+        "gpu": gpu,
+        "datacenter": cat.datacenters["datacenter_id"][-1],
+    }
 
 
 @pytest.fixture(scope="module")

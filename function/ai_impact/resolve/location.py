@@ -190,7 +190,9 @@ def _answer(
     failure = None
     if datacenter_id and site is None:  # the row fails; its other answers are not shown
         failure = Failure(
-            "unknown_datacenter", "datacenter_id", f"datacenter {clip(datacenter_id)!r} is not in the catalog"
+            "unknown_datacenter",
+            "datacenter_id",
+            f"datacenter {clip(datacenter_id)!r} is not in the catalog",
         )
     if site is not None:
         country, region = site.country, site.region
@@ -219,9 +221,7 @@ def _answer(
         grid = _world(catalog, year)
         by = f"world (no grid data for {', '.join(tried)})" if tried else "world"
     water = _water_row(catalog, grid.country)
-    pue, wue, efficiency_by = _efficiency(
-        catalog, service, region_row, node, cloud_id, year, site
-    )
+    pue, wue, efficiency_by = _efficiency(catalog, service, region_row, node, cloud_id, year, site)
     factor: dict[str, Any] = {"gco2e_per_kwh": grid.gco2e_per_kwh}
     apply_emissions_basis(
         factor,
