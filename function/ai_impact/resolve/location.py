@@ -1,9 +1,10 @@
 """The location of each row: ``datacenter_id`` -> ``country`` (+ ``region``) -> ``cloud_region``
 -> the managed service's default -> world. A datacenter also gives PUE and WUE where it publishes
-them (:func:`_datacenter`); an unknown ``datacenter_id`` is a row error. Grid intensity of the latest year at or before ``utc_datetime`` (the
-latest year when absent; ``catalog.grid`` says which and why); PUE and on-site WUE: managed
-service -> cloud region -> provider fleet -> default. The emission factor follows the emissions
-basis (location or market, ``catalog.grid.apply_emissions_basis``).
+them (:func:`_datacenter`); an unknown ``datacenter_id`` is a row error. Grid intensity of the
+latest year at or before ``utc_datetime`` (the latest year when absent; ``catalog.grid`` says
+which and why); PUE and on-site WUE: datacenter -> managed service -> cloud region -> provider
+fleet -> default. The emission factor follows the emissions basis (location or market,
+``catalog.grid.apply_emissions_basis``).
 """
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
-"""The catalog resources of the REST API (Model, Node, GPU, Datacenter): their fields, and the mapping
-between an API object and a row of the catalog tables (``ai_impact/data/*.csv``).
+"""The catalog resources of the REST API (Model, Node, GPU, Datacenter): their fields, and the
+mapping between an API object and a row of the catalog tables (``ai_impact/data/*.csv``).
 
 One declaration per field (:class:`ai_impact.fields.Field`, as the request row's) serves the
 pydantic models that validate bodies and make the OpenAPI document
