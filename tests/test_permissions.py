@@ -15,7 +15,12 @@ from conftest import Tokens, call
 CALLERS = ("admin", "owner", "other", "none")
 _ids = itertools.count()
 
-GLOBAL_IDS = {"model": "llama_31_8b", "node": "aws-p5-48xlarge", "gpu": "h100"}
+GLOBAL_IDS = {
+    "model": "llama_31_8b",
+    "node": "aws-p5-48xlarge",
+    "gpu": "h100",
+    "datacenter": "google-hamina",
+}
 GPU_BODY = {
     "name": "Perm GPU",
     "max_power_w": 300,
@@ -33,10 +38,17 @@ def create_body(kind: str) -> dict:
         return {"id": entry_id, "total_params_billions": 1.5, "aliases": [entry_id + "-alias"]}
     if kind == "node":
         return {"id": entry_id, "gpu_id": "h100", "gpu_count": 1, "cpu_count": 8}
+    if kind == "datacenter":
+        return {"id": entry_id, "name": "Perm DC", "country": "NO", "pue": 1.1}
     return {"id": entry_id, **GPU_BODY}
 
 
-UPDATE_BODY = {"model": {"name": "renamed"}, "node": {"cpu_count": 12}, "gpu": {"name": "renamed"}}
+UPDATE_BODY = {
+    "model": {"name": "renamed"},
+    "node": {"cpu_count": 12},
+    "gpu": {"name": "renamed"},
+    "datacenter": {"name": "renamed"},
+}
 
 
 def deletable_globals() -> dict[str, str]:
@@ -56,7 +68,13 @@ def deletable_globals() -> dict[str, str]:
         for m in reversed(cat.models["model_id"])
         if _catalog.lookup_key(m) not in bases and m not in ("llama_31_8b", "llama_31_70b")
     )
-    return {"model": model, "node": node, "gpu": gpu}
+    # nothing refers to a datacenter: the last one
+    return {
+        "model": model,
+        "node": node,
+        "gpu": gpu,
+        "datacenter": cat.datacenters["datacenter_id"][-1],
+    }
 
 
 @pytest.fixture(scope="module")
@@ -91,7 +109,7 @@ CATALOG_CASES = {
 
 @pytest.mark.parametrize("caller", CALLERS)
 @pytest.mark.parametrize("case", CATALOG_CASES)
-@pytest.mark.parametrize("kind", ["model", "node", "gpu"])
+@pytest.mark.parametrize("kind", ["model", "node", "gpu", "datacenter"])
 def test_catalog_endpoints(
     server: str, tokens: Tokens, deletable: dict, kind: str, case: str, caller: str
 ) -> None:

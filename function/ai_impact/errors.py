@@ -4,7 +4,8 @@ Codes used (``error.code``):
 
 - ``invalid_field``: a value of the wrong type, outside the accepted range or pattern.
 - ``missing_field``: nothing names the model of the row.
-- ``unknown_model``, ``unknown_node``, ``unknown_gpu``: an identifier the catalog does not hold.
+- ``unknown_model``, ``unknown_node``, ``unknown_gpu``, ``unknown_datacenter``: an identifier
+  the catalog does not hold.
 - ``unsupported_task``: a task this version does not estimate yet.
 
 :class:`RowErrors` is the engine's (``engine/errors.py``): every layer records its errors in one,

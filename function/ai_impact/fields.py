@@ -201,7 +201,8 @@ ROW_FIELDS: tuple[Field, ...] = (
           min_length=2, max_length=2),
     _text("region", "ISO 3166-2 subdivision (US state) of the data centre.",
           pattern=CODE_PATTERN, min_length=2, max_length=2),
-    _text("datacenter_id", "Data centre (recorded, not used)."),
+    _text("datacenter_id", "Datacenter (predefined or custom): decides location, PUE "
+          "and WUE before cloud_region and managed_service_id."),
     # -- extensions: what a log may know better than the catalog --
     Field("batch_size", "number", 1, 100_000, unit="requests", extension=True,
           description="Concurrent requests sharing the replica."),

@@ -271,7 +271,7 @@ SCHEMAS: dict[str, Schema] = {
             _NOTES,
             _SOURCE,
         ),
-        key=("datacenter_id", "year"),
+        key=("datacenter_id",),  # one row per site: its latest published figures
     ),
     "embodied_sources": Schema(
         "embodied_sources.csv",

@@ -46,4 +46,5 @@ def resolve(
     )
     errors.merge(hardware_errors)
     location = resolve_locations(usage, catalog, hardware, emissions_basis)
+    errors.merge(location.errors)
     return Resolved(model, hardware, location, errors)

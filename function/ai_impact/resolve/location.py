@@ -1,8 +1,10 @@
-"""The location of each row: ``country`` (+ ``region``) -> ``cloud_region`` -> the managed
-service's default -> world. Grid intensity of the latest year at or before ``utc_datetime`` (the
-latest year when absent; ``catalog.grid`` says which and why); PUE and on-site WUE: managed
-service -> cloud region -> provider fleet -> default. The emission factor follows the emissions
-basis (location or market, ``catalog.grid.apply_emissions_basis``).
+"""The location of each row: ``datacenter_id`` -> ``country`` (+ ``region``) -> ``cloud_region``
+-> the managed service's default -> world. A datacenter also gives PUE and WUE where it publishes
+them (:func:`_datacenter`); an unknown ``datacenter_id`` is a row error. Grid intensity of the
+latest year at or before ``utc_datetime`` (the latest year when absent; ``catalog.grid`` says
+which and why); PUE and on-site WUE: datacenter -> managed service -> cloud region -> provider
+fleet -> default. The emission factor follows the emissions basis (location or market,
+``catalog.grid.apply_emissions_basis``).
 """
 
 from __future__ import annotations
@@ -23,8 +25,16 @@ from ai_impact.catalog.grid import (
     zone_intensity,
 )
 from ai_impact.engine.columns import LocationColumns
+from ai_impact.errors import RowErrors, clip
 from ai_impact.parse import Usage
-from ai_impact.resolve.common import floats, hashable, objects, per_distinct
+from ai_impact.resolve.common import (
+    Failure,
+    floats,
+    hashable,
+    objects,
+    per_distinct,
+    row_errors,
+)
 from ai_impact.resolve.hardware import ResolvedHardware
 
 
@@ -45,6 +55,7 @@ class ResolvedLocation:
     emissions_basis: np.ndarray  # object: location or market
     factor_by: np.ndarray  # object: how the emission factor used was obtained
     efficiency_by: np.ndarray  # object: which source and year gave PUE and WUE
+    errors: RowErrors  # rows naming an unknown datacenter_id
 
 
 @dataclass(frozen=True)
@@ -68,6 +79,38 @@ class _Answer:
     wue_l_per_kwh: float
     efficiency_by: str  # which source and year gave PUE and WUE
     factor: dict[str, Any]  # catalog.grid.apply_emissions_basis's answer
+    failure: Failure | None = None
+
+
+@dataclass(frozen=True)
+class _Datacenter:
+    """What a datacenter decides of a row: its place, and PUE/WUE where published (NaN else)."""
+
+    datacenter_id: str
+    country: str
+    region: str | None
+    pue: float
+    wue_l_per_kwh: float
+    by: dict[str, str]  # metric -> "datacenter <id> (<year>)" for the values it gave
+
+
+def _datacenter(catalog: Catalog, datacenter_id: str) -> _Datacenter | None:
+    """The datacenter ``datacenter_id`` (predefined or custom; None if unknown): its place, and
+    the PUE and WUE it publishes (of its ``year``, whatever the request's year)."""
+    sites = catalog.datacenters
+    row = sites.find(datacenter_id)
+    if row is None:
+        return None
+    values = {m: float(sites[m][row]) for m in ("pue", "wue_l_per_kwh")}
+    label = f"datacenter {sites['datacenter_id'][row]} ({int(sites['year'][row])})"
+    return _Datacenter(
+        datacenter_id=sites["datacenter_id"][row],
+        country=sites["country"][row],
+        region=sites["region"][row],
+        pue=values["pue"],
+        wue_l_per_kwh=values["wue_l_per_kwh"],
+        by={m: label for m, v in values.items() if np.isfinite(v)},
+    )
 
 
 def _grid(catalog: Catalog, country: str, region: str | None, year: int) -> _Grid | None:
@@ -132,21 +175,33 @@ def _provider_grid(catalog: Catalog, region_row: int, year: int) -> _Grid | None
     )
 
 
-# country, region, cloud_id, cloud_region, hardware code, year, factor override
-_Key = tuple[str | None, str | None, str | None, str | None, int, int, float]
+# datacenter_id, country, region, cloud_id, cloud_region, hardware code, year, factor override
+_Key = tuple[str | None, str | None, str | None, str | None, str | None, int, int, float]
 
 
 def _answer(
     catalog: Catalog, hardware: ResolvedHardware, key: _Key, emissions_basis: str
 ) -> _Answer:
-    country, region, cloud_id, cloud_region, hardware_code, year, override = key
+    datacenter_id, country, region, cloud_id, cloud_region, hardware_code, year, override = key
     service = int(hardware.service_row[hardware_code])
     node = int(hardware.node_row[hardware_code])
     region_row = _cloud_region(catalog, cloud_id, cloud_region)
     grid, tried, by = None, [], ""
+    site = _datacenter(catalog, datacenter_id) if datacenter_id else None
+    failure = None
+    if datacenter_id and site is None:  # the row fails; its other answers are not shown
+        failure = Failure(
+            "unknown_datacenter",
+            "datacenter_id",
+            f"datacenter {clip(datacenter_id)!r} is not in the catalog",
+        )
+    if site is not None:
+        country, region = site.country, site.region
     if country:
         grid = _grid(catalog, country, region, year)
         by = "country + region" if grid and grid.region else "country"
+        if site is not None:
+            by = f"datacenter {site.datacenter_id} -> {by}"
         tried.append(country)
     if grid is None and region_row is not None:
         regions = catalog.cloud_regions
@@ -167,7 +222,7 @@ def _answer(
         grid = _world(catalog, year)
         by = f"world (no grid data for {', '.join(tried)})" if tried else "world"
     water = _water_row(catalog, grid.country)
-    pue, wue, efficiency_by = _efficiency(catalog, service, region_row, node, cloud_id, year)
+    pue, wue, efficiency_by = _efficiency(catalog, service, region_row, node, cloud_id, year, site)
     factor: dict[str, Any] = {"gco2e_per_kwh": grid.gco2e_per_kwh}
     apply_emissions_basis(
         factor,
@@ -186,6 +241,7 @@ def _answer(
         wue_l_per_kwh=wue,
         efficiency_by=efficiency_by,
         factor=factor,
+        failure=failure,
     )
 
 
@@ -196,15 +252,21 @@ def _efficiency(
     node: int,
     cloud_id: str | None,
     year: int,
+    site: _Datacenter | None = None,
 ) -> tuple[float, float, str]:
-    """PUE and on-site WUE: managed service -> cloud region -> provider fleet (each metric of
-    its own latest year at or before the request) -> default; and which source gave each."""
+    """PUE and on-site WUE: datacenter -> managed service -> cloud region -> provider fleet
+    (each metric of its own latest year at or before the request) -> default; and which source
+    gave each."""
     values = {"pue": np.nan, "wue_l_per_kwh": np.nan}
     by = dict.fromkeys(values, "")
+    if site is not None:
+        values = {"pue": site.pue, "wue_l_per_kwh": site.wue_l_per_kwh}
+        by.update(site.by)
     if service >= 0:
         for metric in values:
-            values[metric] = catalog.services[metric][service]
-            by[metric] = "managed_service_id"
+            if not np.isfinite(values[metric]):
+                values[metric] = catalog.services[metric][service]
+                by[metric] = "managed_service_id"
     if region_row is not None:
         for metric in values:
             if not np.isfinite(values[metric]):
@@ -228,6 +290,7 @@ def resolve_locations(
     the last fallback), and the emission factor of ``emissions_basis``."""
     s = usage.strings
     keys = (
+        s["datacenter_id"].tolist(),
         s["country"].tolist(),
         s["region"].tolist(),
         s["cloud_id"].tolist(),
@@ -260,4 +323,5 @@ def resolve_locations(
         emissions_basis=objects([a.factor["emissions_basis"] for a in answers]),
         factor_by=objects([a.factor["emissions_factor_by"] for a in answers]),
         efficiency_by=objects([a.efficiency_by for a in answers]),
+        errors=row_errors(codes, [a.failure for a in answers]),
     )

@@ -30,6 +30,7 @@ FILTERS: dict[str, dict[str, str]] = {
         "instance": "cloud_instance_id",
     },
     "gpu": {},
+    "datacenter": {"country": "country", "cloud": "cloud_id"},
 }
 
 

@@ -1,5 +1,5 @@
-"""The catalog resources of the REST API (Model, Node, GPU): their fields, and the mapping
-between an API object and a row of the catalog tables (``ai_impact/data/*.csv``).
+"""The catalog resources of the REST API (Model, Node, GPU, Datacenter): their fields, and the
+mapping between an API object and a row of the catalog tables (``ai_impact/data/*.csv``).
 
 One declaration per field (:class:`ai_impact.fields.Field`, as the request row's) serves the
 pydantic models that validate bodies and make the OpenAPI document
@@ -27,6 +27,7 @@ Derivations of the catalog columns a Scope3 object lacks (documented in docs/api
 
 from __future__ import annotations
 
+import datetime
 import math
 import re
 from collections.abc import Callable
@@ -34,7 +35,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from ai_impact.catalog import SCHEMAS, Catalog, defaults
-from ai_impact.fields import DATATYPE_BYTES, TASKS, Field
+from ai_impact.fields import CODE_PATTERN, DATATYPE_BYTES, TASKS, Field
 
 # The hosted API's DataType enum (fields.DATATYPE_BYTES adds fp4 and the names serving stacks
 # use, which its enum lacks: rows accept them, catalog entries keep to the enum).
@@ -104,6 +105,11 @@ def _aliases(**kw: Any) -> Field:
         unique_items=True,
         **kw,
     )
+
+
+def now_year() -> int:
+    """The current UTC year (a custom datacenter's default ``year``)."""
+    return datetime.datetime.now(datetime.UTC).year
 
 
 def _extension_texts(*names: str) -> tuple[Field, ...]:
@@ -312,7 +318,64 @@ MODEL = Resource(
     complete_object=_complete_model_object,
 )
 
-RESOURCES: dict[str, Resource] = {r.kind: r for r in (MODEL, NODE, GPU)}
+# --- Datacenter (this project's; the hosted API only names one in a row's datacenter_id) -----
+
+
+def _complete_datacenter_row(row: dict, catalog: Catalog) -> None:
+    row.setdefault("operator", "custom")
+    row.setdefault("year", now_year())
+
+
+def _complete_datacenter_object(obj: dict, row: dict, catalog: Catalog) -> None:
+    """Nothing derived: a datacenter's API fields are its catalog columns."""
+
+
+DATACENTER = Resource(
+    kind="datacenter",
+    table="datacenters",
+    key_column="datacenter_id",
+    schema="Datacenter",
+    list_key="datacenters",
+    fields=_with_column_bounds(
+        "datacenters",
+        (
+            _text(
+                "id",
+                "datacenter_id",
+                pattern=ID_PATTERN,
+                required=True,
+                updatable=False,
+                description="Slug or UUID.",
+            ),
+            _text("name", required=True, min_length=1),
+            _text(
+                "country",
+                required=True,
+                pattern=CODE_PATTERN,
+                description="ISO 3166-1 alpha-2: the grid of the request's year.",
+            ),
+            _text("region", pattern=CODE_PATTERN, description="ISO 3166-2 subdivision."),
+            _number("pue", description="Power usage effectiveness; absent: the row's next step."),
+            _number("wue_l_per_kwh", description="On-site water, L/kWh of IT energy."),
+            _text("operator", description="Default: custom."),
+            _text("cloud_id"),
+            _text("cloud_region"),
+            Field(
+                "year",
+                "integer",
+                column="year",
+                minimum=1990,
+                maximum=2100,
+                description="Year of the figures; default: the year of the write.",
+            ),
+            *_extension_texts("notes", "source"),
+        ),
+    ),
+    complete_row=_complete_datacenter_row,
+    complete_object=_complete_datacenter_object,
+)
+
+RESOURCES: dict[str, Resource] = {r.kind: r for r in (MODEL, NODE, GPU, DATACENTER)}
 
 
 # --- mapping ---------------------------------------------------------------------------------

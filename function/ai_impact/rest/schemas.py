@@ -32,7 +32,15 @@ from pydantic.json_schema import SkipJsonSchema, WithJsonSchema
 from ai_impact.bigquery import MAX_CALLS, SCOPE3_ARGS
 from ai_impact.fields import CODE_PATTERN, ROW_FIELDS, Field, flag
 from ai_impact.rest.errors import bad_request
-from ai_impact.rest.resources import ALIAS_PATTERN, GPU, MODEL, NODE, RESOURCES, Resource
+from ai_impact.rest.resources import (
+    ALIAS_PATTERN,
+    DATACENTER,
+    GPU,
+    MODEL,
+    NODE,
+    RESOURCES,
+    Resource,
+)
 
 # Free-text fields of catalog objects are capped so that a catalog row stays a row.
 MAX_TEXT = 1000
@@ -177,6 +185,7 @@ OBJECT_REQUIRED: dict[str, tuple[str, ...]] = {
     MODEL.kind: ("id", "aliases", *_METADATA),
     NODE.kind: ("id", "gpu_id", "gpu_count", "cpu_count", "created_at", "updated_at"),
     GPU.kind: (*(f.name for f in GPU.fields if f.required), *_METADATA),
+    DATACENTER.kind: ("id", "name", "country", "created_at", "updated_at"),
 }
 _TIMESTAMP = Annotated[str, Constraint(json_schema_extra={"format": "date-time"})]
 _CUSTOMER = Annotated[

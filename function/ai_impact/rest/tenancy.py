@@ -69,7 +69,7 @@ def extend_custom(global_catalog: Catalog, entries: Sequence[Entry]) -> Catalog:
     """The global catalog plus custom ``entries``, GPUs first (nodes refer to them)."""
     if not entries:
         return global_catalog
-    rows: dict[str, list[dict]] = {"gpus": [], "nodes": [], "models": []}
+    rows: dict[str, list[dict]] = {"gpus": [], "nodes": [], "models": [], "datacenters": []}
     for entry in entries:
         resource = RESOURCES[entry.kind]
         rows[resource.table].append(to_row(resource, entry.id, entry.fields, global_catalog))

@@ -50,4 +50,36 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE TABLE meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
     INSERT INTO meta (key, value) VALUES ('generation', 0);
     """,
+    # 2: datacenters are entries too (issue 17). SQLite cannot alter a CHECK: entries is rebuilt,
+    # names (which refers to it) dropped first and restored, so no cascade deletes them.
+    """
+    CREATE TABLE names_kept AS SELECT kind, key, entry_key FROM names;
+    CREATE TABLE entries_v2 (
+        kind TEXT NOT NULL CHECK (kind IN ('model', 'node', 'gpu', 'datacenter')),
+        key TEXT NOT NULL,
+        id TEXT NOT NULL,
+        customer_id INTEGER NOT NULL,
+        fields TEXT NOT NULL,
+        deleted INTEGER NOT NULL DEFAULT 0,
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL,
+        created_by TEXT NOT NULL,
+        PRIMARY KEY (kind, key)
+    );
+    INSERT INTO entries_v2
+        SELECT kind, key, id, customer_id, fields, deleted, created_at, updated_at, created_by
+        FROM entries;
+    DROP TABLE names;
+    DROP TABLE entries;
+    ALTER TABLE entries_v2 RENAME TO entries;
+    CREATE TABLE names (
+        kind TEXT NOT NULL,
+        key TEXT NOT NULL,
+        entry_key TEXT NOT NULL,
+        PRIMARY KEY (kind, key),
+        FOREIGN KEY (kind, entry_key) REFERENCES entries (kind, key) ON DELETE CASCADE
+    );
+    INSERT INTO names SELECT kind, key, entry_key FROM names_kept;
+    DROP TABLE names_kept;
+    """,
 )
