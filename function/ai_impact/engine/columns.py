@@ -17,11 +17,15 @@ Absent numbers are NaN. Units are in the names (docs/methodology.md).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 import numpy.typing as npt
 
 from ai_impact.engine.errors import RowErrors
+
+if TYPE_CHECKING:
+    from ai_impact.engine.ranges import Ranges
 
 METRICS = (
     "usage_energy_wh",
@@ -201,6 +205,7 @@ class Impacts:
     batch_size: np.ndarray  # per deployment: batch size used
     steps: list[Step]  # parts of the work, per row (with_steps only)
     errors: RowErrors  # rows the engine could not estimate (the engine's own, first wins)
+    ranges: Ranges | None = None  # low and high of every metric (compute's ``uncertainty``)
 
     def blocks(self) -> tuple[Block, Block, Block, Block]:
         """The four blocks in the order of :data:`BLOCKS`."""
