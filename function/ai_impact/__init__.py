@@ -12,8 +12,8 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from ai_impact import catalog as _catalog
-from ai_impact.confidence import confidence as _confidence
 from ai_impact.catalog.grid import check_emissions_basis
+from ai_impact.confidence import confidence as _confidence
 from ai_impact.engine.chain import compute
 from ai_impact.parse import check_quantities, list_ignored, parse_rows
 from ai_impact.render import render

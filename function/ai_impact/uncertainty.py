@@ -92,8 +92,8 @@ def _size(resolved: Resolved, catalog: Catalog) -> np.ndarray:
 
 def hardware_unknown(by: str) -> bool:
     """Whether the GPU was assumed: the default node, or a managed service's serving profile."""
-    return (
-        by.startswith("default node") and "gpu_id" not in by or by.startswith("managed_service_id")
+    return (by.startswith("default node") and "gpu_id" not in by) or by.startswith(
+        "managed_service_id"
     )
 
 
