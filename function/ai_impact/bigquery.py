@@ -12,6 +12,7 @@ Request: ``{requestId, caller, sessionUser, userDefinedContext?, calls}``; reply
 - ``debug``: ``true`` adds ``debug`` to every reply (switches read as :func:`fields.flag` reads
   them on every door: true/1/yes, false/0/no).
 - ``emissions_basis``: ``location`` (default) or ``market`` (``ai_impact.estimate``).
+- ``ranges``: ``true`` adds ``ranges`` and ``confidence`` to every reply.
 
 A malformed envelope is answered 400 with ``{"errorMessage"}`` (at most 1,000 bytes of UTF-8):
 BigQuery does not retry 400. So is a request of more than :data:`MAX_CALLS` calls (the SQL
@@ -78,6 +79,7 @@ class Context:
     return_type: str
     debug: bool
     emissions_basis: str = "location"
+    ranges: bool = False
 
 
 @dataclass
@@ -137,7 +139,8 @@ def read_context(raw: object) -> Context:
         basis = check_emissions_basis(raw.get("emissions_basis"))
     except ValueError as exc:
         raise EnvelopeError(f"userDefinedContext.{exc}") from None
-    return Context(signature, return_type, debug, basis)
+    ranges = str(raw.get("ranges", "false")).strip().lower() in ("true", "1", "yes")
+    return Context(signature, return_type, debug, basis, ranges)
 
 
 def _row_from_call(call: object) -> dict | str:
@@ -169,17 +172,22 @@ def _row_from_positional(call: object) -> dict | str:
 
 
 def _estimate_isolated(
-    estimate: Callable[..., list[dict]], rows: list[dict], debug: bool, emissions_basis: str
+    estimate: Callable[..., list[dict]],
+    rows: list[dict],
+    debug: bool,
+    emissions_basis: str,
+    ranges: bool = False,
 ) -> list[dict]:
     """Estimate the batch; if that raises (a bug), estimate row by row so that only the rows
     that trigger it fail (``internal_error``), and the analyst's query goes on."""
+    options = {"debug": debug, "emissions_basis": emissions_basis, "ranges": ranges}
     try:
-        return estimate(rows, debug=debug, emissions_basis=emissions_basis)
+        return estimate(rows, **options)
     except Exception:
         replies = []
         for row in rows:
             try:
-                replies.extend(estimate([row], debug=debug, emissions_basis=emissions_basis))
+                replies.extend(estimate([row], **options))
             except Exception as exc:
                 reply = estimate([{}])[0]
                 message = f"this row could not be estimated ({type(exc).__name__})"
@@ -220,7 +228,7 @@ def handle(body: bytes, estimate_for: Callable[[str | None], Callable[..., list[
     bad_calls = {i: r for i, r in enumerate(read) if isinstance(r, str)}
     rows = [{} if isinstance(r, str) else r for r in read]
     replies = _estimate_isolated(
-        estimate_for(project), rows, context.debug, context.emissions_basis
+        estimate_for(project), rows, context.debug, context.emissions_basis, context.ranges
     )
     for i, message in bad_calls.items():
         replies[i]["error"] = row_error("invalid_field", message, "calls")

@@ -13,6 +13,8 @@
   ``assumptions``, ``ignored_fields`` and ``grid_details`` (the grid's year, basis, source and
   emissions basis; keys the SDK's ``DebugInfo`` and ``GridMix`` forbid).
 - ``emissions_basis=market`` (query parameter) uses market-based emission factors.
+- ``extensions=true`` adds ``confidence`` (tier, reasons, method) to every row, and with
+  ``ranges=true`` the ``ranges`` of every metric (docs/methodology.md section 13).
 """
 
 from __future__ import annotations
@@ -67,11 +69,21 @@ def _debug(caller: Caller, debug: dict, extensions: bool, cache: dict) -> dict:
 
 
 def impact(
-    caller: Caller, body: object, debug: bool, extensions: bool, emissions_basis: str = "location"
+    caller: Caller,
+    body: object,
+    debug: bool,
+    extensions: bool,
+    emissions_basis: str = "location",
+    ranges: bool = False,
 ) -> dict:
     rows = parse(ImpactRequest, body).rows
     estimate = caller.catalogs.estimator(caller.token.customer_id)
-    replies = estimate(rows, debug=debug, emissions_basis=emissions_basis)
+    # Ranges and confidence are extensions: only with extensions=true (the SDK's plain
+    # ModeledRow stays valid); every extended row carries its confidence, ranges on request.
+    replies = estimate(rows, debug=debug, emissions_basis=emissions_basis, ranges=extensions)
+    if extensions and not ranges:
+        for reply in replies:
+            reply.pop("ranges", None)
     cache: dict = {}
     for reply in replies:
         if reply.get("error") is None:

@@ -223,11 +223,18 @@ class Catalogs:
         node_keys = self._current().node_keys
 
         def estimate(
-            rows: Sequence[Mapping], debug: bool = False, emissions_basis: str = "location"
+            rows: Sequence[Mapping],
+            debug: bool = False,
+            emissions_basis: str = "location",
+            ranges: bool = False,
         ) -> list[dict]:
             keyed = [_with_node_key(r, node_keys) for r in rows]
             return ai_impact.estimate(
-                keyed, debug=debug, emissions_basis=emissions_basis, catalog=catalog
+                keyed,
+                debug=debug,
+                emissions_basis=emissions_basis,
+                catalog=catalog,
+                ranges=ranges,
             )
 
         return estimate
