@@ -25,7 +25,7 @@ from ai_impact.resolve import Resolved
 # Encoders and speech-to-text have no measurement: twice the text spread (assumed); audio
 # generation (text-model tokens at an assumed token rate) likewise.
 TEXT_HALF_WIDTH = math.log(1.60)
-DIFFUSION_HALF_WIDTH = math.log(1.45)
+DIFFUSION_HALF_WIDTH = math.log(1.51)
 UNMEASURED_HALF_WIDTH = 2.0 * TEXT_HALF_WIDTH
 METHOD_HALF_WIDTH = {
     tasks.TEXT: TEXT_HALF_WIDTH,
