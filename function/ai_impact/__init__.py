@@ -73,7 +73,7 @@ def estimate(
         uncertainty=_uncertainty(parsed, resolved, cat) if ranges else None,
     )
     errors.merge(impacts.errors)
-    conf = _confidence(resolved, cat) if ranges or debug else None
+    conf = _confidence(parsed, resolved, cat) if ranges or debug else None
     replies = render(impacts, errors, resolved, debug=debug, confidence=conf)
     if debug:
         list_ignored(parsed, replies)

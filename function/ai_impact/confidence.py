@@ -25,8 +25,9 @@ import numpy as np
 from ai_impact import tasks
 from ai_impact.catalog import Catalog
 from ai_impact.engine.keys import combine_codes
+from ai_impact.parse import Usage
 from ai_impact.resolve import Resolved
-from ai_impact.uncertainty import hardware_unknown
+from ai_impact.uncertainty import SIZE_FIELDS, given_per_model, hardware_unknown
 
 METHODOLOGY_VERSION = "ai-impact methodology 2026-11"
 # Section anchors of docs/methodology.md per method.
@@ -128,7 +129,9 @@ def _judge(
     return "calibrated", [f"model family {family} and GPU {gpu_id} inside the measured range"]
 
 
-def confidence(resolved: Resolved, catalog: Catalog) -> tuple[np.ndarray, list[dict[str, Any]]]:
+def confidence(
+    usage: Usage, resolved: Resolved, catalog: Catalog
+) -> tuple[np.ndarray, list[dict[str, Any]]]:
     """Per row the index of its confidence object, and the objects (one per distinct model x
     hardware): ``{"tier", "reasons", "method"}``."""
     model, hw = resolved.model, resolved.hardware
@@ -139,6 +142,7 @@ def confidence(resolved: Resolved, catalog: Catalog) -> tuple[np.ndarray, list[d
         ]
     )
     ranges = measured(catalog)
+    size_given = given_per_model(usage, resolved, *SIZE_FIELDS)
     objects = []
     for row in first.tolist():
         m, h = int(model.columns.codes[row]), int(hw.columns.codes[row])
@@ -147,9 +151,7 @@ def confidence(resolved: Resolved, catalog: Catalog) -> tuple[np.ndarray, list[d
         tier, reasons = _judge(
             method,
             entry["family"] if entry is not None else None,
-            entry is not None
-            and entry.get("params_is_estimate") == "yes"
-            and "inline" not in str(model.by[m]),
+            entry is not None and entry.get("params_is_estimate") == "yes" and not size_given[m],
             str(model.by[m]),
             float(model.columns.active_params_billions[m]),
             hw.gpu_id[h],

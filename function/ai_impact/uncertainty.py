@@ -67,7 +67,24 @@ def _half_width(point: float, low: float, high: float) -> float:
     )
 
 
-def _size(resolved: Resolved, catalog: Catalog) -> np.ndarray:
+def given_per_model(usage: Usage, resolved: Resolved, *fields: str) -> np.ndarray:
+    """Per distinct model: whether a row of it gave any of ``fields`` (the model's distinct
+    key includes these fields, so all its rows agree)."""
+    named = np.zeros(usage.n_rows, dtype=bool)
+    for name in fields:
+        if name not in usage.present:
+            continue
+        column = usage.strings[name] if name in usage.strings else usage.numbers[name]
+        named |= np.isfinite(column) if column.dtype.kind == "f" else np.not_equal(column, None)
+    given = np.zeros(len(resolved.model.by), dtype=bool)
+    given[resolved.model.columns.codes[named]] = True
+    return given
+
+
+SIZE_FIELDS = ("model_total_params_billions", "model_active_params_billions")
+
+
+def _size(resolved: Resolved, catalog: Catalog, size_given: np.ndarray) -> np.ndarray:
     """Per distinct model: the spread of the active parameters (GPU energy is about linear in
     them): the published low/high where the catalog has them, else a factor 2 for a size the
     catalog marks as an estimate; 0 for open models and sizes given inline."""
@@ -76,7 +93,7 @@ def _size(resolved: Resolved, catalog: Catalog) -> np.ndarray:
     high_col = models.columns.get("active_params_high_billions")
     out = np.zeros(len(resolved.model.entry))
     for i, entry in enumerate(resolved.model.entry):
-        if entry is None or "inline" in str(resolved.model.by[i]):
+        if entry is None or size_given[i]:
             continue
         row = models.find(entry["model_id"])
         point = float(resolved.model.columns.active_params_billions[i])
@@ -150,7 +167,7 @@ def pue_published(efficiency_by: str) -> bool:
     return "managed_service_id" in pue_part or "cloud_region" in pue_part
 
 
-def sources(resolved: Resolved, catalog: Catalog) -> list[Source]:
+def sources(resolved: Resolved, catalog: Catalog, size_given: np.ndarray) -> list[Source]:
     """Every source of uncertainty of the batch, one line each (docs/methodology.md 13.1)."""
     model, hw, loc = resolved.model, resolved.hardware, resolved.location
     methods = model.columns.method.tolist()
@@ -162,7 +179,7 @@ def sources(resolved: Resolved, catalog: Catalog) -> list[Source]:
             "model",
             np.array([METHOD_HALF_WIDTH.get(m, UNMEASURED_HALF_WIDTH) for m in methods]),
         ),
-        Source("model size", "gpu", "model", _size(resolved, catalog)),
+        Source("model size", "gpu", "model", _size(resolved, catalog, size_given)),
         Source(
             "hardware not given",
             "gpu",
@@ -206,8 +223,7 @@ def sources(resolved: Resolved, catalog: Catalog) -> list[Source]:
 def uncertainty(usage: Usage, resolved: Resolved, catalog: Catalog) -> Uncertainty:
     """The engine's :class:`Uncertainty` for a batch: the sources, and per distinct model
     whether a row named its datatype."""
-    codes = resolved.model.columns.codes
-    named = np.not_equal(usage.strings["model_datatype"], None)
-    given = np.zeros(len(resolved.model.by), dtype=bool)
-    given[codes[named]] = True
-    return Uncertainty(sources=sources(resolved, catalog), datatype_given=given)
+    return Uncertainty(
+        sources=sources(resolved, catalog, given_per_model(usage, resolved, *SIZE_FIELDS)),
+        datatype_given=given_per_model(usage, resolved, "model_datatype"),
+    )

@@ -148,9 +148,10 @@ def deployment_half_widths(
             _sensitivity(point, at(batch_size=batch * b_low), at(batch_size=batch * b_high)),
             u.other_batch_half_width,
         )
-        # Weights in 8 or 16 bits when the row does not name its datatype.
+        # Weights in 4 to 16 bits when the row does not name its datatype (quantised
+        # serving, AWQ/GPTQ int4, is common for open models).
         dtype_h = _sensitivity(
-            point, at(bytes_per_param=np.full(n, 1.0)), at(bytes_per_param=np.full(n, 2.0))
+            point, at(bytes_per_param=np.full(n, 0.5)), at(bytes_per_param=np.full(n, 2.0))
         )
         # The replica: half or twice the GPUs (tensor parallelism the log did not give).
         replica_h = _sensitivity(
