@@ -259,8 +259,19 @@ def compute(
         ]
     ranges = None
     if uncertainty is not None:
+        present = ([v.any() for v in training_u], [v.any() for v in fine_tuning_u])
         ranges = _ranges(
-            uncertainty, usage, model, hardware, location, first, dep, codes, blocks, per_row
+            uncertainty,
+            usage,
+            model,
+            hardware,
+            location,
+            first,
+            dep,
+            codes,
+            blocks,
+            per_row,
+            present,
         )
     return Impacts(
         inference=Block(*blocks[0]),
@@ -293,6 +304,7 @@ def _ranges(
     codes: np.ndarray,
     blocks: list[list[np.ndarray]],
     per_row: list[np.ndarray],
+    present: tuple[list[bool], list[bool]],
 ) -> rng.Ranges:
     """Low and high of every metric (``engine.ranges``), half-widths per deployment."""
     m = model.codes[first]
@@ -320,5 +332,5 @@ def _ranges(
     training_h = rng.model_half_width(u, "training", len(model.total_params_billions))
     four = (Block(*blocks[0]), Block(*blocks[1]), Block(*blocks[2]), Block(*blocks[3]))
     return rng.compute_ranges(
-        four, (per_row[0], per_row[1], per_row[2]), h, codes, training_h, model.codes
+        four, (per_row[0], per_row[1], per_row[2]), h, codes, training_h, model.codes, present
     )

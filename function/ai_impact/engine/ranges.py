@@ -191,9 +191,29 @@ _INFERENCE = {
 }
 
 
-def _band(point: Floats, h: Floats, codes: np.ndarray) -> tuple[Floats, Floats]:
-    """``point x exp(-h)``, ``point x exp(h)`` with ``h`` per key and ``codes`` per row."""
-    return point * np.exp(-h)[codes], point * np.exp(h)[codes]
+def _factors(h: Floats, codes: np.ndarray) -> Floats:
+    """``exp(h)`` of each row's key (one gather per quantity; the low divides by it)."""
+    out: Floats = np.take(np.exp(h), codes)
+    return out
+
+
+def _quadrature(
+    point_total: Floats, deviations: list[tuple[Floats, Floats]], scratch: Floats, sign: float
+) -> Floats:
+    """``point_total + sign x sqrt(sum (a - b)^2)`` over ``deviations`` (pairs a, b), in place
+    (one new array; ``scratch`` is reused), floored at zero for the low end."""
+    (a, b), rest = deviations[0], deviations[1:]
+    out: Floats = np.subtract(a, b)
+    np.square(out, out=out)
+    for a, b in rest:
+        np.subtract(a, b, out=scratch)
+        np.square(scratch, out=scratch)
+        out += scratch
+    np.sqrt(out, out=out)
+    if sign < 0:
+        np.subtract(point_total, out, out=out)
+        return np.maximum(out, 0.0, out=out)
+    return np.add(point_total, out, out=out)
 
 
 def compute_ranges(
@@ -203,37 +223,48 @@ def compute_ranges(
     deployment: np.ndarray,
     training_h: Floats,
     model_codes: np.ndarray,
+    present: tuple[list[bool], list[bool]],
 ) -> Ranges:
     """Low and high of every metric of every row (see the module docstring).
 
     ``blocks``: inference, training, fine-tuning, total; ``energy``: GPU, IT and facility Wh;
     ``h``: :func:`deployment_half_widths`; ``training_h``: per distinct model, the half-width
-    of the training and fine-tuning blocks.
+    of the training and fine-tuning blocks; ``present``: per metric, whether any model of the
+    batch has a training, and a fine-tuning, value (the blocks are zero otherwise).
     """
     inference, training, fine_tuning, total = blocks
     out: dict[str, dict[str, tuple[Floats, Floats]]] = {b: {} for b in BLOCKS}
-    for metric in METRICS:
-        parts = []
-        for name, block, hw, codes in (
-            ("inference_impact", inference, h[_INFERENCE[metric]], deployment),
-            ("training_impact", training, training_h, model_codes),
-            ("fine_tuning_impact", fine_tuning, training_h, model_codes),
+    factor = {q: _factors(h[q], deployment) for q in {*_INFERENCE.values(), "gpu"}}
+    amortised = _factors(training_h, model_codes) if any(present[0] + present[1]) else None
+    zero = np.zeros(len(deployment))  # shared by the blocks a batch does not have (read only)
+    scratch = np.empty(len(deployment))
+    for k, metric in enumerate(METRICS):
+        point = getattr(inference, metric)
+        f = factor[_INFERENCE[metric]]
+        parts = [(point, point / f, point * f)]
+        out["inference_impact"][metric] = parts[0][1:]
+        for name, block, has in (
+            ("training_impact", training, present[0][k]),
+            ("fine_tuning_impact", fine_tuning, present[1][k]),
         ):
             point = getattr(block, metric)
-            low, high = _band(point, hw, codes)
-            out[name][metric] = (low, high)
-            parts.append((point, low, high))
+            if has and amortised is not None:
+                parts.append((point, point / amortised, point * amortised))
+                out[name][metric] = parts[-1][1:]
+            else:
+                out[name][metric] = (zero, zero)
+        if len(parts) == 1:  # the total is the inference block
+            out["total_impact"][metric] = out["inference_impact"][metric]
+            continue
         point_total = getattr(total, metric)
-        below = np.sqrt(sum(np.square(p - lo) for p, lo, _ in parts))
-        above = np.sqrt(sum(np.square(hi - p) for p, _, hi in parts))
         out["total_impact"][metric] = (
-            np.clip(point_total - below, 0.0, point_total),
-            point_total + above,
+            _quadrature(point_total, [(p, lo) for p, lo, _ in parts], scratch, -1.0),
+            _quadrature(point_total, [(hi, p) for p, _, hi in parts], scratch, 1.0),
         )
     gpu_wh, it_wh, facility_wh = energy
     breakdown = {
-        "gpu_wh": _band(gpu_wh, h["gpu"], deployment),
-        "it_wh": _band(it_wh, h["gpu"], deployment),
-        "facility_wh": _band(facility_wh, h["facility"], deployment),
+        "gpu_wh": (gpu_wh / factor["gpu"], gpu_wh * factor["gpu"]),
+        "it_wh": (it_wh / factor["gpu"], it_wh * factor["gpu"]),
+        "facility_wh": (facility_wh / factor["facility"], facility_wh * factor["facility"]),
     }
     return Ranges(out, breakdown, h)
