@@ -7,6 +7,7 @@ import math
 
 import numpy as np
 import orjson
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -208,3 +209,24 @@ def test_rest_door(server: str, tokens: Tokens) -> None:
     low, high = both["ranges"]["energy_breakdown"]["facility_wh"]
     assert low < both["inference_impact"]["usage_energy_wh"] < high
     assert both["confidence"] == extended["confidence"]
+
+
+def test_coverage_counts_inside_and_nests_the_residual_spread() -> None:
+    from ai_impact.calibration import coverage
+
+    ln_error = np.array([0.1, -0.2, 0.5, -0.9])
+    h = np.full(4, 0.3)
+    assert coverage.summary(ln_error, h) == (0.5, pytest.approx(math.exp(0.6)))
+    # Nested: each model's half-width comes from the other models' residuals only.
+    cases = coverage.Cases(
+        "text",
+        np.array(["a", "a", "b", "b"]),
+        ln_error,
+        np.zeros(4),
+        np.full(4, uncertainty.TEXT_HALF_WIDTH),
+        np.full(4, 1.0),
+    )
+    nested = coverage.nested_half_width(cases)
+    q = coverage.RESIDUAL_QUANTILE
+    assert nested[0] == pytest.approx(np.quantile([0.5, 0.9], q))
+    assert nested[2] == pytest.approx(np.quantile([0.1, 0.2], q))
