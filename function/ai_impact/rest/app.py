@@ -120,7 +120,7 @@ def _impact(caller: Caller, request: Request, svc: Service) -> tuple[int, object
         basis = check_emissions_basis(request.args.get("emissions_basis"))
     except ValueError as exc:
         raise bad_request(str(exc), "emissions_basis") from None
-    ranges = bool(validate.flag(request.args, "ranges"))
+    ranges = bool(query_flag(request.args, "ranges"))
     return 200, impact(caller, _body(request), debug, extensions, basis, ranges), {}
 
 

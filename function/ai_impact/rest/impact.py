@@ -63,7 +63,7 @@ def _debug(caller: Caller, debug: dict, extensions: bool, cache: dict) -> dict:
     grid = debug["grid_mix"]
     out["grid_mix"] = {k: grid[k] for k in GRID_MIX if grid.get(k) is not None}
     if extensions:
-        out |= {k: v for k, v in debug.items() if k not in SCOPE3_DEBUG}
+        out |= {k: v for k, v in debug.items() if k not in SCOPE3_DEBUG and v is not None}
         out["grid_details"] = {k: v for k, v in grid.items() if k not in GRID_MIX}
     return out
 
@@ -81,13 +81,14 @@ def impact(
     # Ranges and confidence are extensions: only with extensions=true (the SDK's plain
     # ModeledRow stays valid); every extended row carries its confidence, ranges on request.
     replies = estimate(rows, debug=debug, emissions_basis=emissions_basis, ranges=extensions)
-    if extensions and not ranges:
-        for reply in replies:
-            reply.pop("ranges", None)
     cache: dict = {}
     for reply in replies:
         if reply.get("error") is None:
             reply.pop("error", None)
+        if reply.get("confidence") is None:  # error rows: neither confidence nor ranges
+            reply.pop("confidence", None)
+        if not ranges or reply.get("ranges") is None:
+            reply.pop("ranges", None)
         if "debug" in reply:
             reply["debug"] = _debug(caller, reply["debug"], extensions, cache)
     totals = {
