@@ -30,6 +30,7 @@ from ai_impact import catalog as _catalog  # noqa: E402
 from ai_impact.engine.chain import compute  # noqa: E402
 from ai_impact.parse import parse_rows  # noqa: E402
 from ai_impact.resolve import resolve  # noqa: E402
+from ai_impact.uncertainty import uncertainty  # noqa: E402
 
 MODELS = ["llama_31_8b", "llama_31_70b", "gpt-4o", "claude-3-5-sonnet-20241022", "llama_31_405b"]
 
@@ -108,15 +109,19 @@ def ecologits_rows_per_s(n: int = 3000) -> float:
     return n / best_of(3, run)
 
 
-def _engine_run(rows: list[dict], cat: _catalog.Catalog) -> Callable[[], object]:
-    """The engine alone over parsed and resolved ``rows`` (which must all be valid)."""
+def _engine_run(
+    rows: list[dict], cat: _catalog.Catalog, ranges: bool = False
+) -> Callable[[], object]:
+    """The engine alone over parsed and resolved ``rows`` (which must all be valid); with
+    ``ranges``, the resolved sources of uncertainty too (issue 11)."""
     parsed = parse_rows(rows)
     resolved = resolve(parsed, cat)
     assert not parsed.errors.any.any() and not resolved.errors.any.any()
     usage = parsed.engine_usage()
     model, hardware = resolved.model.columns, resolved.hardware.columns
     location = resolved.location.columns
-    return lambda: compute(usage, model, hardware, location)
+    u = uncertainty(parsed, resolved, cat) if ranges else None
+    return lambda: compute(usage, model, hardware, location, uncertainty=u)
 
 
 def bench_engine() -> None:
@@ -127,6 +132,11 @@ def bench_engine() -> None:
     engine_s = best_of(3, _engine_run(rows, cat))
     engine_rate = n / engine_s
     print(f"engine (numpy chain), 1M text rows:      {engine_rate:14,.0f} rows/s")
+    ranges_rate = n / best_of(3, _engine_run(rows, cat, ranges=True))
+    print(
+        f"engine with ranges, 1M text rows:        {ranges_rate:14,.0f} rows/s "
+        f"({ranges_rate / engine_rate:.2f} of the rate without ranges)"
+    )
     mixed = mixed_rows(10_000) * (n // 10_000)
     mixed_rate = n / best_of(3, _engine_run(mixed, cat))
     print(

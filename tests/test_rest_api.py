@@ -122,7 +122,7 @@ def test_debug_has_the_specs_keys_unless_extensions_are_asked(server: str, token
     assert plain["model"]["customer_id"] == 0  # required by the SDK, not disclosed
     extended = impact(server, tokens.owner, [GOOD], "?debug=true&extensions=true")
     debug = extended["rows"][0]["debug"]
-    extras = {"energy_breakdown", "assumptions", "water_breakdown", "grid_details"}
+    extras = {"energy_breakdown", "assumptions", "water_breakdown", "grid_details", "confidence"}
     assert set(debug) == {*plain, *extras}
     assert debug["energy_breakdown"]["facility_wh"] > 0
     assert "debug" not in impact(server, tokens.owner, [GOOD], "?debug=false")["rows"][0]

@@ -22,7 +22,13 @@ ROOT = Path(__file__).resolve().parents[1]
 SQL_DIR = ROOT / "sql"
 SQL_FILES = sorted(SQL_DIR.rglob("*.sql"))
 FUNCTION_FILES = sorted((SQL_DIR / "functions").glob("*.sql"))
-REMOTE = ("ai_impact", "ai_impact_debug", "ai_impact_market", "ai_impact_scope3")
+REMOTE = (
+    "ai_impact",
+    "ai_impact_debug",
+    "ai_impact_market",
+    "ai_impact_scope3",
+    "ai_impact_with_ranges",
+)
 # Values for every placeholder sql/ uses (docs/sql.md lists them).
 VALUES = {
     "project_id": "my-project",

@@ -37,7 +37,13 @@ VALUES = {
     "otel_spans": f"{P}.logs.spans",
     "impacts_table": f"{P}.{D}.litellm_impacts",
 }
-REMOTE = ("ai_impact", "ai_impact_debug", "ai_impact_market", "ai_impact_scope3")
+REMOTE = (
+    "ai_impact",
+    "ai_impact_debug",
+    "ai_impact_market",
+    "ai_impact_scope3",
+    "ai_impact_with_ranges",
+)
 PHASES = ("inference_impact", "training_impact", "fine_tuning_impact", "total_impact")
 METRICS = (
     "usage_energy_wh",
@@ -292,6 +298,31 @@ def test_metrics_unpacks_the_replies_the_service_gives(bq: emulator.Emulator) ->
         assert metrics["error_field"] == error["details"]["field"]
     assert got[0]["m"]["error_code"] is None
     assert got[1]["m"]["error_code"] == "unknown_model"
+
+
+def test_sql_wrapper_unpacks_ranges_and_confidence(bq: emulator.Emulator) -> None:
+    calibrated = {"model_id": "llama_31_8b", "gpu_id": "h100", "gpu_count": 1, "batch_size": 64}
+    rows = [calibrated, {"model_id": "gpt-4o", "output_tokens": 300}, {"model_id": "nope"}]
+    replies = ai_impact.estimate(rows, ranges=True)  # issue 11: ai_impact_ranges
+    got = bq.run(
+        f"SELECT `{P}.{D}.ai_impact_ranges`(PARSE_JSON(r)) AS m FROM UNNEST(@replies) AS r "
+        "WITH OFFSET AS i ORDER BY i",
+        [
+            bigquery.ArrayQueryParameter(
+                "replies", "STRING", [orjson.dumps(r).decode() for r in replies]
+            )
+        ],
+    )
+    for reply, row in zip(replies[:2], got[:2], strict=True):
+        m = row["m"]
+        for block, metrics in reply["ranges"].items():
+            for metric, (low, high) in metrics.items():
+                assert m[block][f"{metric}_low"] == pytest.approx(low, rel=1e-12)
+                assert m[block][f"{metric}_high"] == pytest.approx(high, rel=1e-12)
+        assert m["confidence_tier"] == reply["confidence"]["tier"]
+        assert m["confidence_reasons"] == reply["confidence"]["reasons"]
+    assert [r["m"]["confidence_tier"] for r in got] == ["calibrated", "assumed", None]
+    assert got[2]["m"]["total_impact"]["usage_energy_wh_low"] is None
 
 
 # --- the examples ------------------------------------------------------------------------------

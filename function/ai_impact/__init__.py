@@ -14,10 +14,12 @@ from typing import Any
 from ai_impact import catalog as _catalog
 from ai_impact.catalog.grid import check_emissions_basis
 from ai_impact.catalog.names import MODEL_MATCH
+from ai_impact.confidence import confidence as _confidence
 from ai_impact.engine.chain import compute
 from ai_impact.parse import check_quantities, list_ignored, parse_rows
 from ai_impact.render import render
 from ai_impact.resolve import resolve
+from ai_impact.uncertainty import uncertainty as _uncertainty
 
 __all__ = ["estimate"]
 
@@ -26,6 +28,7 @@ def estimate(
     rows: Sequence[Mapping[str, Any]],
     *,
     debug: bool = False,
+    ranges: bool = False,
     emissions_basis: str = "location",
     catalog: _catalog.Catalog | None = None,
     model_match: str = "fallback",
@@ -39,7 +42,11 @@ def estimate(
         ``batch_size``, ``gpu_id``, ``gpu_count``, ``model_total_params_billions``,
         ``model_active_params_billions``, ``model_datatype``.
     debug : add ``debug`` (model, hardware node, grid mix, steps, energy breakdown, assumptions,
-        and ``ignored_fields``: keys of the row that are no field, when it has any).
+        ``confidence``, and ``ignored_fields``: keys of the row that are no field, when it has
+        any).
+    ranges : add ``ranges`` (low and high of every metric of the four blocks and of the energy
+        breakdown, the 10-90% interval) and ``confidence`` (tier, reasons, method);
+        docs/methodology.md section 13.
     emissions_basis : ``location`` (default: the grid's average intensity) or ``market`` (the
         provider's contractual instruments where disclosed, docs/methodology.md section 6a);
         changes usage emissions only. ValueError for anything else.
@@ -69,9 +76,11 @@ def estimate(
         resolved.location.columns,
         failed=errors.any,
         with_steps=debug,
+        uncertainty=_uncertainty(parsed, resolved, cat) if ranges else None,
     )
     errors.merge(impacts.errors)
-    replies = render(impacts, errors, resolved, debug=debug)
+    conf = _confidence(parsed, resolved, cat) if ranges or debug else None
+    replies = render(impacts, errors, resolved, debug=debug, confidence=conf)
     if debug:
         list_ignored(parsed, replies)
     return replies

@@ -14,6 +14,7 @@ Request: ``{requestId, caller, sessionUser, userDefinedContext?, calls}``; reply
 - ``emissions_basis``: ``location`` (default) or ``market`` (``ai_impact.estimate``).
 - ``model_match``: ``fallback`` (default) or ``exact`` (family and size fallbacks become
   ``unknown_model`` errors).
+- ``ranges``: ``true`` adds ``ranges`` and ``confidence`` to every reply.
 
 A malformed envelope is answered 400 with ``{"errorMessage"}`` (at most 1,000 bytes of UTF-8):
 BigQuery does not retry 400. So is a request of more than :data:`MAX_CALLS` calls (the SQL
@@ -82,6 +83,7 @@ class Context:
     debug: bool
     emissions_basis: str = "location"
     model_match: str = "fallback"
+    ranges: bool = False
 
 
 @dataclass
@@ -146,7 +148,11 @@ def read_context(raw: object) -> Context:
         raise EnvelopeError(
             f"userDefinedContext.model_match {model_match!r} is not one of {', '.join(MODEL_MATCH)}"
         )
-    return Context(signature, return_type, debug, basis, model_match)
+    try:
+        ranges = bool(flag(raw.get("ranges")))
+    except ValueError:
+        raise EnvelopeError("userDefinedContext.ranges must be true or false") from None
+    return Context(signature, return_type, debug, basis, model_match, ranges)
 
 
 def _row_from_call(call: object) -> dict | str:
@@ -178,7 +184,7 @@ def _row_from_positional(call: object) -> dict | str:
 
 
 def _estimate_isolated(
-    estimate: Callable[..., list[dict]], rows: list[dict], debug: bool, **options: str
+    estimate: Callable[..., list[dict]], rows: list[dict], debug: bool, **options: str | bool
 ) -> list[dict]:
     """Estimate the batch; if that raises (a bug), estimate row by row so that only the rows
     that trigger it fail (``internal_error``), and the analyst's query goes on."""
@@ -234,6 +240,7 @@ def handle(body: bytes, estimate_for: Callable[[str | None], Callable[..., list[
         context.debug,
         emissions_basis=context.emissions_basis,
         model_match=context.model_match,
+        ranges=context.ranges,
     )
     for i, message in bad_calls.items():
         replies[i]["error"] = row_error("invalid_field", message, "calls")

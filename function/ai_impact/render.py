@@ -17,6 +17,7 @@ import numpy as np
 
 from ai_impact.catalog.defaults import CATALOG_AUTHOR, CATALOG_DATE, GLOBAL_CUSTOMER_ID
 from ai_impact.engine.columns import Block, Impacts
+from ai_impact.engine.ranges import Ranges
 from ai_impact.errors import RowErrors, error_dict
 from ai_impact.resolve import Resolved
 from ai_impact.resolve.common import Entry
@@ -65,8 +66,11 @@ def render(
     errors: RowErrors,
     resolved: Resolved | None = None,
     debug: bool = False,
+    confidence: tuple[np.ndarray, list[dict[str, Any]]] | None = None,
 ) -> list[dict[str, Any]]:
-    """ModeledRow dicts. ``resolved`` is needed only with ``debug``."""
+    """ModeledRow dicts. ``resolved`` is needed only with ``debug``. With ``impacts.ranges``
+    each row gets ``ranges``; ``confidence`` (per row the index of its object, the objects) adds
+    ``confidence`` to each row with ranges, and to ``debug``."""
     inferences, trainings, fine_tunings, totals = (_metric_dicts(b) for b in impacts.blocks())
     failed = errors.any
     error_dicts = [error_dict(errors, i) if bad else None for i, bad in enumerate(failed.tolist())]
@@ -85,7 +89,45 @@ def render(
     if debug and resolved is not None:
         for i, row in enumerate(rows):
             row["debug"] = _debug(i, impacts, resolved)
+    if impacts.ranges is not None:
+        for row, ranges in zip(rows, _range_dicts(impacts.ranges, failed), strict=True):
+            row["ranges"] = ranges
+    if confidence is not None:
+        index, objects = confidence
+        for row, k, bad in zip(rows, index.tolist(), failed.tolist(), strict=True):
+            conf = None if bad else objects[k]
+            if impacts.ranges is not None:
+                row["confidence"] = conf
+            if "debug" in row:
+                row["debug"]["confidence"] = conf
     return rows
+
+
+def _pairs(low: np.ndarray, high: np.ndarray) -> list[list[float]]:
+    return [[lo, hi] for lo, hi in zip(low.tolist(), high.tolist(), strict=True)]
+
+
+def _range_dicts(ranges: Ranges, failed: np.ndarray) -> list[dict[str, Any] | None]:
+    """One ``ranges`` object per row (None on error rows), built column by column."""
+    names: list[tuple[str, str]] = []
+    columns: list[list[list[float]]] = []
+    for block, metrics in ranges.blocks.items():
+        for metric, (low, high) in metrics.items():
+            names.append((block, metric))
+            columns.append(_pairs(np.nan_to_num(low), np.nan_to_num(high)))
+    for metric, (low, high) in ranges.energy_breakdown.items():
+        names.append(("energy_breakdown", metric))
+        columns.append(_pairs(np.nan_to_num(low), np.nan_to_num(high)))
+    out: list[dict[str, Any] | None] = []
+    for i, bad in enumerate(failed.tolist()):
+        if bad:
+            out.append(None)
+            continue
+        row: dict[str, dict[str, list[float]]] = {}
+        for (block, metric), column in zip(names, columns, strict=True):
+            row.setdefault(block, {})[metric] = column[i]
+        out.append(row)
+    return out
 
 
 def _metric_dicts(block: Block) -> list[dict[str, float]]:

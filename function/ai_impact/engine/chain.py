@@ -20,6 +20,7 @@ import numpy as np
 
 from ai_impact import tasks
 from ai_impact.engine import infrastructure as infra
+from ai_impact.engine import ranges as rng
 from ai_impact.engine import text, work
 from ai_impact.engine.columns import (
     Block,
@@ -184,12 +185,14 @@ def compute(
     *,
     failed: np.ndarray | None = None,
     with_steps: bool = False,
+    uncertainty: rng.Uncertainty | None = None,
 ) -> Impacts:
     """All impacts of a batch.
 
     ``failed``: rows the caller already rejected (their inputs are not to be trusted); they get
     zeros everywhere, as do the rows the engine cannot estimate (``Impacts.errors``).
-    ``with_steps`` keeps the parts of each row's work (for debug).
+    ``with_steps`` keeps the parts of each row's work (for debug). ``uncertainty`` (the
+    sources of :mod:`engine.ranges`) adds the low and high of every metric (``Impacts.ranges``).
     """
     errors = RowErrors(usage.n_rows)
     _unsupported_tasks(model, errors)
@@ -250,6 +253,24 @@ def compute(
             Step(s.description, np.nan_to_num(s.duration_s * keep), s.inferences * keep)
             for s in steps
         ]
+    ranges = None
+    if uncertainty is not None:
+        # Whether any model of the batch has a training and a fine-tuning block (else zeros).
+        training_any, tuning_any = bool(per_train.any()), bool(per_tune.any())
+        present = ([training_any] * len(blocks[1]), [tuning_any] * len(blocks[2]))
+        ranges = _ranges(
+            uncertainty,
+            usage,
+            model,
+            hardware,
+            location,
+            first,
+            dep,
+            codes,
+            blocks,
+            per_row,
+            present,
+        )
     return Impacts(
         inference=Block(*blocks[0]),
         training=Block(*blocks[1]),
@@ -268,4 +289,48 @@ def compute(
         steps=steps,
         errors=errors,
         tokens=done.tokens,
+        ranges=ranges,
+    )
+
+
+def _ranges(
+    u: rng.Uncertainty,
+    usage: Usage,
+    model: ModelColumns,
+    hardware: HardwareColumns,
+    location: LocationColumns,
+    first: np.ndarray,
+    dep: work.Deployment,
+    codes: np.ndarray,
+    blocks: list[list[np.ndarray]],
+    per_row: list[np.ndarray],
+    present: tuple[list[bool], list[bool]],
+) -> rng.Ranges:
+    """Low and high of every metric (``engine.ranges``), half-widths per deployment."""
+    m = model.codes[first]
+    with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
+        h = rng.deployment_half_widths(
+            u,
+            m,
+            hardware.codes[first],
+            location.codes[first],
+            dep.method == tasks.TEXT,
+            np.isfinite(usage.batch_size[first]),
+            np.isfinite(usage.gpu_count[first]),
+            (
+                dep.active_params_billions,
+                dep.total_params_billions,
+                model.bytes_per_param[m],
+                dep.gpu_count,
+                dep.batch_size,
+                dep.gpu_tdp_w,
+                dep.gpu_memory_bandwidth_tbps,
+                dep.gpu_bf16_tflops,
+                hardware.gpu_memory_gb[hardware.codes[first]],
+            ),
+        )
+    training_h = rng.model_half_width(u, "training", len(model.total_params_billions))
+    four = (Block(*blocks[0]), Block(*blocks[1]), Block(*blocks[2]), Block(*blocks[3]))
+    return rng.compute_ranges(
+        four, (per_row[0], per_row[1], per_row[2]), h, codes, training_h, model.codes, present
     )

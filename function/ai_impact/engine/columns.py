@@ -17,12 +17,16 @@ Absent numbers are NaN. Units are in the names (docs/methodology.md).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 import numpy.typing as npt
 
 from ai_impact.engine.diffusion import Denoiser
 from ai_impact.engine.errors import RowErrors
+
+if TYPE_CHECKING:
+    from ai_impact.engine.ranges import Ranges
 
 METRICS = (
     "usage_energy_wh",
@@ -188,6 +192,7 @@ class Impacts:
     steps: list[Step]  # parts of the work, per row (with_steps only)
     errors: RowErrors  # rows the engine could not estimate (the engine's own, first wins)
     tokens: dict[str, np.ndarray] = field(default_factory=dict)  # text tokens used (debug)
+    ranges: Ranges | None = None  # low and high of every metric (compute's ``uncertainty``)
 
     def blocks(self) -> tuple[Block, Block, Block, Block]:
         """The four blocks in the order of :data:`BLOCKS`."""

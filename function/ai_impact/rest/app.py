@@ -126,7 +126,8 @@ def _impact(caller: Caller, request: Request, svc: Service) -> tuple[int, object
         raise bad_request(
             f"query parameter model_match must be one of {MODEL_MATCH}", "model_match"
         )
-    return 200, impact(caller, _body(request), debug, extensions, basis, model_match), {}
+    ranges = bool(query_flag(request.args, "ranges"))
+    return 200, impact(caller, _body(request), debug, extensions, basis, model_match, ranges), {}
 
 
 def _list(caller: Caller, request: Request, svc: Service, resource: Resource) -> tuple:

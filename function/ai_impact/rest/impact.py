@@ -13,6 +13,8 @@
   ``assumptions``, ``ignored_fields`` and ``grid_details`` (the grid's year, basis, source and
   emissions basis; keys the SDK's ``DebugInfo`` and ``GridMix`` forbid).
 - ``emissions_basis=market`` (query parameter) uses market-based emission factors.
+- ``extensions=true`` adds ``confidence`` (tier, reasons, method) to every row, and with
+  ``ranges=true`` the ``ranges`` of every metric (docs/methodology.md section 13).
 """
 
 from __future__ import annotations
@@ -61,7 +63,7 @@ def _debug(caller: Caller, debug: dict, extensions: bool, cache: dict) -> dict:
     grid = debug["grid_mix"]
     out["grid_mix"] = {k: grid[k] for k in GRID_MIX if grid.get(k) is not None}
     if extensions:
-        out |= {k: v for k, v in debug.items() if k not in SCOPE3_DEBUG}
+        out |= {k: v for k, v in debug.items() if k not in SCOPE3_DEBUG and v is not None}
         out["grid_details"] = {k: v for k, v in grid.items() if k not in GRID_MIX}
     return out
 
@@ -73,14 +75,27 @@ def impact(
     extensions: bool,
     emissions_basis: str = "location",
     model_match: str = "fallback",
+    ranges: bool = False,
 ) -> dict:
     rows = parse(ImpactRequest, body).rows
     estimate = caller.catalogs.estimator(caller.token.customer_id)
-    replies = estimate(rows, debug=debug, emissions_basis=emissions_basis, model_match=model_match)
+    # Ranges and confidence are extensions: only with extensions=true (the SDK's plain
+    # ModeledRow stays valid); every extended row carries its confidence, ranges on request.
+    replies = estimate(
+        rows,
+        debug=debug,
+        emissions_basis=emissions_basis,
+        model_match=model_match,
+        ranges=extensions,
+    )
     cache: dict = {}
     for reply in replies:
         if reply.get("error") is None:
             reply.pop("error", None)
+        if reply.get("confidence") is None:  # error rows: neither confidence nor ranges
+            reply.pop("confidence", None)
+        if not ranges or reply.get("ranges") is None:
+            reply.pop("ranges", None)
         if "debug" in reply:
             reply["debug"] = _debug(caller, reply["debug"], extensions, cache)
     totals = {

@@ -194,7 +194,13 @@ ROUTES: tuple[Route, ...] = (
             Query(
                 "extensions",
                 {"type": "boolean"},
-                "With debug: add energy_breakdown, assumptions and ignored_fields.",
+                "With debug: add energy_breakdown, assumptions and ignored_fields; "
+                "confidence on every row.",
+            ),
+            Query(
+                "ranges",
+                {"type": "boolean"},
+                "With extensions: add ranges ([low, high] of every metric) to every row.",
             ),
             Query(
                 "emissions_basis",

@@ -159,6 +159,15 @@ class GridMix(BaseModel):
     gco2e_per_kwh: Annotated[float, Constraint(ge=0, le=2000)]
 
 
+class Confidence(BaseModel):
+    """Extension, with ?extensions=true (docs/methodology.md section 13.3)."""
+
+    model_config = _DOCUMENTS
+    tier: Literal["calibrated", "extrapolated", "assumed"]
+    reasons: list[str]
+    method: str
+
+
 class PredictionStep(BaseModel):
     model_config = _DOCUMENTS
     description: str
@@ -279,6 +288,7 @@ DebugInfo = create_model(
         ],
         False,
     ),
+    confidence=_optional(Confidence, False),
     ignored_fields=_optional(
         Annotated[
             list[str],
@@ -298,6 +308,18 @@ class ModeledRow(BaseModel):
     total_impact: ImpactMetrics
     debug: DebugInfo | SkipJsonSchema[None] = None
     error: Error | SkipJsonSchema[None] = None
+    confidence: Confidence | SkipJsonSchema[None] = None
+    ranges: (
+        Annotated[
+            dict[str, dict[str, Annotated[list[float], Constraint(min_length=2, max_length=2)]]],
+            Constraint(
+                description="Extension, with ?extensions=true&ranges=true: [low, high] of every "
+                "metric of the four blocks and of energy_breakdown (gpu_wh, it_wh, facility_wh), "
+                "the 10-90% interval (docs/methodology.md section 13)."
+            ),
+        ]
+        | SkipJsonSchema[None]
+    ) = None
 
 
 class ImpactResponse(BaseModel):

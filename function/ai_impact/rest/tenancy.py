@@ -227,6 +227,7 @@ class Catalogs:
             debug: bool = False,
             emissions_basis: str = "location",
             model_match: str = "fallback",
+            ranges: bool = False,
         ) -> list[dict]:
             keyed = [_with_node_key(r, node_keys) for r in rows]
             return ai_impact.estimate(
@@ -235,6 +236,7 @@ class Catalogs:
                 emissions_basis=emissions_basis,
                 catalog=catalog,
                 model_match=model_match,
+                ranges=ranges,
             )
 
         return estimate

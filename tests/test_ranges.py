@@ -1,0 +1,232 @@
+"""Ranges and confidence (issue 11): low <= point <= high, determinism, narrowing with given
+inputs, the composition of total_impact, the tiers, and all three doors."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import orjson
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import ai_impact
+from ai_impact import bigquery, uncertainty
+from ai_impact.engine.columns import BLOCKS, METRICS
+from ai_impact.engine.ranges import Source, Uncertainty
+from conftest import Tokens, call
+
+BREAKDOWN = ("gpu_wh", "it_wh", "facility_wh")
+CALIBRATED = {
+    "model_id": "llama_31_8b",
+    "input_tokens": 400,
+    "output_tokens": 500,
+    "gpu_id": "h100",
+    "gpu_count": 1,
+    "batch_size": 64,
+    "model_datatype": "bf16",
+    "country": "US",
+    "utc_datetime": "2024-06-01T00:00:00Z",
+}
+MODEL_ONLY = {"model_id": "llama_31_8b", "input_tokens": 400, "output_tokens": 500}
+
+
+def _check_bounds(reply: dict) -> None:
+    ranges = reply["ranges"]
+    for block in BLOCKS:
+        for metric in METRICS:
+            low, high = ranges[block][metric]
+            point = reply[block][metric]
+            assert 0.0 <= low <= point <= high, (block, metric, low, point, high)
+            assert math.isfinite(high)
+    for name in BREAKDOWN:
+        low, high = ranges["energy_breakdown"][name]
+        point = reply["debug"]["energy_breakdown"][name]
+        assert 0.0 <= low <= point <= high, (name, low, point, high)
+
+
+ROWS = st.fixed_dictionaries(
+    {
+        "model_id": st.sampled_from(
+            ["llama_31_8b", "llama_31_70b", "gpt-4o", "gpt_5_mini", "stable_diffusion_xl"]
+        ),
+        "input_tokens": st.integers(0, 100_000),
+        "output_tokens": st.integers(0, 20_000),
+    },
+    optional={
+        "gpu_id": st.sampled_from(["h100", "a100_40gb", "b200", "t4", "l4"]),
+        "gpu_count": st.integers(1, 16),
+        "batch_size": st.integers(1, 512),
+        "model_datatype": st.sampled_from(["bf16", "fp8", "int4"]),
+        "country": st.sampled_from(["US", "FR", "IN", "XX"]),
+        "utc_datetime": st.sampled_from(["2019-01-01T00:00:00Z", "2024-06-01T00:00:00Z"]),
+        "managed_service_id": st.sampled_from(["openai", "aws-bedrock", "azure-openai"]),
+        "task": st.sampled_from(["text-generation", "text-embedding", "speech-to-text"]),
+        "input_audio_seconds": st.floats(0.5, 600),
+    },
+)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(ROWS, min_size=1, max_size=6))
+def test_low_point_high_on_every_metric(rows: list[dict]) -> None:
+    for reply in ai_impact.estimate(rows, ranges=True, debug=True):
+        if reply["error"] is not None:
+            assert reply["ranges"] is None and reply["confidence"] is None
+            continue
+        _check_bounds(reply)
+        assert reply["confidence"]["tier"] in ("calibrated", "extrapolated", "assumed")
+        assert reply["debug"]["confidence"] == reply["confidence"]
+
+
+def test_same_request_same_bytes() -> None:
+    rows = [CALIBRATED, MODEL_ONLY, {"model_id": "gpt-4o", "output_tokens": 300}] * 5
+    first = orjson.dumps(ai_impact.estimate(rows, ranges=True))
+    assert orjson.dumps(ai_impact.estimate(rows, ranges=True)) == first
+    # A row's range does not depend on the other rows of the batch.
+    alone = ai_impact.estimate([rows[1]], ranges=True)[0]
+    assert orjson.dumps(alone) == orjson.dumps(orjson.loads(first)[1])
+
+
+def _width(reply: dict, name: str = "gpu_wh") -> float:
+    low, high = reply["ranges"]["energy_breakdown"][name]
+    return high / low
+
+
+def test_giving_the_configuration_narrows_the_range() -> None:
+    given_, only = ai_impact.estimate([CALIBRATED, MODEL_ONLY], ranges=True)
+    assert _width(given_) < _width(only)
+    # Given all of it, the width is the text calibration's residual spread alone.
+    assert math.isclose(_width(given_), math.exp(2 * uncertainty.TEXT_HALF_WIDTH), rel_tol=1e-9)
+    for partial in ("gpu_id", "batch_size", "model_datatype"):
+        row = {k: v for k, v in CALIBRATED.items() if k != partial}
+        reply = ai_impact.estimate([row], ranges=True)[0]
+        assert _width(given_) < _width(reply) <= _width(only) * (1 + 1e-12), partial
+
+
+def test_total_is_composed_not_summed() -> None:
+    reply = ai_impact.estimate([CALIBRATED], ranges=True)[0]
+    r = reply["ranges"]
+    inference, training = r["inference_impact"], r["training_impact"]
+    total = r["total_impact"]
+    metric = "usage_energy_wh"
+    assert reply["training_impact"][metric] > 0 and reply["inference_impact"][metric] > 0
+    assert total[metric][0] > inference[metric][0] + training[metric][0]
+    assert total[metric][1] < inference[metric][1] + training[metric][1]
+    # Quadrature of the parts' deviations.
+    p_i, p_t = reply["inference_impact"][metric], reply["training_impact"][metric]
+    expected_high = (p_i + p_t) + math.hypot(inference[metric][1] - p_i, training[metric][1] - p_t)
+    assert math.isclose(total[metric][1], expected_high, rel_tol=1e-9)
+
+
+def test_tiers() -> None:
+    rows = [
+        CALIBRATED,
+        {**CALIBRATED, "gpu_id": "t4"},  # GPU never measured
+        {"model_id": "gpt-4o", "output_tokens": 300},  # closed-model size
+        {**CALIBRATED, "task": "text-embedding"},  # no measurement of encoders
+        MODEL_ONLY,  # default node
+    ]
+    tiers = [r["confidence"]["tier"] for r in ai_impact.estimate(rows, ranges=True)]
+    assert tiers == ["calibrated", "extrapolated", "assumed", "extrapolated", "assumed"]
+    conf = ai_impact.estimate([rows[2]], ranges=True)[0]["confidence"]
+    assert any("closed model" in reason for reason in conf["reasons"])
+    assert "docs/methodology.md#" in conf["method"]
+
+
+def test_a_closed_model_is_wider_than_an_open_one_on_the_same_hardware() -> None:
+    rows = [
+        {**CALIBRATED, "model_id": "gpt-4o"},
+        {**CALIBRATED, "model_id": "llama_31_70b"},
+    ]
+    closed, open_ = ai_impact.estimate(rows, ranges=True)
+    assert _width(closed) > _width(open_)
+
+
+def test_a_source_is_one_more_line() -> None:
+    """The engine's ranges take any source at any level: a new one widens what it acts on."""
+    from ai_impact import catalog as _catalog
+    from ai_impact.engine.chain import compute
+    from ai_impact.parse import parse_rows
+    from ai_impact.resolve import resolve
+
+    parsed = parse_rows([CALIBRATED])
+    resolved = resolve(parsed, _catalog.default())
+    base = uncertainty.uncertainty(parsed, resolved, _catalog.default())
+    extra = Source("serving profile", "gpu", "hardware", np.array([math.log(2.0)]))
+    wider = Uncertainty([*base.sources, extra], base.datatype_given)
+    columns = (resolved.model.columns, resolved.hardware.columns, resolved.location.columns)
+    a = compute(parsed.engine_usage(), *columns, uncertainty=base).ranges
+    b = compute(parsed.engine_usage(), *columns, uncertainty=wider).ranges
+    assert a is not None and b is not None
+    ha, hb = a.half_widths["gpu"][0], b.half_widths["gpu"][0]
+    assert math.isclose(hb**2, ha**2 + math.log(2.0) ** 2)
+    assert a.half_widths["grid"][0] == b.half_widths["grid"][0]
+
+
+def test_ranges_off_adds_nothing() -> None:
+    reply = ai_impact.estimate([CALIBRATED])[0]
+    assert "ranges" not in reply and "confidence" not in reply
+    debug = ai_impact.estimate([CALIBRATED], debug=True)[0]
+    assert "ranges" not in debug and debug["debug"]["confidence"]["tier"] == "calibrated"
+
+
+def test_bigquery_door() -> None:
+    body = orjson.dumps(
+        {
+            "requestId": "r",
+            "caller": "//bigquery.googleapis.com/projects/p/jobs/j",
+            "sessionUser": "a@example.com",
+            "userDefinedContext": {"ranges": "true"},
+            "calls": [[CALIBRATED], [{"model_id": "no-such-model"}]],
+        }
+    )
+    outcome = bigquery.handle(body, lambda project: ai_impact.estimate)
+    assert outcome.status == 200
+    good, bad = orjson.loads(outcome.body)["replies"]
+    assert good["confidence"]["tier"] == "calibrated"
+    low, high = good["ranges"]["total_impact"]["usage_emissions_gco2e"]
+    assert low <= good["total_impact"]["usage_emissions_gco2e"] <= high
+    assert bad["error"]["code"] == "unknown_model" and bad["ranges"] is None
+    plain = orjson.loads(body.replace(b'"true"', b'"false"'))
+    replies = orjson.loads(bigquery.handle(orjson.dumps(plain), lambda p: ai_impact.estimate).body)
+    assert "ranges" not in replies["replies"][0]
+
+
+def test_rest_door(server: str, tokens: Tokens) -> None:
+    def rows(query: str) -> list[dict]:
+        answer = call(f"{server}/v1/impact{query}", "POST", tokens.owner, {"rows": [CALIBRATED]})
+        assert answer.status == 200, answer.body
+        out: list[dict] = answer.json()["rows"]
+        return out
+
+    plain = rows("?ranges=true")[0]  # not without extensions: the SDK's ModeledRow stays valid
+    assert "ranges" not in plain and "confidence" not in plain
+    extended = rows("?extensions=true")[0]
+    assert extended["confidence"]["tier"] == "calibrated" and "ranges" not in extended
+    both = rows("?extensions=true&ranges=true")[0]
+    low, high = both["ranges"]["energy_breakdown"]["facility_wh"]
+    assert low < both["inference_impact"]["usage_energy_wh"] < high
+    assert both["confidence"] == extended["confidence"]
+
+
+def test_coverage_counts_inside_and_nests_the_residual_spread() -> None:
+    from ai_impact.calibration import coverage
+
+    ln_error = np.array([0.1, -0.2, 0.5, -0.9])
+    h = np.full(4, 0.3)
+    assert coverage.summary(ln_error, h) == (0.5, pytest.approx(math.exp(0.6)))
+    # Nested: each model's half-width comes from the other models' residuals only.
+    cases = coverage.Cases(
+        "text",
+        np.array(["a", "a", "b", "b"]),
+        ln_error,
+        np.zeros(4),
+        np.full(4, uncertainty.TEXT_HALF_WIDTH),
+        np.full(4, 1.0),
+    )
+    nested = coverage.nested_half_width(cases)
+    q = coverage.RESIDUAL_QUANTILE
+    assert nested[0] == pytest.approx(np.quantile([0.5, 0.9], q))
+    assert nested[2] == pytest.approx(np.quantile([0.1, 0.2], q))
