@@ -328,8 +328,11 @@ def test_a_store_of_a_release_migrates_to_the_new_schema(
     if target != "current":
         new["custom_nodes"] = [*new["custom_nodes"], NEW_FIELD]
     for table, fields in new.items():
-        assert bq_resources.schema_changes(old.get(table, []), fields) == []
-        statements = bq_resources.add_columns_ddl(f"{dataset}.{table}", old.get(table, []), fields)
+        if table not in old:  # a table new since the release: Terraform creates it
+            emu.run(bq_resources.create_table_ddl(f"{dataset}.{table}", fields))
+            continue
+        assert bq_resources.schema_changes(old[table], fields) == []
+        statements = bq_resources.add_columns_ddl(f"{dataset}.{table}", old[table], fields)
         for statement in statements * 2:  # IF NOT EXISTS: running it again changes nothing
             emu.run(statement)
 

@@ -34,7 +34,12 @@ _FIELD_TYPES = {
     "array": "ARRAY<STRING>",
 }
 # The kind of each custom-entry table (the store's Entry.kind).
-CUSTOM_TABLES = {"model": "custom_models", "node": "custom_nodes", "gpu": "custom_gpus"}
+CUSTOM_TABLES = {
+    "model": "custom_models",
+    "node": "custom_nodes",
+    "gpu": "custom_gpus",
+    "datacenter": "custom_datacenters",
+}
 # Metadata columns of a custom-entry table, after the resource's fields.
 CUSTOM_METADATA = (
     "customer_id INT64 NOT NULL DEFAULT 1",
