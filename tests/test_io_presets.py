@@ -105,7 +105,9 @@ def test_mapped_rows_estimate_like_the_same_scope3_rows():
                 "model_id": "gpt-4o-mini-2024-07-18",
                 "managed_service_id": "openai",
                 "input_tokens": 1350,
+                "input_cached_tokens": 1024,
                 "output_tokens": 212,
+                "output_reasoning_tokens": 0,
                 "utc_datetime": "2025-03-03T11:06:40Z",
             }
         ]
