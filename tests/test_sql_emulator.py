@@ -302,6 +302,7 @@ def test_metrics_unpacks_the_replies_the_service_gives(bq: emulator.Emulator) ->
 
 def test_sql_wrapper_unpacks_ranges_and_confidence(bq: emulator.Emulator) -> None:
     calibrated = {"model_id": "llama_31_8b", "gpu_id": "h100", "gpu_count": 1, "batch_size": 64}
+    calibrated["output_tokens"] = 300
     rows = [calibrated, {"model_id": "gpt-4o", "output_tokens": 300}, {"model_id": "nope"}]
     replies = ai_impact.estimate(rows, ranges=True)  # issue 11: ai_impact_ranges
     got = bq.run(
