@@ -87,3 +87,17 @@ def test_every_imported_package_is_declared() -> None:
         third_party.add(canonicalize_name(DISTRIBUTIONS.get(top) or top))
     assert third_party <= declared, third_party - declared
     assert {"werkzeug", "pydantic", "google-api-core", "google-auth"} <= third_party
+
+
+def test_no_tracked_symlinks_or_local_environments() -> None:
+    """A clone must build on any machine: no symlink (it would point into the author's disk) and no
+    virtual environment is tracked. A tracked `.venv` link once broke CI on a fresh clone."""
+    import subprocess
+
+    listing = subprocess.run(
+        ["git", "ls-files", "-s"], cwd=ROOT, capture_output=True, text=True, check=True
+    ).stdout.splitlines()
+    links = [line.split("\t", 1)[1] for line in listing if line.startswith("120000")]
+    assert links == []
+    names = [line.split("\t", 1)[1] for line in listing]
+    assert not [n for n in names if n == ".venv" or n.startswith(".venv/")]
