@@ -44,6 +44,8 @@ SAME_AS = {
     "gemini_25_pro_tts": "gemini_25_pro",
     "codex_mini": "o4_mini",
     "computer_use_preview": "gpt_4o",
+    "gemini_25_flash_image": "gemini_25_flash",
+    "gemini_3_pro_image": "gemini_3_pro_preview",
 }
 
 

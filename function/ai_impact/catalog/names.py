@@ -34,6 +34,7 @@ from functools import cache
 import numpy as np
 
 from ai_impact.catalog import Catalog, lookup_key
+from ai_impact.tasks import TASK_METHOD
 
 MODEL_MATCH = ("fallback", "exact")
 # Catalog columns of the low-high parameter range, in the order resolution reports them.
@@ -121,11 +122,12 @@ _VENDOR_DOT_PREFIX = re.compile(
 _SUFFIXES = tuple(
     re.compile(pattern, re.IGNORECASE)
     for pattern in (
-        r"[-:]v\d+(?::\d+)?$",  # -v1:0, -v2:0, :v1
+        r"[-:]v\d+(?:[:-]\d+)?$",  # -v1:0, -v2:0, :v1, -v1-0
         r":\d+$",  # :0 (Bedrock), :8b-like tags are handled by _TAG_SIZE
         r"@[\w.-]*$",  # Vertex @20240620, @001, @default
         r"-\d{4}-\d{2}-\d{2}$",
         r"-\d{8}$",
+        r"-\d{6}$",  # -260215 (Volcano Engine: yymmdd)
         r"-\d{3,4}$",  # -0613, -2407, -001
         r"-(?:preview|latest|exp|experimental|beta|stable|ga|default|original)$",
         r":(?:free|thinking|exacto|nitro|floor|online|beta|extended|latest)$",
@@ -136,11 +138,17 @@ _SUFFIXES = tuple(
 )
 _VENDOR_DASH = re.compile(
     r"^(?:databricks|fw|cohere|anthropic|openai|meta|mistral|zai|coding|azure|ai21|google|xai|"
-    r"amazon|nvidia|deepseek-ai|moonshotai|system-ai)[-.](?=[a-z])",
+    r"amazon|nvidia|deepseek-ai|moonshotai|system[-.]ai|perplexity|xiaomi)[-.](?=[a-z])",
     re.IGNORECASE,
 )
 
 
+# A name that starts with a size or tier word once its vendor is removed names no model by itself.
+_GENERIC_HEAD = re.compile(
+    r"^(?:large|medium|small|mini|tiny|base|pro|flash|lite|nano|ultra|max|plus|turbo|latest|"
+    r"v?\d[\d.]*)(?:[-_.:]|$)",
+    re.IGNORECASE,
+)
 _FINE_TUNE = re.compile(r"^ft:([^:]+)(?::.*)?$")
 
 
@@ -234,7 +242,10 @@ def spellings(catalog: Catalog, value: str) -> list[str]:
         base = tail.rsplit("/", 1)[-1]
         regional = _CLOUD_REGION_PREFIX.sub("", base)
         base = _VENDOR_DOT_PREFIX.sub("", regional)
-        for text in dict.fromkeys((regional, base, _VENDOR_DASH.sub("", base))):
+        undashed = _VENDOR_DASH.sub("", base)
+        if _GENERIC_HEAD.match(undashed):
+            undashed = base  # "mistral-large-3" is not a "large-3"
+        for text in dict.fromkeys((regional, base, undashed)):
             add(text)
             for _ in range(8):
                 before = text
@@ -302,8 +313,9 @@ def find_model(catalog: Catalog, value: str, model_match: str = "fallback") -> M
             )
     if model_match == "exact":
         return None
-    for text in _fallback_texts(value, candidates):
-        found = family_match(catalog, text)
+    task = task_of(value)
+    for text in _fallback_texts(catalog, value, candidates):
+        found = family_match(catalog, text, task)
         if found is not None:
             return found
     for text in [value, *candidates]:
@@ -313,12 +325,15 @@ def find_model(catalog: Catalog, value: str, model_match: str = "fallback") -> M
     return None
 
 
-def _fallback_texts(value: str, candidates: list[str]) -> list[str]:
+def _fallback_texts(catalog: Catalog, value: str, candidates: list[str]) -> list[str]:
     """Names the fallbacks read: the spellings without a path, each path segment (right to
-    left; ``fal_ai/openai/gpt-image-2/edit``), adjacent segments joined (``flux/dev``), and
-    each with a vendor prefix written with a dash removed (``databricks-claude-haiku-4-5``)."""
+    left; ``fal_ai/openai/gpt-image-2/edit``) but a provider's, adjacent segments joined
+    (``flux/dev``), and each with a vendor prefix written with a dash removed
+    (``databricks-claude-haiku-4-5``)."""
     out = [c for c in candidates if "/" not in c] or [value]
     segments = [s for s in value.split("/") if s]
+    if len(segments) > 1:
+        segments = [s for s in segments if not _is_provider(catalog, s)] or segments[-1:]
     out += segments[::-1] + [f"{a}-{b}" for a, b in itertools.pairwise(segments)]
     out += [_VENDOR_DASH.sub("", t) for t in out if _VENDOR_DASH.match(t)]
     return list(dict.fromkeys(out))
@@ -365,7 +380,7 @@ def size_of(name: str) -> tuple[float, float] | None:
     """(total, active) parameters in billions written in a model name, or None.
     ``8x22b`` -> mixture shares above; ``30b-a3b`` -> 30, 3; ``70b``/``405B``/``1.5b``;
     ``335m`` -> 0.335. The largest plain size is taken when several appear."""
-    s = name.strip().lower()
+    s = re.sub(r"(\d)p(\d)", r"\1.\2", name.strip().lower())  # Fireworks: 0p6b = 0.6b
     m = _TOTAL_ACTIVE.search(s)
     if m:
         return float(m.group(1)), float(m.group(2))
@@ -388,17 +403,34 @@ def size_of(name: str) -> tuple[float, float] | None:
 
 
 _TASK_WORDS = (
-    (re.compile(r"rerank"), "text-classification"),
+    (re.compile(r"rerank|ranker|ranking"), "text-classification"),
     (re.compile(r"embed|bge-|e5-|gte-|minilm|retriev"), "text-embedding"),
     (re.compile(r"guard|moderation|classif"), "text-classification"),
-    (re.compile(r"whisper|transcri|\bstt\b|-asr|speech-to-text"), "speech-to-text"),
-    (re.compile(r"\btts\b|-tts|text-to-speech"), "text-to-speech"),
+    (
+        re.compile(r"whisper|transcri|scribe|\bstt\b|-asr|speech-to-text|speech-recognition"),
+        "speech-to-text",
+    ),
+    (re.compile(r"\btts\b|-tts|text-to-speech|speech-\d|polly|orpheus"), "text-to-speech"),
+    (re.compile(r"lyria|musicgen|music"), "music-generation"),
+    (
+        re.compile(r"video|\b[tir]2v\b|seedance|happyhorse|\bveo-|\bsora-|hailuo|kling"),
+        "image-generation",
+    ),
+    (
+        re.compile(
+            r"image|imagen|dall-e|flux|diffusion|sdxl|seedream|nano-banana|recraft|ideogram"
+        ),
+        "text-to-image",
+    ),
+    (re.compile(r"runway"), "image-generation"),  # Runway's models generate video
 )
 
 
 def task_of(name: str) -> str | None:
     """Task a name says (``...-embed-...`` -> text-embedding, ``rerank`` -> text-classification,
-    ``whisper`` -> speech-to-text, ``tts`` -> text-to-speech), or None (text generation)."""
+    ``whisper`` -> speech-to-text, ``tts`` -> text-to-speech, ``lyria`` -> music-generation,
+    ``video``/``t2v`` -> image-generation (video), ``image``/``flux`` -> text-to-image), or None
+    (the name says nothing: text generation for a size read from it)."""
     s = name.lower()
     for pattern, task in _TASK_WORDS:
         if pattern.search(s):
@@ -434,13 +466,17 @@ def size_match(name: str) -> Match | None:
 FAMILIES: tuple[tuple[str, re.Pattern], ...] = tuple(
     (name, re.compile(pattern))
     for name, pattern in (
-        ("openai-transcribe", r"^gpt-(?P<ver>\d+o?)(?:-(?P<tier>mini))?-transcribe"),
+        (
+            "openai-transcribe",
+            r"^gpt-(?:(?P<ver>\d+o?)-)?(?:(?P<tier>mini)-)?(?:live-|realtime-)?(?:transcribe|whisper)",
+        ),
         ("openai-tts", r"^gpt-(?P<ver>\d+o?)(?:-(?P<tier>mini))?-tts"),
         (
             "openai-realtime",
             r"^gpt-(?:(?P<ver>\d+o?)-)?(?:(?P<tier>mini)-)?(?:realtime|audio)(?:-(?P<tier2>mini))?",
         ),
         ("gpt-image", r"^(?:chatgpt-)?gpt-image-(?P<ver>\d+(?:-\d+)?)(?:-(?P<tier>mini))?"),
+        ("gpt-image", r"^chatgpt-image(?:-|$)"),
         ("dall-e", r"^dall-e-(?P<ver>\d)"),
         ("openai-tts", r"^tts-(?P<ver>1)(?:-(?P<tier>hd))?"),
         ("openai-embedding", r"^text-embedding-(?P<ver>3)-(?P<tier>small|large)"),
@@ -456,6 +492,14 @@ FAMILIES: tuple[tuple[str, re.Pattern], ...] = tuple(
         (
             "gemini-embedding",
             r"^(?:gemini-embedding|text-embedding|text-multilingual-embedding)-?(?P<ver>\d+)?",
+        ),
+        (
+            "gemini-image",
+            r"^gemini-(?P<ver>\d+(?:-\d+)?)-(?P<tier>flash-lite|flash|pro)(?:-preview)?-image",
+        ),
+        (
+            "gemini-image",
+            r"^(?:gemini-)?nano-banana(?:-(?P<tier>pro))?(?:-(?P<ver>\d+(?:-\d+)?))?(?:-|$)",
         ),
         (
             "gemini-tts",
@@ -477,12 +521,12 @@ FAMILIES: tuple[tuple[str, re.Pattern], ...] = tuple(
             r"^embed-(?:(?P<lang>english|multilingual)-)?(?:(?P<tier>light)-)?(?:image-)?(?:v-?)?(?P<ver>\d)",
         ),
         ("cohere-rerank", r"^rerank-(?:(?P<lang>english|multilingual)-)?(?:v-?)?(?P<ver>\d)"),
-        ("jamba", r"^(?:ai21-)?jamba-(?:(?P<ver>\d+(?:-\d+)?)-)?(?P<tier>mini|large)"),
+        ("jamba", r"^(?:ai21-)?jamba-(?:(?P<ver>\d+(?:-\d+)?))?-?(?P<tier>mini|large)?(?:-|$)"),
         ("codestral", r"^codestral(?:-(?P<ver>\d+))?(?:-|$)(?!mamba|embed)"),
         ("voxtral", r"^voxtral-(?P<tier>mini|small)"),
         ("wan", r"^wan-?(?P<ver>\d+(?:-\d+)?)(?:-|$)"),
         ("moonshot", r"^moonshot-(?:v-?)?(?P<ver>\d+)"),
-        ("muse", r"^muse-(?P<tier>spark)"),
+        ("muse", r"^muse-(?P<tier>[a-z]+)"),
         ("hunyuan", r"^(?:hunyuan-|hy-?)(?P<ver>\d+)"),
         (
             "mistral",
@@ -495,6 +539,7 @@ FAMILIES: tuple[tuple[str, re.Pattern], ...] = tuple(
         ("gemma", r"^gemma-(?P<ver>\d+(?:-\d+)?)(?:-|$)"),
         ("granite", r"^granite-(?P<ver>\d+(?:-\d+)?)(?:-|$)"),
         ("nemotron", r"^(?:llama-\d+(?:-\d+)?-)?nemotron(?:-|$)"),
+        ("deepseek", r"^deepseek-(?:(?P<ver>\d+(?:-\d+)?)-)?(?P<tier>flash)(?:-|$)"),
         (
             "deepseek",
             r"^deepseek-(?:(?P<tier>chat|reasoner)|r-?(?P<ver>\d)|(?P<ver2>\d+(?:-\d+)?))(?:-|$)",
@@ -503,7 +548,7 @@ FAMILIES: tuple[tuple[str, re.Pattern], ...] = tuple(
         ("glm", r"^glm-(?P<ver>\d+(?:-\d+)?)(?:-(?P<tier>air|flash|flashx|x|plus))?(?:-|$)"),
         ("minimax", r"^minimax-(?:m-?(?P<ver>\d+(?:-\d+)?)|text-01|(?P<tier>01))(?:-|$)"),
         ("sonar", r"^sonar(?:-(?P<tier>pro|reasoning|reasoning-pro|deep-research))?(?:-|$)"),
-        ("whisper", r"^whisper-(?P<tier>tiny|base|small|medium|large)"),
+        ("whisper", r"^whisper(?:-(?P<tier>tiny|base|small|medium|large))?(?:-|$)"),
         (
             "voyage",
             r"^voyage-(?:(?P<ver>\d+(?:-\d+)?)-)?(?P<tier>lite|large|code|finance|law|multilingual|multimodal)?",
@@ -517,6 +562,61 @@ FAMILIES: tuple[tuple[str, re.Pattern], ...] = tuple(
         ),
         ("deepgram", r"^(?:deepgram-)?(?:nova|enhanced|base)(?:-(?P<ver>\d+))?(?:-|$)"),
         ("elevenlabs", r"^eleven-(?:multilingual|turbo|flash|english|monolingual|v|\d)"),
+        ("mimo", r"^(?:xiaomi-)?mimo-(?P<ver>\d+(?:-\d+)?)(?:-(?P<tier>flash|pro|omni))?(?:-|$)"),
+        ("step", r"^step-(?P<ver>\d+(?:-\d+)?)(?:-(?P<tier>flash|mini|turbo))?(?:-|$)"),
+        (
+            "seed",
+            r"^(?:doubao-)?seed-(?P<ver>\d+(?:-\d+)?)(?:-(?P<tier>mini|lite|turbo|pro|code))?(?:-|$)",
+        ),
+        ("seedance", r"^(?:doubao-)?seedance-?(?P<ver>\d+(?:-\d+)?)?(?:-(?P<tier>[a-z]+))?"),
+        (
+            "seedream",
+            r"^(?:doubao-)?seedream(?:-image)?-?(?P<ver>\d+(?:-\d+)?)?(?:-(?P<tier>[a-z]+))?",
+        ),
+        ("qwen-image", r"^qwen-image(?:-(?P<ver>\d+(?:-\d+)?))?(?:-(?P<tier>pro|plus|max))?"),
+        ("happyhorse", r"^happyhorse(?:-(?P<ver>\d+(?:-\d+)?))?"),
+        ("grok-imagine-image", r"^grok-imagine-image(?:-(?P<tier>pro|quality))?"),
+        (
+            "grok-imagine-video",
+            r"^grok-imagine-video(?:-(?P<ver>\d+(?:-\d+)?))?(?:-(?P<tier>lite))?",
+        ),
+        ("mai-image", r"^mai-image-(?P<ver>\d+(?:-\d+)?)(?:-(?P<tier>flash|pro))?"),
+        ("lyria", r"^lyria(?:-(?P<ver>\d+(?:-\d+)?))?(?:-(?P<tier>clip|pro|realtime))?(?:-|$)"),
+        ("semantic-ranker", r"^semantic-ranker(?:-(?P<tier>default|fast))?"),
+        ("soniox", r"^soniox-stt-(?P<tier>rt|async)"),
+        ("aws-polly", r"^aws-polly-(?P<tier>standard|neural|long-form|generative)"),
+        ("orpheus", r"^orpheus(?:-|$)"),
+        ("bge", r"^bge-(?P<tier>small|base|large)(?:-en)?(?:-(?P<ver>\d+(?:-\d+)?))?(?:-|$)"),
+        ("gte", r"^gte-(?P<tier>small|base|large)(?:-en)?(?:-|$)"),
+        ("stable-image", r"^stable-image-(?P<tier>core|ultra)"),
+        ("marengo", r"^marengo-embed-(?P<ver>\d+(?:-\d+)?)"),
+        ("pegasus", r"^pegasus-(?P<ver>\d+(?:-\d+)?)"),
+        ("chirp", r"^chirp-(?P<ver>2)$"),
+        ("glm-v", r"^glm-(?P<ver>\d+(?:-\d+)?)v(?:-(?P<tier>[a-z]+))?(?:-|$)"),
+        ("jina-reranker", r"^jina-reranker-(?P<ver>\d+(?:-\d+)?)(?:-|$)"),
+        ("jina-embeddings", r"^jina-embeddings-(?P<ver>\d+(?:-\d+)?)(?:-|$)"),
+        ("recraft", r"^recraft-?(?P<ver>\d+)(?:-|$)"),
+        (
+            "runway-gen",
+            r"^(?:runwayml-)?gen-?(?P<ver>\d+(?:-\d+)?)(?:-(?P<tier>turbo|aleph))?(?:-|$)",
+        ),
+        ("luma-ray", r"^(?:luma-)?ray-(?P<ver>\d+(?:-\d+)?)(?:-(?P<tier>flash))?(?:-|$)"),
+        ("mai", r"^mai-(?P<tier>thinking|code|cyber|voice)(?:-(?P<ver>\d+(?:-\d+)?))?(?:-|$)"),
+        ("scribe", r"^scribe(?:-(?P<ver>\d+))?(?:-|$)"),
+        ("minimax-speech", r"^(?:minimax-)?speech-(?P<ver>\d+(?:-\d+)?)-(?P<tier>hd|turbo)"),
+        ("glm", r"^glm-(?P<ver>\d+(?:-\d+)?)-(?P<tier>flash)(?:-|$)"),
+        # Versions of known families with a tier word the catalog has not seen (claude-fable-5,
+        # gemini-4-argon, gpt-chat-latest): the family's size class over all its tiers.
+        ("claude", r"^claude-(?P<tier>[a-z]+)(?:-(?P<ver>\d+(?:-\d+)?))?(?:-|$)"),
+        ("gemini", r"^gemini-(?P<ver>\d+(?:-\d+)?)-(?P<tier>[a-z]+)(?:-|$)"),
+        ("gemini", r"^gemini-(?P<tier>[a-z]+)(?:-(?P<ver>\d+(?:-\d+)?))?(?:-|$)"),
+        ("gpt", r"^gpt-(?P<tier>[a-z]+)(?:-(?P<ver>\d+(?:-\d+)?))?(?:-|$)"),
+        ("grok", r"^grok-(?P<tier>[a-z]+)(?:-(?P<ver>\d+(?:-\d+)?))?(?:-|$)"),
+        ("command", r"^command(?:-(?P<tier>[a-z]+))?(?:-|$)"),
+        (
+            "mistral",
+            r"^(?P<line>mistral|magistral|devstral|codestral|ministral)(?:-(?P<tier>[a-z]+))?(?:-|$)",
+        ),
     )
 )
 
@@ -545,7 +645,15 @@ TIER_ORDER: dict[str, tuple[str, ...]] = {
     "voxtral": ("mini", "small"),
     "phi": ("mini", "small", "medium"),
     "llama-4": ("scout", "maverick", "behemoth"),
+    "deepseek": ("flash", ""),
+    "mimo": ("flash", "", "pro"),
+    "step": ("mini", "flash", ""),
+    "seed": ("mini", "lite", "pro"),
+    "gemini-image": ("flash-lite", "flash", "pro"),
 }
+# Tier of a family name that names none (``whisper`` is OpenAI's whisper-1, large-v2;
+# ``nano-banana`` is Gemini 2.5 Flash Image).
+DEFAULT_TIER: dict[str, str] = {"whisper": "large", "gemini-image": "flash"}
 
 
 @dataclass(frozen=True)
@@ -563,9 +671,9 @@ def family_of(name: str) -> Family | None:
         if m is None:
             continue
         groups = {k: v for k, v in m.groupdict().items() if v}
-        tier = groups.get("tier") or groups.get("tier2") or ""
-        if "line" in groups:
-            tier = f"{groups['line']}-{tier}" if groups["line"] != "mistral" else tier
+        tier = groups.get("tier") or groups.get("tier2") or DEFAULT_TIER.get(family, "")
+        if groups.get("line", "mistral") != "mistral":
+            tier = "-".join(t for t in (groups["line"], tier) if t)
         raw = groups.get("ver") or groups.get("ver2") or ""
         version = tuple(int(x) for x in re.findall(r"\d+", raw))
         return Family(family, tier, version)
@@ -621,29 +729,98 @@ def _low_high(catalog: Catalog, row: int, kind: str) -> tuple[float, float, floa
     return point, low if np.isfinite(low) else point, high if np.isfinite(high) else point
 
 
-def family_match(catalog: Catalog, name: str) -> Match | None:
-    """Step 3: an unlisted member of a known family and tier. The size is that of the nearest
-    listed version (the latest at or below the requested one, else the earliest above); the range
-    spans every listed version's range, widened by :data:`FAMILY_RANGE_FACTOR`. A size written in
-    the name (``qwen3.8-27b``) replaces the size class."""
+def _method(task: str | None) -> str:
+    return TASK_METHOD.get(task or "text-generation", "")
+
+
+def _nearest(members: list[tuple[tuple[int, ...], int]], version: tuple[int, ...]) -> int:
+    """Row of the listed version nearest ``version``: the latest at or below it, else the
+    earliest above; an unversioned name takes the latest."""
+    below = [m for m in members if m[0] <= version] if version else members
+    return (below[-1] if below else members[0])[1]
+
+
+def _plain(catalog: Catalog, row: int) -> str:
+    return catalog.models["model_id"][row].replace("_", "-")
+
+
+def _tier_members(
+    catalog: Catalog, fam: Family, method: str | None
+) -> tuple[list[tuple[tuple[int, ...], int]], list[int], str]:
+    """(members of the range, rows whose sizes give the point, how) for ``fam``:
+
+    - its own tier's listed versions (point: the nearest version);
+    - a tier of :data:`TIER_ORDER` without listed members: the nearest ranked tier that has
+      some (``flash-lite`` TTS -> ``flash`` TTS);
+    - a tier word the catalog has not seen (``claude-fable-5``): every tier of the family, the
+      point from the nearest version of each tier (geometric mean, see :func:`family_match`).
+
+    Only members whose task runs by ``method`` (text, encoder, ...; None: any) count."""
+    rows = family_rows(catalog)
+    tiers = {
+        tier: [m for m in members if method in (None, _method(catalog.models["task"][m[1]]))]
+        for (family, tier), members in rows.items()
+        if family == fam.family
+    }
+    if method is None:
+        # A name that says no task: the family's plain members (not its "-tts" or "-image" rows).
+        tiers = {
+            t: [m for m in members if task_of(_plain(catalog, m[1])) is None] or members
+            for t, members in tiers.items()
+        }
+    tiers = {t: m for t, m in tiers.items() if m}
+    if not tiers:
+        return [], [], ""
+    if fam.tier in tiers:
+        members = tiers[fam.tier]
+        return members, [_nearest(members, fam.version)], f"{fam.tier or '(base)'} tier"
+    rank = _tier_rank(fam.family, fam.tier)
+    ranked = [
+        (abs(_tier_rank(fam.family, t) - rank), _tier_rank(fam.family, t), t)
+        for t in tiers
+        if _tier_rank(fam.family, t) >= 0
+    ]
+    if rank >= 0 and ranked:
+        tier = min(ranked)[2]  # ties: the smaller tier
+        members = tiers[tier]
+        how = f"{fam.tier or '(base)'} tier unlisted, nearest tier {tier or '(base)'}"
+        return members, [_nearest(members, fam.version)], how
+    members = sorted(m for listed in tiers.values() for m in listed)
+    points = [_nearest(listed, fam.version) for listed in tiers.values()]
+    return members, points, f"tier {fam.tier or '(none)'} unlisted, all {len(tiers)} tiers"
+
+
+def family_match(catalog: Catalog, name: str, task: str | None = None) -> Match | None:
+    """Step 3: an unlisted member of a known family (:func:`_tier_members` picks the listed
+    members). The size is that of the nearest listed version (the latest at or below the
+    requested one, else the earliest above); for a tier word the catalog has not seen, the
+    geometric mean over the family's tiers. The range spans every member's range, widened by
+    :data:`FAMILY_RANGE_FACTOR`. A size written in the name (``qwen3.8-27b``) replaces the size
+    class. A name that says another task than the family's (``qwen3-embedding-8b``,
+    ``gemini-3-pro-image``, ``voxtral-mini-tts``; ``task``: what the whole name says, else
+    what ``name`` says) takes no answer from it; a name that says none takes the family's."""
     fam = family_of(name)
     if fam is None:
         return None
-    members = family_rows(catalog).get((fam.family, fam.tier))
+    said = task or task_of(name)
+    members, points, how = _tier_members(catalog, fam, _method(said) if said else None)
     if not members:
         return None
-    below = [m for m in members if m[0] <= fam.version]
-    _version, row = below[-1] if below else members[0]
     models = catalog.models
-    total, t_low, t_high = _low_high(catalog, row, "total")
-    active, a_low, a_high = _low_high(catalog, row, "active")
-    for _, other in members:
-        t_low = min(t_low, _low_high(catalog, other, "total")[1])
-        t_high = max(t_high, _low_high(catalog, other, "total")[2])
-        a_low = min(a_low, _low_high(catalog, other, "active")[1])
-        a_high = max(a_high, _low_high(catalog, other, "active")[2])
+    sizes = np.array(
+        [[_low_high(catalog, r, "total")[0], _low_high(catalog, r, "active")[0]] for r in points]
+    )
+    total, active = np.exp(np.log(sizes).mean(axis=0))
+    # The listed row nearest the point answers the task and appears in debug.
+    row = points[int(np.argmin(np.abs(np.log(sizes[:, 1] / active))))]
+    t_low = min(_low_high(catalog, r, "total")[1] for _, r in members)
+    t_high = max(_low_high(catalog, r, "total")[2] for _, r in members)
+    a_low = min(_low_high(catalog, r, "active")[1] for _, r in members)
+    a_high = max(_low_high(catalog, r, "active")[2] for _, r in members)
     k = FAMILY_RANGE_FACTOR
-    detail = f"{fam.family} {fam.tier or '(base)'} tier, size class of {models['model_id'][row]!r}"
+    detail = f"{fam.family} {how}, size class of {models['model_id'][row]!r}"
+    if len(points) > 1:
+        detail = f"{fam.family} {how}, geometric mean of their sizes"
     sized = size_of(name)
     if sized is not None:
         total, active = sized
@@ -655,8 +832,8 @@ def family_match(catalog: Catalog, name: str) -> Match | None:
         row,
         "family",
         detail,
-        total,
-        active,
+        float(total),
+        float(active),
         (t_low / k, t_high * k),
         (a_low / k, a_high * k),
         models["task"][row],
