@@ -128,6 +128,7 @@ _SUFFIXES = tuple(
         r"-\d{4}-\d{2}-\d{2}$",
         r"-\d{8}$",
         r"-\d{6}$",  # -260215 (Volcano Engine: yymmdd)
+        r"-(?:preview|exp)-\d{2}-\d{2,4}$",  # Google: -preview-06-17, -preview-10-2025
         r"-\d{3,4}$",  # -0613, -2407, -001
         r"-(?:preview|latest|exp|experimental|beta|stable|ga|default|original)$",
         r":(?:free|thinking|exacto|nitro|floor|online|beta|extended|latest)$",
@@ -593,6 +594,10 @@ FAMILIES: tuple[tuple[str, re.Pattern], ...] = tuple(
         ("marengo", r"^marengo-embed-(?P<ver>\d+(?:-\d+)?)"),
         ("pegasus", r"^pegasus-(?P<ver>\d+(?:-\d+)?)"),
         ("playground", r"^playground-(?P<ver>\d+(?:-\d+)?)"),
+        ("kling", r"^kling(?:-video)?-(?P<ver>\d+(?:-\d+)?)"),
+        ("hailuo", r"^(?:minimax-)?hailuo-(?P<ver>\d+(?:-\d+)?)"),
+        ("ideogram", r"^ideogram(?:-(?P<ver>\d+(?:-\d+)?))?(?:-|$)"),
+        ("distil-whisper", r"^distil-(?:whisper-)?(?P<tier>small|medium|large)"),
         ("assemblyai", r"^assemblyai-(?P<tier>best|nano|universal|slam)"),
         ("doubao-embedding", r"^doubao-embedding(?:-(?P<tier>large|vision))?"),
         ("chirp", r"^chirp-(?P<ver>2)$"),
