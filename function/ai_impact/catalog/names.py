@@ -17,10 +17,14 @@ recorded (``how``) so that debug output says which one answered (docs/methodolog
    ``3-1``, ``claude-sonnet-4`` as ``claude-4-sonnet``). These are spellings of one model.
 3. ``family``: an unlisted version of a known family and tier (``claude-opus-4-7``,
    ``gpt-5.6-mini``) takes the size class of the nearest listed version of that tier, with a
-   range widened to every size the tier has had (:data:`FAMILY_RANGE_FACTOR`).
+   range widened to every size the tier has had (:data:`FAMILY_RANGE_FACTOR`); an unlisted tier
+   takes the nearest ranked tier (:data:`TIER_ORDER`), an unknown tier word (``claude-fable-6``)
+   the family's tiers together (:func:`_tier_members`).
 4. ``size``: a name carrying its size (``70b``, ``8x22b``, ``30b-a3b``, ``1.5b``, ``335m``).
 
-Steps 3 and 4 are fallbacks: ``model_match="exact"`` refuses them.
+Steps 3 and 4 are fallbacks: ``model_match="exact"`` refuses them. Neither answers with a model
+of another task than the one the name says (:func:`task_of`: ``qwen3-embedding-8b`` is an
+embedder, ``gemini-3-pro-image`` an image model).
 """
 
 from __future__ import annotations
@@ -820,7 +824,7 @@ def family_match(catalog: Catalog, name: str, task: str | None = None) -> Match 
     sizes = np.array(
         [[_low_high(catalog, r, "total")[0], _low_high(catalog, r, "active")[0]] for r in points]
     )
-    total, active = np.exp(np.log(sizes).mean(axis=0))
+    total, active = sizes[0] if len(points) == 1 else np.exp(np.log(sizes).mean(axis=0))
     # The listed row nearest the point answers the task and appears in debug.
     row = points[int(np.argmin(np.abs(np.log(sizes[:, 1] / active))))]
     t_low = min(_low_high(catalog, r, "total")[1] for _, r in members)
