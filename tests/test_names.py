@@ -191,6 +191,8 @@ def test_nothing_known_stays_unknown() -> None:
         ("bedrock_converse/us.amazon.nova-pro-v1:0", "aws-bedrock"),
         ("vertex_ai/gemini-2.5-pro", "google-vertex"),
         ("together_ai/meta-llama/Llama-3.3-70B-Instruct-Turbo", "together"),
+        ("us.anthropic.claude-3-5-sonnet-20241022-v2:0", "aws-bedrock"),
+        ("claude-3-5-sonnet@20240620", "google-vertex"),
     ],
 )
 def test_prefix_selects_the_serving_profile(name: str, service: str) -> None:
@@ -199,6 +201,11 @@ def test_prefix_selects_the_serving_profile(name: str, service: str) -> None:
     assert (
         out["debug"]["assumptions"]["hardware_resolved_by"] == "model prefix service default node"
     )
+
+
+def test_bare_names_select_no_service(catalog: cat.Catalog) -> None:
+    for name in ("gpt-4o", "claude-3-haiku", "llama3.1:8b", "mistral-large-latest"):
+        assert names.provider_service(catalog, name) is None, name
 
 
 def test_row_service_wins_over_prefix() -> None:

@@ -194,8 +194,22 @@ class Match:
 def provider_service(catalog: Catalog, value: str | None) -> str | None:
     """The service_id (services.csv) a model name's provider prefix selects, or None:
     ``azure/gpt-4o`` -> ``azure-openai``, ``bedrock/...`` -> ``aws-bedrock``,
-    ``vertex_ai/...`` -> ``google-vertex``. A bare name (``gpt-4o``) selects nothing."""
-    if not value or "/" not in value:
+    ``vertex_ai/...`` -> ``google-vertex``; a Bedrock id
+    (``anthropic.claude-3-haiku-20240307-v1:0``) -> ``aws-bedrock``, a Vertex id
+    (``claude-3-5-sonnet@20240620``) -> ``google-vertex``. A bare name (``gpt-4o``) selects
+    nothing."""
+    if not value:
+        return None
+    if "/" not in value:
+        # Ids only one cloud spells: Bedrock's vendor-dotted ids with a version
+        # (``us.anthropic.claude-3-5-sonnet-20241022-v2:0``), Vertex's ``model@version``.
+        text = value.strip().lower()
+        if _VENDOR_DOT_PREFIX.match(_CLOUD_REGION_PREFIX.sub("", text)) and re.search(
+            r"-v\d+(?::\d+)?$", text
+        ):
+            return find_service(catalog, "aws-bedrock")
+        if re.match(r"^[a-z][\w.-]*@[\w.-]+$", text):
+            return find_service(catalog, "google-vertex")
         return None
     first = value.strip().split("/", 1)[0]
     return find_service(catalog, first)
