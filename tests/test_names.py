@@ -558,3 +558,16 @@ def test_unknown_managed_service_is_not_silent_with_ranges() -> None:
     assert out["confidence"]["tier"] == "assumed"
     known = _one({"model_id": "gpt-4o", "managed_service_id": "azure", "output_tokens": 1})
     assert known["debug"]["hardware_node"]["managed_service_id"] == "azure-openai"
+
+
+def test_a_size_in_the_name_that_is_a_listed_members_takes_its_counts(
+    catalog: cat.Catalog,
+) -> None:
+    """``gpt-oss-safeguard-20b`` is gpt-oss-20b post-trained for safety policies: a text
+    generator (it reasons), of gpt-oss-20b's size (21 B total, 3.6 B active), not a dense 20 B
+    classifier."""
+    match = names.find_model(catalog, "groq/openai/gpt-oss-safeguard-20b")
+    base = catalog.models.find("gpt_oss_20b")
+    assert match.how == "family" and match.task == "text-generation"
+    assert match.active_params_billions == catalog.models["active_params_billions"][base]
+    assert match.total_params_billions == catalog.models["total_params_billions"][base]

@@ -424,7 +424,8 @@ def size_of(name: str) -> tuple[float, float] | None:
 _TASK_WORDS = (
     (re.compile(r"rerank|ranker|ranking"), "text-classification"),
     (re.compile(r"embed|bge-|e5-|gte-|minilm|retriev"), "text-embedding"),
-    (re.compile(r"guard|moderation|classif"), "text-classification"),
+    # Llama Guard answers "safe"/"unsafe"; gpt-oss-safeguard reasons in text (a generator).
+    (re.compile(r"(?<!safe)guard|moderation|classif"), "text-classification"),
     (
         re.compile(r"whisper|transcri|scribe|\bstt\b|-asr|speech-to-text|speech-recognition"),
         "speech-to-text",
@@ -500,7 +501,7 @@ FAMILIES: tuple[tuple[str, re.Pattern], ...] = tuple(
         ("openai-tts", r"^tts-(?P<ver>1)(?:-(?P<tier>hd))?"),
         ("openai-embedding", r"^text-embedding-(?P<ver>3)-(?P<tier>small|large)"),
         ("sora", r"^sora-(?P<ver>\d+)(?:-(?P<tier>pro))?"),
-        ("gpt-oss", r"^gpt-oss-(?P<tier>20b|120b)"),
+        ("gpt-oss", r"^gpt-oss-(?:safeguard-)?(?P<tier>20b|120b)"),
         (
             "gpt",
             r"^(?:chatgpt-|openai-)?gpt-(?P<ver>\d+(?:-\d+)?o?)(?:-(?P<tier>nano|mini|pro))?(?!-?\d*b\b)",
@@ -850,7 +851,16 @@ def family_match(catalog: Catalog, name: str, task: str | None = None) -> Match 
     if len(points) > 1:
         detail = f"{fam.family} {how}, geometric mean of their sizes"
     sized = size_of(name)
-    if sized is not None:
+    row_total = _low_high(catalog, row, "total")[0]
+    if sized is not None and abs(sized[0] / row_total - 1) <= SIZE_RANGE_FRACTION:
+        # The size in the name is the listed member's (gpt-oss-safeguard-20b: gpt-oss-20b,
+        # 21 B with 3.6 B active): its own counts and range.
+        total, active = row_total, _low_high(catalog, row, "active")[0]
+        t_low, t_high = _low_high(catalog, row, "total")[1:]
+        a_low, a_high = _low_high(catalog, row, "active")[1:]
+        k = 1.0
+        detail = f"{fam.family} family, size in name as {models['model_id'][row]!r}"
+    elif sized is not None:
         total, active = sized
         t_low, t_high = total * (1 - SIZE_RANGE_FRACTION), total * (1 + SIZE_RANGE_FRACTION)
         a_low, a_high = active * (1 - SIZE_RANGE_FRACTION), active * (1 + SIZE_RANGE_FRACTION)
