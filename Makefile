@@ -1,8 +1,8 @@
 # Every target creates .venv and installs what it needs by itself, and says what it installs.
 #   make run        serve locally: installs the runtime only (the hashed lock)
-#   make test       lint, then every test (installs the test tooling once)
+#   make test       lint (ruff and mypy), then every test (installs the test tooling once)
 #   make test-fast  the in-process tests: no server process, BigQuery emulator or Terraform
-#   make typecheck  mypy over function/ (not yet part of lint)
+#   make lint       ruff check, ruff format --check, mypy (config in pyproject.toml)
 #   make lock       recompile function/requirements.txt from pyproject.toml (needs PyPI)
 PYTHON ?= python3
 VENV := .venv
@@ -21,12 +21,16 @@ PORT ?= 8080
 SLOW_TESTS := tests/test_bigquery_e2e.py tests/test_bigquery_store.py tests/test_permissions.py \
 	tests/test_rest_api.py tests/test_sdk.py tests/test_sql_emulator.py tests/test_terraform.py
 
-.PHONY: run test test-fast bench lint typecheck lock clean bqemulator chromium fuzz
+.PHONY: run test test-fast bench lint lock clean bqemulator chromium fuzz
 
+# The virtualenv is made without pip (ensurepip alone takes 5-60 s, most of a cold `make run`);
+# the interpreter's own pip puts uv into it, or, if that pip is missing, the venv gets its own.
 $(UV):
-	@echo "make: creating $(VENV) with the installer $(UV_PIN)"
-	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	@$(PY) -m pip install --quiet --disable-pip-version-check $(UV_PIN)
+	@echo "make: creating $(VENV) and installing the installer $(UV_PIN) into it"
+	@test -x $(PY) || $(PYTHON) -m venv --without-pip $(VENV)
+	@$(PYTHON) -m pip --python $(PY) install --quiet --disable-pip-version-check $(UV_PIN) 2>/dev/null \
+		|| { $(PY) -m ensurepip --default-pip >/dev/null \
+		&& $(PY) -m pip install --quiet --disable-pip-version-check $(UV_PIN); }
 
 $(RUNTIME): $(LOCK) | $(UV)
 	@echo "make: installing the runtime into $(VENV) from $(LOCK) (pinned, hashed)"
@@ -66,10 +70,8 @@ chromium:
 	$(PYTHON) scripts/setup_chromium.py
 
 lint: $(DEV)
-	$(VENV)/bin/ruff check function tests bench
-	$(VENV)/bin/ruff format --check function tests bench
-
-typecheck: $(DEV)
+	$(VENV)/bin/ruff check function tests bench scripts
+	$(VENV)/bin/ruff format --check function tests bench scripts
 	$(VENV)/bin/mypy
 
 bench: $(DEV)

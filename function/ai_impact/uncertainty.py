@@ -75,7 +75,11 @@ def given_per_model(usage: Usage, resolved: Resolved, *fields: str) -> np.ndarra
         if name not in usage.present:
             continue
         column = usage.strings[name] if name in usage.strings else usage.numbers[name]
-        named |= np.isfinite(column) if column.dtype.kind == "f" else np.not_equal(column, None)
+        named |= (
+            np.isfinite(column)
+            if column.dtype.kind == "f"
+            else np.not_equal(column, np.array(None))
+        )
     given = np.zeros(len(resolved.model.by), dtype=bool)
     given[resolved.model.columns.codes[named]] = True
     return given

@@ -23,6 +23,7 @@ import csv
 import hashlib
 import json
 import sys
+from collections.abc import Callable
 from dataclasses import asdict
 from pathlib import Path
 
@@ -418,9 +419,33 @@ def coefficients_of(
     )
 
 
-def _args(x: Columns) -> tuple[np.ndarray, ...]:
-    names = ("params_b", "width_px", "height_px", "frames", "steps", "batch", "tdp", "tflops")
-    return (*(x[k] for k in names), x["bw"], x["gpus"])
+def _args(
+    x: Columns,
+) -> tuple[
+    np.ndarray,
+    np.ndarray,
+    np.ndarray,
+    np.ndarray,
+    np.ndarray,
+    np.ndarray,
+    np.ndarray,
+    np.ndarray,
+    np.ndarray,
+    np.ndarray,
+]:
+    """The ten positional inputs of diffusion.busy_time_s and gpu_energy_j."""
+    return (
+        x["params_b"],
+        x["width_px"],
+        x["height_px"],
+        x["frames"],
+        x["steps"],
+        x["batch"],
+        x["tdp"],
+        x["tflops"],
+        x["bw"],
+        x["gpus"],
+    )
 
 
 def predict_time(coef: diffusion.Coefficients, x: Columns, arch: diffusion.Denoiser) -> np.ndarray:
@@ -441,7 +466,12 @@ def predict(coef: diffusion.Coefficients, x: Columns, arch: diffusion.Denoiser) 
 
 
 # ------------------------------------------------------------------------------- fitting ----
-def _robust_fit(log_model, y: np.ndarray, weights: np.ndarray, theta0: np.ndarray) -> np.ndarray:
+def _robust_fit(
+    log_model: Callable[[np.ndarray], np.ndarray],
+    y: np.ndarray,
+    weights: np.ndarray,
+    theta0: np.ndarray,
+) -> np.ndarray:
     return fitting.robust_fit(
         log_model, y, weights, theta0, IRLS_ROUNDS, HUBER_DELTA, LM_MAX_ITER, LM_TOLERANCE
     )

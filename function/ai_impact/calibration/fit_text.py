@@ -328,7 +328,21 @@ def physics(
     )
 
 
-def _engine_args(x: Columns) -> tuple[np.ndarray, ...]:
+# The nine positional inputs of text.coefficients (active B ... GPU memory GB).
+EngineArgs = tuple[
+    np.ndarray,
+    np.ndarray,
+    np.ndarray,
+    np.ndarray,
+    np.ndarray,
+    np.ndarray,
+    np.ndarray,
+    np.ndarray,
+    np.ndarray,
+]
+
+
+def _engine_args(x: Columns) -> EngineArgs:
     return (
         x["active_b"],
         x["total_b"],

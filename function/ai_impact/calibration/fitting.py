@@ -71,14 +71,19 @@ def robust_fit(
     """Huber (IRLS) least squares on log values, with row weights."""
     sw = np.sqrt(weights)
 
-    def solve(residual: Callable[[np.ndarray], np.ndarray], start: np.ndarray) -> np.ndarray:
-        return levenberg_marquardt(residual, start, max_iter, tolerance)
+    def weighted(row_weights: np.ndarray) -> Callable[[np.ndarray], np.ndarray]:
+        """The residual ``(log_model(theta) - y) * row_weights`` as a function of theta."""
 
-    theta = solve(lambda t: (log_model(t) - y) * sw, theta0)
+        def residual(t: np.ndarray) -> np.ndarray:
+            return (log_model(t) - y) * row_weights
+
+        return residual
+
+    theta = levenberg_marquardt(weighted(sw), theta0, max_iter, tolerance)
     for _ in range(rounds):
         a = np.abs(log_model(theta) - y)
         hw = sw * np.sqrt(np.where(a <= huber_delta, 1.0, huber_delta / np.maximum(a, 1e-12)))
-        theta = solve(lambda t, hw=hw: (log_model(t) - y) * hw, theta)
+        theta = levenberg_marquardt(weighted(hw), theta, max_iter, tolerance)
     return theta
 
 

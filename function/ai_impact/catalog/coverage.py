@@ -16,7 +16,7 @@ import csv
 import json
 import sys
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -91,7 +91,7 @@ def read_names(path: Path, column: str | None = None) -> list[str]:
         return [line.strip() for line in handle if line.strip() and not line.startswith("#")]
 
 
-def _pick(columns: list[str], path: Path) -> str:
+def _pick(columns: Sequence[str], path: Path) -> str:
     for name in _COLUMNS:
         if name in columns:
             return name

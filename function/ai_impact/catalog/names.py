@@ -735,7 +735,7 @@ def family_rows(catalog: Catalog) -> dict[tuple[str, str], list[tuple[tuple[int,
         # Aliases first: they carry the vendor's spelling ("claude-3-5-sonnet"), ids may not; the
         # first spelling of each (family, tier) gives the version.
         names = [*(models["aliases"][i] or "").split("|"), models["model_id"][i]]
-        parsed = {}
+        parsed: dict[tuple[str, str], tuple[int, ...]] = {}
         for name in names:
             fam = family_of(name) if name else None
             if fam is not None:

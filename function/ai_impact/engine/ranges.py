@@ -27,6 +27,7 @@ Deterministic (no sampling): the same request gives the same bytes.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -125,10 +126,12 @@ def deployment_half_widths(
         squares[s.quantity] += np.square(np.nan_to_num(s.half_width))[codes[s.level]]
 
     active, total, bytes_pp, gpus, batch, tdp, bandwidth, tflops, memory = coefficient_inputs
-    point = _proxy_j_per_token(text.coefficients(*coefficient_inputs))
+    point = _proxy_j_per_token(
+        text.coefficients(active, total, bytes_pp, gpus, batch, tdp, bandwidth, tflops, memory)
+    )
 
     def at(**changed: Floats) -> Floats:
-        args = dict(
+        args: dict[str, Any] = dict(
             active_params_billions=active,
             total_params_billions=total,
             bytes_per_param=bytes_pp,

@@ -153,10 +153,10 @@ def _mixed_work(
     output = _zeros_where(
         generates_tokens, output_tokens + np.where(is_speech, 0.0, audio_out_tokens)
     )
-    rows = coef.take(codes)
+    row_coef = coef.take(codes)
     cached = _zeros_where(generates_tokens, _zero_if_absent(usage.input_cached_tokens))
-    gpu_j = text.request_gpu_energy_j(prompt, output, rows, cached)
-    busy_s = text.request_busy_time_s(prompt, output, rows, cached)
+    gpu_j = text.request_gpu_energy_j(prompt, output, row_coef, cached)
+    busy_s = text.request_busy_time_s(prompt, output, row_coef, cached)
     steps: list[Step] = []
     if with_steps:
         # The prompt's image and audio tokens, listed as their own steps (their prompt-processing
@@ -229,8 +229,8 @@ def _mixed_work(
         )
     if is_image.any():
         _add_generation(usage, dep, codes, is_image, add)
-    tokens = _tokens(usage, prompt, output, cached) if with_steps else {}
-    return Work(gpu_j, busy_s, steps, tokens)
+    token_counts = _tokens(usage, prompt, output, cached) if with_steps else {}
+    return Work(gpu_j, busy_s, steps, token_counts)
 
 
 def _check_inputs(
@@ -416,6 +416,20 @@ def _image_work(
     return energy[inverse], latency[inverse]
 
 
+# The nine positional inputs of diffusion.gpu_energy_j and busy_time_s.
+_DiffusionArgs = tuple[
+    np.ndarray,
+    np.ndarray,
+    np.ndarray,
+    np.ndarray,
+    np.ndarray,
+    np.ndarray,
+    np.ndarray,
+    np.ndarray,
+    np.ndarray,
+]
+
+
 def _diffusion_args(
     dep: Deployment,
     deployment: np.ndarray,
@@ -423,7 +437,7 @@ def _diffusion_args(
     height_px: np.ndarray,
     frames: np.ndarray,
     steps: np.ndarray,
-) -> tuple[tuple[np.ndarray, ...], tuple[np.ndarray, diffusion.Denoiser | None]]:
+) -> tuple[_DiffusionArgs, tuple[np.ndarray, diffusion.Denoiser | None]]:
     """Positional arguments of the diffusion functions, and (GPU count, architecture)."""
     args = (
         dep.active_params_billions[deployment],

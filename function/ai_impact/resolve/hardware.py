@@ -49,7 +49,7 @@ class _Answer:
 
 # node_id, cloud_id, cloud_instance_id, managed_service_id, gpu_id, model_datatype, the model
 # prefix's service
-_Key = tuple[str | None, str | None, str | None, str | None, str | None, str | None]
+_Key = tuple[str | None, str | None, str | None, str | None, str | None, str | None, str | None]
 
 
 def _answer(catalog: Catalog, key: _Key) -> _Answer:
