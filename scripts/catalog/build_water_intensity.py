@@ -8,16 +8,17 @@ Usage (from the repository root)::
 
 Sources:
 
-- ``sources/ecologits_0.11.3_wue.csv``: name (ISO 3166 alpha-3, or WOR for the world), ``wue``
-  (L/kWh) and whether EcoLogits flags the value as the world default (warning
-  ``electricity-mix-wue-world``) of every entry of ``ecologits/data/electricity_mixes.json`` in
-  the PyPI package ecologits==0.11.3 (MPL-2.0; the numbers only). ``--extract PATH`` rewrites
-  it from that file (``pip download ecologits==0.11.3``, or the ``make bench`` environment).
+- ``sources/ecologits_0.11.3_wue.csv``: name (ISO 3166 alpha-3, or WOR for the world) and
+  ``wue`` (L/kWh) of the entries of ``ecologits/data/electricity_mixes.json`` in the PyPI
+  package ecologits==0.11.3 (MPL-2.0; individual numbers re-entered) that have a value of their
+  own: WOR, and the 49 countries (of 214) EcoLogits does not flag as taking the world default
+  (warning ``electricity-mix-wue-world``). ``--extract PATH`` rewrites it from
+  that file (``pip download ecologits==0.11.3``, or the ``make bench`` environment).
 - ``sources/iso3166_alpha3_to_alpha2.csv``: ISO 3166-1 alpha-3 to alpha-2 codes of the
   countries that have a value of their own.
 
-Rows: WORLD (EcoLogits' WOR), then every country with a value of its own, by alpha-2 code;
-countries flagged as the world default are left out (resolve falls back to WORLD for them).
+Rows: WORLD (EcoLogits' WOR), then every country of the extract by alpha-2 code; the countries
+left out take WORLD (resolve falls back to it).
 """
 
 from __future__ import annotations
@@ -46,13 +47,12 @@ COUNTRY_NOTE = "own country value in EcoLogits (ISO-3 converted to ISO-2)"
 def extract(path: Path) -> None:
     """Rewrite the committed extract from EcoLogits' electricity_mixes.json."""
     mixes = json.loads(path.read_text(encoding="utf-8"))["electricity_mixes"]
+    own = [m for m in mixes if m["name"] == "WOR" or WORLD_FLAG not in (m.get("warnings") or [])]
     with EXTRACT.open("w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle, lineterminator="\n")
-        writer.writerow(["name", "wue", "wue_is_world_default"])
-        for mix in mixes:
-            flagged = WORLD_FLAG in (mix.get("warnings") or [])
-            writer.writerow([mix["name"], repr(mix["wue"]), "yes" if flagged else "no"])
-    print(f"{EXTRACT.name}: {len(mixes)} entries from {path}")
+        writer.writerow(["name", "wue"])
+        writer.writerows([m["name"], repr(m["wue"])] for m in own)
+    print(f"{EXTRACT.name}: {len(own)} of {len(mixes)} entries from {path}")
 
 
 def build() -> str:
@@ -61,7 +61,7 @@ def build() -> str:
     for mix in read_csv(EXTRACT):
         if mix["name"] == "WOR":
             world = ["WORLD", mix["wue"], WORLD_NOTE, SOURCE]
-        elif mix["wue_is_world_default"] == "no":
+        else:
             countries.append([alpha2[mix["name"]], mix["wue"], COUNTRY_NOTE, SOURCE])
     if world is None:
         raise SystemExit(f"{EXTRACT.name} has no world entry (WOR)")
