@@ -35,6 +35,7 @@ PINS = (
 )
 STAMP = VENV / ("installed-" + "-".join(p.replace("==", "_") for p in PINS))
 PYTHON = VENV / "bin" / "python"
+UV = ROOT / ".venv" / "bin" / "uv"
 
 
 def _run(*command: str | Path) -> str:
@@ -46,9 +47,14 @@ def _run(*command: str | Path) -> str:
 def install() -> None:
     if STAMP.exists():
         return
-    if not PYTHON.exists():
-        _run(sys.executable, "-m", "venv", VENV)
-    _run(PYTHON, "-m", "pip", "install", "--quiet", "--disable-pip-version-check", *PINS)
+    if UV.exists():  # the project's installer (make puts it in .venv): seconds, not minutes
+        if not PYTHON.exists():
+            _run(UV, "venv", "--quiet", "--python", sys.executable, VENV)
+        _run(UV, "pip", "install", "--quiet", "--python", PYTHON, *PINS)
+    else:
+        if not PYTHON.exists():
+            _run(sys.executable, "-m", "venv", VENV)
+        _run(PYTHON, "-m", "pip", "install", "--quiet", "--disable-pip-version-check", *PINS)
     probe = (
         "import duckdb, duckdb_extension_spatial, pathlib; "
         "print(duckdb.__version__); "
