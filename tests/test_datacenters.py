@@ -41,7 +41,8 @@ ROW = {"model_id": "llama_31_70b", "input_tokens": 400, "output_tokens": 500}
 # Hamina: Finland, Google campus PUE 1.09 (2023); in Google's europe-north1 region.
 HAMINA_2024 = {**ROW, "datacenter_id": "google-hamina", "utc_datetime": "2024-05-01"}
 # Prineville: Oregon, WUE 0.22 L/kWh (2012), no PUE: PUE falls to the next step.
-PRINEVILLE = {**ROW, "datacenter_id": "meta-prineville", "managed_service_id": "openai"}
+OPENAI = {"managed_service_id": "openai"}
+PRINEVILLE = {**ROW, "datacenter_id": "meta-prineville", **OPENAI}
 
 
 def _assumptions(row: dict) -> dict:
@@ -68,15 +69,17 @@ def test_a_datacenter_gives_its_country_grid_and_pue_before_the_cloud_region() -
 
 
 def test_a_datacenter_value_wins_over_the_managed_service_and_a_missing_one_falls_through() -> None:
-    dc, service = ai_impact.estimate(
-        [PRINEVILLE, {**ROW, "managed_service_id": "openai"}], debug=True
+    dc, service, google = ai_impact.estimate(
+        [PRINEVILLE, {**ROW, "managed_service_id": "openai"}, {**HAMINA_2024, **OPENAI}],
+        debug=True,
     )
     assert _assumptions(dc)["wue_l_per_kwh"] == 0.22
     assert _assumptions(service)["wue_l_per_kwh"] != 0.22
-    # no PUE at Prineville: the managed service's PUE is used
-    assert _assumptions(dc)["pue"] == _assumptions(service)["pue"]
-    assert "pue: managed_service_id" in _assumptions(dc)["pue_wue_by"]
     assert (dc["debug"]["grid_mix"]["country"], dc["debug"]["grid_mix"]["region"]) == ("US", "OR")
+    # Hamina publishes no WUE: with a managed service, the service's WUE is used
+    assert _assumptions(google)["pue"] == 1.09
+    assert _assumptions(google)["wue_l_per_kwh"] == _assumptions(service)["wue_l_per_kwh"]
+    assert "wue: managed_service_id" in _assumptions(google)["pue_wue_by"]
 
 
 def test_an_unknown_datacenter_is_a_row_error_naming_the_field_and_others_survive() -> None:
