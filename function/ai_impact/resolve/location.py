@@ -161,7 +161,11 @@ def _market_figures(
         return {"cfe_pct": grid.cfe_pct}
     contract = site.figures.get("contract_gco2e_per_kwh")
     if contract is not None:
-        return {"contract_gco2e_per_kwh": contract.value, "contract_by": contract.by}
+        return {
+            "contract_gco2e_per_kwh": contract.value,
+            "contract_by": contract.by,
+            "cfe_pct": float("nan"),
+        }
     cfe = site.figures.get("cfe_pct")
     if cfe is not None:
         return {"cfe_pct": cfe.value, "cfe_by": f"of {cfe.by}"}
