@@ -394,9 +394,10 @@ def test_the_market_basis_takes_the_datacenters_contract_factor_then_its_carbon_
     assert _factor(c_market) == 12.5
     assert "contract factor of datacenter fjord-dc (" in c_market["debug"]["grid_mix"]["factor_by"]
     assert _factor(s_market) == pytest.approx(norway * 0.1)
-    assert "90% carbon-free energy of datacenter fjord-dc" in s_market["debug"]["grid_mix"][
-        "factor_by"
-    ]
+    assert (
+        "90% carbon-free energy of datacenter fjord-dc"
+        in s_market["debug"]["grid_mix"]["factor_by"]
+    )
     # a customer's own site is no cloud's: GCP's market ratio does not apply to it, though the
     # row names gcp; with nothing known the location factor is used, and debug says so
     assert _factor(n_market) == norway
