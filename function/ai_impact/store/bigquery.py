@@ -48,7 +48,7 @@ from datetime import UTC, datetime
 
 import orjson
 from google.api_core.client_options import ClientOptions
-from google.api_core.exceptions import GoogleAPIError
+from google.api_core.exceptions import GoogleAPIError, NotFound
 from google.api_core.retry import Retry
 from google.auth.credentials import AnonymousCredentials
 from google.auth.exceptions import GoogleAuthError
@@ -68,6 +68,9 @@ ENTRY_TABLES = {
     "gpu": "custom_gpus",
     "datacenter": "custom_datacenters",
 }
+# Entry tables new since release 0.1.0 (sql/store/released): a store of that release lacks
+# them until Terraform creates them, so a missing one reads as empty (and is logged).
+NEWER_TABLES = frozenset({"custom_datacenters"})
 METADATA = ("id", "customer_id", "deleted", "created_at", "updated_at", "created_by")
 # BigQuery SQL of lookup_key(): trimmed, lower case, '_' -> '-'.
 _KEY_SQL = "LOWER(REPLACE(TRIM(id), '_', '-'))"
@@ -232,10 +235,15 @@ class BigQueryStore(Store):
             table: self.client.query(sql.format(self._table(table)), retry=_RETRY, job_retry=None)
             for table, sql in queries.items()
         }
-        rows = {
-            table: [dict(r) for r in job.result(retry=_RETRY, timeout=_JOB_TIMEOUT_S)]
-            for table, job in jobs.items()
-        }
+        rows = {}
+        for table, job in jobs.items():
+            try:
+                rows[table] = [dict(r) for r in job.result(retry=_RETRY, timeout=_JOB_TIMEOUT_S)]
+            except NotFound as exc:
+                if table not in NEWER_TABLES:
+                    raise
+                _log("WARNING", f"store table {table} missing: read as empty", error=str(exc))
+                rows[table] = []
         snapshot = _Snapshot(loaded_at=self._clock())
         snapshot.customers = {int(r["id"]): r["name"] for r in rows["customers"]}
         for r in rows["tokens"]:
