@@ -292,7 +292,7 @@ def test_every_years_row_adds_a_year_its_site_does_not_already_give() -> None:
     assert len(years) >= 1
     for i in range(len(years)):
         site = sites.find(years["datacenter_id"][i])
-        assert site is not None  # also a catalog reference: it would not load otherwise
+        assert site is not None, years["datacenter_id"][i]  # an unknown site's years go unused
         assert int(years["year"][i]) != int(sites["year"][site])
         values = [years[m][i] for m in datacenters.METRICS]
         assert any(math.isfinite(v) for v in values) and years["source"][i]

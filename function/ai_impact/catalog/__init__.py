@@ -275,7 +275,8 @@ SCHEMAS: dict[str, Schema] = {
         ),
         key=("datacenter_id",),  # one row per site: its figures of `year`
     ),
-    # A predefined site's figures of other years (catalog.datacenters picks by year).
+    # A predefined site's figures of other years (catalog.datacenters picks by year). Not a
+    # catalog reference: an admin may delete a global site, and its years go unused with it.
     "datacenter_years": Schema(
         "datacenter_years.csv",
         (
@@ -312,7 +313,6 @@ REFERENCES: dict[tuple[str, str], str] = {
     ("services", "default_node_id"): "nodes",
     ("models", "fine_tuned_from_model_id"): "models",
     ("nodes", "datacenter_id"): "datacenters",
-    ("datacenter_years", "datacenter_id"): "datacenters",
 }
 
 

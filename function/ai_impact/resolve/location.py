@@ -154,9 +154,10 @@ _Key = tuple[str | None, str | None, str | None, str | None, str | None, int, in
 def _market_figures(
     catalog: Catalog, site: sites.Site | None, grid: _Grid, year: int
 ) -> dict[str, Any]:
-    """What the market basis may use besides the provider's ratio: the datacenter's contract
-    factor, else its carbon-free share, else (a site in a cloud region) the share the provider
-    publishes for that region and year, else the region's share the grid came with."""
+    """What the market basis may use besides the provider's ratio. With a datacenter: its
+    contract factor, else its carbon-free share, else (a site in a cloud region) the share the
+    provider publishes for that region and year. Without: the share the grid came with (a
+    provider-published region's, NaN otherwise)."""
     if site is None:
         return {"cfe_pct": grid.cfe_pct}
     contract = site.figures.get("contract_gco2e_per_kwh")
@@ -186,9 +187,9 @@ def _answer(
     datacenter_id, country, region, cloud_id, cloud_region, hardware_code, year, override = key
     service = int(hardware.service_row[hardware_code])
     node = int(hardware.node_row[hardware_code])
-    named_by = "datacenter_id"
-    if not datacenter_id and sites.of_node(catalog, node):
-        datacenter_id, named_by = sites.of_node(catalog, node), "node_id"
+    from_node = not datacenter_id and sites.of_node(catalog, node) is not None
+    if from_node:
+        datacenter_id = sites.of_node(catalog, node)
     site = sites.site(catalog, datacenter_id, year) if datacenter_id else None
     failure = None
     if datacenter_id and site is None:  # the row fails; its other answers are not shown
@@ -206,7 +207,7 @@ def _answer(
         grid = _grid(catalog, country, region, year)
         by = "country + region" if grid and grid.region else "country"
         if site is not None:
-            whose = " (the node's)" if named_by == "node_id" else ""
+            whose = " (the node's)" if from_node else ""
             by = f"datacenter {site.datacenter_id}{whose} -> {by}"
         tried.append(country)
     if grid is None and region_row is not None:
