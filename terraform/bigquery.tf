@@ -11,7 +11,7 @@ locals {
   routines         = { for r in jsondecode(file("${path.module}/generated/routines.json")) : r.routine_id => r }
   reference_tables = toset([for f in fileset("${path.module}/generated/reference", "*.json") : trimsuffix(f, ".json")])
   store_tables     = toset([for f in fileset("${path.module}/generated/store", "*.json") : trimsuffix(f, ".json")])
-  custom_tables    = toset(["custom_models", "custom_nodes", "custom_gpus"])
+  custom_tables    = toset(["custom_models", "custom_nodes", "custom_gpus", "custom_datacenters"])
   data_dir         = "${path.module}/../function/ai_impact/data"
 }
 

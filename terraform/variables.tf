@@ -265,7 +265,7 @@ variable "analysts" {
 }
 
 variable "catalog_admins" {
-  description = "Principals, typically one group (group:ai-impact-admins@example.com), allowed to change the catalog with SQL: INSERT, UPDATE, DELETE in the store's custom_models, custom_nodes and custom_gpus (customer_id 0 changes it for every customer). Others change it through the REST API's admin tokens."
+  description = "Principals, typically one group (group:ai-impact-admins@example.com), allowed to change the catalog with SQL: INSERT, UPDATE, DELETE in the store's custom_models, custom_nodes, custom_gpus and custom_datacenters (customer_id 0 changes it for every customer). Others change it through the REST API's admin tokens."
   type        = list(string)
   default     = []
 

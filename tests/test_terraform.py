@@ -18,7 +18,7 @@ import pytest
 import sqlglot
 
 from ai_impact.store import ENV_BIGQUERY_DATASET
-from ai_impact.store.bigquery import ENV_TTL
+from ai_impact.store.bigquery import ENTRY_TABLES, ENV_TTL
 from tools import bq_resources, provider_schema, render, standin, terraform, tf_check
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -457,7 +457,8 @@ def test_least_privilege_in_bigquery() -> None:
     assert runtime["dataset_id"] == "${google_bigquery_dataset.store.dataset_id}"
     assert runtime["role"] == '"roles/bigquery.dataEditor"'
     main = (MODULE / "bigquery.tf").read_text(encoding="utf-8")
-    assert 'custom_tables    = toset(["custom_models", "custom_nodes", "custom_gpus"])' in main
+    tables = ", ".join(f'"{t}"' for t in ENTRY_TABLES.values())  # every custom-entry table
+    assert f"custom_tables    = toset([{tables}])" in main
 
 
 def test_labels_on_every_resource_that_takes_them() -> None:
@@ -599,7 +600,7 @@ def test_every_option_plans(standins: Path) -> None:
     assert "google_cloud_run_v2_service_iam_member__public[0]" in planned
     assert not any(p.startswith("google_project_service__") for p in planned)
     admins = [p for p in planned if p.startswith("google_bigquery_table_iam_member__catalog")]
-    assert len(admins) == 3  # the three custom_* tables
+    assert len(admins) == len(ENTRY_TABLES)  # every custom_* table
 
 
 @pytest.mark.parametrize(

@@ -18,6 +18,8 @@ CREATE TABLE IF NOT EXISTS `${project_id}.${dataset_id}.custom_datacenters` (
   year INT64,
   notes STRING,
   source STRING,
+  contract_gco2e_per_kwh FLOAT64,
+  cfe_pct FLOAT64,
   customer_id INT64 NOT NULL DEFAULT 1,
   deleted BOOL NOT NULL DEFAULT FALSE,
   created_at TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP(),

@@ -20,6 +20,7 @@ CREATE TABLE IF NOT EXISTS `${project_id}.${dataset_id}.custom_nodes` (
   use_life_years FLOAT64,
   notes STRING,
   source STRING,
+  datacenter_id STRING,
   customer_id INT64 NOT NULL DEFAULT 1,
   deleted BOOL NOT NULL DEFAULT FALSE,
   created_at TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP(),

@@ -16,6 +16,7 @@ CREATE OR REPLACE TABLE `${project_id}.${dataset_id}.datacenters` (
   wue_l_per_kwh FLOAT64,
   contract_gco2e_per_kwh FLOAT64,
   notes STRING,
-  source STRING NOT NULL
+  source STRING NOT NULL,
+  cfe_pct FLOAT64
 )
 OPTIONS (description = 'ai-impact reference table from function/ai_impact/data/datacenters.csv; every row cites its source (column source).');

@@ -16,6 +16,7 @@ CREATE OR REPLACE TABLE `${project_id}.${dataset_id}.nodes` (
   use_life_years FLOAT64 NOT NULL,
   average_utilization_rate FLOAT64 NOT NULL,
   notes STRING,
-  source STRING NOT NULL
+  source STRING NOT NULL,
+  datacenter_id STRING
 )
 OPTIONS (description = 'ai-impact reference table from function/ai_impact/data/nodes.csv; every row cites its source (column source).');

@@ -114,6 +114,7 @@ SCHEMAS: dict[str, Schema] = {
             Col("average_utilization_rate", "float", True, 0, 1, above=True),
             _NOTES,
             _SOURCE,
+            Col("datacenter_id"),  # where the node runs (custom nodes; resolve.location)
         ),
         key=("node_id",),
     ),
@@ -270,8 +271,25 @@ SCHEMAS: dict[str, Schema] = {
             _nonneg("contract_gco2e_per_kwh", 2000, required=False),
             _NOTES,
             _SOURCE,
+            Col("cfe_pct", "float", False, 0, 100),  # carbon-free share, market basis
         ),
-        key=("datacenter_id",),  # one row per site: its latest published figures
+        key=("datacenter_id",),  # one row per site: its figures of `year`
+    ),
+    # A predefined site's figures of other years (catalog.datacenters picks by year). Not a
+    # catalog reference: an admin may delete a global site, and its years go unused with it.
+    "datacenter_years": Schema(
+        "datacenter_years.csv",
+        (
+            Col("datacenter_id", required=True),
+            Col("year", "int", True, 1990, 2100),
+            Col("pue", "float", False, 1, 3),
+            _nonneg("wue_l_per_kwh", 20, required=False),
+            _nonneg("contract_gco2e_per_kwh", 2000, required=False),
+            Col("cfe_pct", "float", False, 0, 100),
+            _NOTES,
+            _SOURCE,
+        ),
+        key=("datacenter_id", "year"),
     ),
     "embodied_sources": Schema(
         "embodied_sources.csv",
@@ -294,6 +312,7 @@ REFERENCES: dict[tuple[str, str], str] = {
     ("nodes", "gpu_id"): "gpus",
     ("services", "default_node_id"): "nodes",
     ("models", "fine_tuned_from_model_id"): "models",
+    ("nodes", "datacenter_id"): "datacenters",
 }
 
 
@@ -365,6 +384,9 @@ def _read(schema: Schema, path: Path) -> Table:
                 header[-1],
                 f"{len(extra)} field(s) after it, beyond the header's {len(header)} columns",
             )
+        short = [name for name in header if record.get(name) is None]
+        if short:  # BigQuery's external tables refuse such rows too (no jagged rows)
+            raise _fail(schema, line, short[0], "field missing: the row is shorter than the header")
         lines.append(line)
         for col in schema.columns:
             text = (record.get(col.name) or "").strip()

@@ -156,13 +156,18 @@ def apply_emissions_basis(
     cfe_pct: float,
     override_gco2e_per_kwh: float,
     year: int,
+    contract_gco2e_per_kwh: float = float("nan"),
+    cfe_by: str = "the provider reports for the region and year, hourly matched",
+    contract_by: str = "",
 ) -> None:
     """Set ``answer["gco2e_per_kwh"]`` to the factor the emissions use and say how.
 
     ``answer`` holds the location-based intensity (``gco2e_per_kwh``); it gains
     ``location_gco2e_per_kwh``, ``emissions_basis`` and ``emissions_factor_by``. With
-    ``market``: ``f = f_location x (1 - CFE/100)`` where the region's hourly carbon-free share is
-    published, else ``f = f_location x S2_market / S2_location`` of the provider's year, else
+    ``market``: a datacenter's contract factor ``contract_gco2e_per_kwh`` where it has one
+    (``contract_by`` says whose), else ``f = f_location x (1 - CFE/100)`` where a carbon-free
+    share is published (``cfe_by`` says whose: the region's hourly share, or a datacenter's),
+    else ``f = f_location x S2_market / S2_location`` of the provider's year, else
     ``f_location``. A finite ``override_gco2e_per_kwh`` (the row's own contract factor) wins
     over both bases.
     """
@@ -176,11 +181,14 @@ def apply_emissions_basis(
     if emissions_basis == "location":
         answer["emissions_factor_by"] = "location-based grid intensity"
         return
+    if np.isfinite(contract_gco2e_per_kwh):
+        answer["gco2e_per_kwh"] = float(contract_gco2e_per_kwh)
+        answer["emissions_factor_by"] = f"market: contract factor of {contract_by}"
+        return
     if np.isfinite(cfe_pct):
         answer["gco2e_per_kwh"] = location * (1.0 - cfe_pct / 100.0)
         answer["emissions_factor_by"] = (
-            f"market: location factor x (1 - {cfe_pct:g}% carbon-free energy the provider "
-            "reports for the region and year, hourly matched)"
+            f"market: location factor x (1 - {cfe_pct:g}% carbon-free energy {cfe_by})"
         )
         return
     ratio = market_ratio(catalog, cloud_id, year)

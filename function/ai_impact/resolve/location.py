@@ -1,9 +1,11 @@
-"""The location of each row: ``datacenter_id`` -> ``country`` (+ ``region``) -> ``cloud_region``
--> the managed service's default -> world. A datacenter also gives PUE and WUE where it publishes
-them (:func:`_datacenter`); an unknown ``datacenter_id`` is a row error. Grid intensity of the
-latest year at or before ``utc_datetime`` (the latest year when absent; ``catalog.grid`` says
-which and why); PUE and on-site WUE: datacenter -> managed service -> cloud region -> provider
-fleet -> default. The emission factor follows the emissions basis (location or market,
+"""The location of each row: ``datacenter_id`` (the row's, else its node's) -> ``country``
+(+ ``region``) -> ``cloud_region`` -> the managed service's default -> world. A datacenter also
+gives PUE, WUE and its market-based figures (contract factor or carbon-free share) where it
+publishes them, each of the request's year (``catalog.datacenters``); an unknown
+``datacenter_id`` is a row error. Grid intensity of the latest year at or before
+``utc_datetime`` (the latest year when absent; ``catalog.grid`` says which and why); PUE and
+on-site WUE: datacenter -> managed service -> cloud region -> provider fleet -> default. The
+emission factor follows the emissions basis (location or market,
 ``catalog.grid.apply_emissions_basis``).
 """
 
@@ -15,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from ai_impact.catalog import Catalog, lookup_key
+from ai_impact.catalog import datacenters as sites
 from ai_impact.catalog.defaults import WORLD
 from ai_impact.catalog.grid import (
     OVERRIDE_FIELD,
@@ -80,37 +83,6 @@ class _Answer:
     efficiency_by: str  # which source and year gave PUE and WUE
     factor: dict[str, Any]  # catalog.grid.apply_emissions_basis's answer
     failure: Failure | None = None
-
-
-@dataclass(frozen=True)
-class _Datacenter:
-    """What a datacenter decides of a row: its place, and PUE/WUE where published (NaN else)."""
-
-    datacenter_id: str
-    country: str
-    region: str | None
-    pue: float
-    wue_l_per_kwh: float
-    by: dict[str, str]  # metric -> "datacenter <id> (<year>)" for the values it gave
-
-
-def _datacenter(catalog: Catalog, datacenter_id: str) -> _Datacenter | None:
-    """The datacenter ``datacenter_id`` (predefined or custom; None if unknown): its place, and
-    the PUE and WUE it publishes (of its ``year``, whatever the request's year)."""
-    sites = catalog.datacenters
-    row = sites.find(datacenter_id)
-    if row is None:
-        return None
-    values = {m: float(sites[m][row]) for m in ("pue", "wue_l_per_kwh")}
-    label = f"datacenter {sites['datacenter_id'][row]} ({int(sites['year'][row])})"
-    return _Datacenter(
-        datacenter_id=sites["datacenter_id"][row],
-        country=sites["country"][row],
-        region=sites["region"][row],
-        pue=values["pue"],
-        wue_l_per_kwh=values["wue_l_per_kwh"],
-        by={m: label for m, v in values.items() if np.isfinite(v)},
-    )
 
 
 def _grid(catalog: Catalog, country: str, region: str | None, year: int) -> _Grid | None:
@@ -179,15 +151,46 @@ def _provider_grid(catalog: Catalog, region_row: int, year: int) -> _Grid | None
 _Key = tuple[str | None, str | None, str | None, str | None, str | None, int, int, float]
 
 
+def _market_figures(
+    catalog: Catalog, site: sites.Site | None, grid: _Grid, year: int
+) -> dict[str, Any]:
+    """What the market basis may use besides the provider's ratio. With a datacenter: its
+    contract factor, else its carbon-free share, else (a site in a cloud region) the share the
+    provider publishes for that region and year. Without: the share the grid came with (a
+    provider-published region's, NaN otherwise)."""
+    if site is None:
+        return {"cfe_pct": grid.cfe_pct}
+    contract = site.figures.get("contract_gco2e_per_kwh")
+    if contract is not None:
+        return {
+            "contract_gco2e_per_kwh": contract.value,
+            "contract_by": contract.by,
+            "cfe_pct": float("nan"),
+        }
+    cfe = site.figures.get("cfe_pct")
+    if cfe is not None:
+        return {"cfe_pct": cfe.value, "cfe_by": f"of {cfe.by}"}
+    if site.cloud_id and site.cloud_region:
+        found = region_intensity(catalog, site.cloud_id, site.cloud_region, year)
+        if found is not None and np.isfinite(found["cfe_pct"]):
+            return {
+                "cfe_pct": found["cfe_pct"],
+                "cfe_by": f"{site.cloud_id} reports for {site.cloud_region}, the region of "
+                f"datacenter {site.datacenter_id} ({found['grid_year_rule']}), hourly matched",
+            }
+    return {"cfe_pct": float("nan")}
+
+
 def _answer(
     catalog: Catalog, hardware: ResolvedHardware, key: _Key, emissions_basis: str
 ) -> _Answer:
     datacenter_id, country, region, cloud_id, cloud_region, hardware_code, year, override = key
     service = int(hardware.service_row[hardware_code])
     node = int(hardware.node_row[hardware_code])
-    region_row = _cloud_region(catalog, cloud_id, cloud_region)
-    grid, tried, by = None, [], ""
-    site = _datacenter(catalog, datacenter_id) if datacenter_id else None
+    from_node = not datacenter_id and sites.of_node(catalog, node) is not None
+    if from_node:
+        datacenter_id = sites.of_node(catalog, node)
+    site = sites.site(catalog, datacenter_id, year) if datacenter_id else None
     failure = None
     if datacenter_id and site is None:  # the row fails; its other answers are not shown
         failure = Failure(
@@ -195,13 +198,17 @@ def _answer(
             "datacenter_id",
             f"datacenter {clip(datacenter_id)!r} is not in the catalog",
         )
-    if site is not None:
+    if site is not None:  # the site decides the place, its cloud region included
         country, region = site.country, site.region
+        cloud_id, cloud_region = site.cloud_id, site.cloud_region
+    region_row = _cloud_region(catalog, cloud_id, cloud_region)
+    grid, tried, by = None, [], ""
     if country:
         grid = _grid(catalog, country, region, year)
         by = "country + region" if grid and grid.region else "country"
         if site is not None:
-            by = f"datacenter {site.datacenter_id} -> {by}"
+            whose = " (the node's)" if from_node else ""
+            by = f"datacenter {site.datacenter_id}{whose} -> {by}"
         tried.append(country)
     if grid is None and region_row is not None:
         regions = catalog.cloud_regions
@@ -223,15 +230,21 @@ def _answer(
         by = f"world (no grid data for {', '.join(tried)})" if tried else "world"
     water = _water_row(catalog, grid.country)
     pue, wue, efficiency_by = _efficiency(catalog, service, region_row, node, cloud_id, year, site)
+    # A site that is no cloud's (a customer's own) has no provider's market ratio.
+    provider = (
+        site.cloud_id
+        if site is not None
+        else provider_of(catalog, cloud_id, region_row, node, service)
+    )
     factor: dict[str, Any] = {"gco2e_per_kwh": grid.gco2e_per_kwh}
     apply_emissions_basis(
         factor,
         catalog,
         emissions_basis=emissions_basis,
-        cloud_id=provider_of(catalog, cloud_id, region_row, node, service),
-        cfe_pct=grid.cfe_pct,
+        cloud_id=provider,
         override_gco2e_per_kwh=override,
         year=year,
+        **_market_figures(catalog, site, grid, year),
     )
     return _Answer(
         grid=grid,
@@ -252,16 +265,18 @@ def _efficiency(
     node: int,
     cloud_id: str | None,
     year: int,
-    site: _Datacenter | None = None,
+    site: sites.Site | None = None,
 ) -> tuple[float, float, str]:
     """PUE and on-site WUE: datacenter -> managed service -> cloud region -> provider fleet
-    (each metric of its own latest year at or before the request) -> default; and which source
-    gave each."""
+    (each metric of its own year, picked as the grid's) -> default; and which source gave
+    each."""
     values = {"pue": np.nan, "wue_l_per_kwh": np.nan}
     by = dict.fromkeys(values, "")
     if site is not None:
-        values = {"pue": site.pue, "wue_l_per_kwh": site.wue_l_per_kwh}
-        by.update(site.by)
+        for metric in values:
+            figure = site.figures.get(metric)
+            if figure is not None:
+                values[metric], by[metric] = figure.value, figure.by
     if service >= 0:
         for metric in values:
             if not np.isfinite(values[metric]):

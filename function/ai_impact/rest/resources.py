@@ -236,6 +236,13 @@ NODE = Resource(
             _number("embodied_water_l_ex_gpu", minimum=0, maximum=100_000),
             _number("use_life_years", minimum=1, maximum=30),
             *_extension_texts("notes", "source"),
+            _text(
+                "datacenter_id",
+                extension=True,
+                description="Extension: the datacenter the node runs in (predefined or "
+                "custom); rows using the node get its place, PUE and WUE unless they name "
+                "their own datacenter_id.",
+            ),
         ),
     ),
     complete_row=_complete_node_row,
@@ -369,6 +376,16 @@ DATACENTER = Resource(
                 description="Year of the figures; default: the year of the write.",
             ),
             *_extension_texts("notes", "source"),
+            _number(
+                "contract_gco2e_per_kwh",
+                description="Market basis: the emission factor of the site's power contract, "
+                "gCO2e/kWh (wins over cfe_pct).",
+            ),
+            _number(
+                "cfe_pct",
+                description="Market basis: the site's carbon-free-energy share, % "
+                "(factor = location factor x (1 - cfe_pct/100)).",
+            ),
         ),
     ),
     complete_row=_complete_datacenter_row,

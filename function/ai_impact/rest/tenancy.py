@@ -66,7 +66,8 @@ def apply_global(base: Catalog, changes: Sequence[Entry]) -> Catalog:
 
 
 def extend_custom(global_catalog: Catalog, entries: Sequence[Entry]) -> Catalog:
-    """The global catalog plus custom ``entries``, GPUs first (nodes refer to them)."""
+    """The global catalog plus custom ``entries`` (nodes may refer to GPUs and datacenters
+    among them: the catalog checks the references of all the tables together)."""
     if not entries:
         return global_catalog
     rows: dict[str, list[dict]] = {"gpus": [], "nodes": [], "models": [], "datacenters": []}
@@ -86,7 +87,7 @@ def _extend_skipping_invalid(
         return extend_custom(global_catalog, entries)
     except (CatalogError, ValueError):
         pass
-    order = {"gpu": 0, "node": 1, "model": 2}  # nodes refer to GPUs
+    order = {"gpu": 0, "datacenter": 1, "node": 2, "model": 3}  # nodes refer to both
     catalog = global_catalog
     for entry in sorted(entries, key=lambda e: order.get(e.kind, 3)):
         try:

@@ -1,16 +1,17 @@
 """The BigQuery store: the state of the deployed service in the tables of its dataset
-(sql/store: customers, tokens, projects, custom_models, custom_nodes, custom_gpus), so that
-every instance of the function shares it, and analysts can register hardware or models with a
-plain ``INSERT INTO custom_nodes ...`` and use it by ``node_id`` in SQL.
+(sql/store: customers, tokens, projects, custom_models, custom_nodes, custom_gpus,
+custom_datacenters), so that every instance of the function shares it, and analysts can register
+hardware, models or datacenters with a plain ``INSERT INTO custom_nodes ...`` and use them by
+``node_id`` (``datacenter_id``, ...) in SQL.
 
 Selected by ``AI_IMPACT_BIGQUERY_DATASET=PROJECT.DATASET`` (:func:`ai_impact.store.open_store`).
 ``AI_IMPACT_STORE_TTL_S`` (default 60) is how long a snapshot is used;
 ``AI_IMPACT_BIGQUERY_ENDPOINT`` points the client at another API endpoint (an emulator) with
 anonymous credentials.
 
-Reads come from a snapshot of all six tables, read again once it is older than the TTL (six
-queries submitted together, so a refresh waits about as long as one query), so estimates never
-wait on BigQuery otherwise. If a refresh fails, the previous snapshot is kept and the failure
+Reads come from a snapshot of all seven tables, read again once it is older than the TTL
+(seven queries submitted together, so a refresh waits about as long as one query), so estimates
+never wait on BigQuery otherwise. If a refresh fails, the previous snapshot is kept and the failure
 logged; with no snapshot at all, :class:`StoreUnavailableError` is raised. It is an
 ``OSError``: the REST layer answers 503 for it, and the BigQuery protocol falls back to the
 bundled catalog.
@@ -47,7 +48,7 @@ from datetime import UTC, datetime
 
 import orjson
 from google.api_core.client_options import ClientOptions
-from google.api_core.exceptions import GoogleAPIError
+from google.api_core.exceptions import GoogleAPIError, NotFound
 from google.api_core.retry import Retry
 from google.auth.credentials import AnonymousCredentials
 from google.auth.exceptions import GoogleAuthError
@@ -61,7 +62,15 @@ ENV_TTL = "AI_IMPACT_STORE_TTL_S"
 ENV_ENDPOINT = "AI_IMPACT_BIGQUERY_ENDPOINT"
 DEFAULT_TTL_S = 60.0
 # The table of each kind of entry, and the columns every such table has besides the fields.
-ENTRY_TABLES = {"model": "custom_models", "node": "custom_nodes", "gpu": "custom_gpus"}
+ENTRY_TABLES = {
+    "model": "custom_models",
+    "node": "custom_nodes",
+    "gpu": "custom_gpus",
+    "datacenter": "custom_datacenters",
+}
+# Entry tables new since release 0.1.0 (sql/store/released): a store of that release lacks
+# them until Terraform creates them, so a missing one reads as empty (and is logged).
+NEWER_TABLES = frozenset({"custom_datacenters"})
 METADATA = ("id", "customer_id", "deleted", "created_at", "updated_at", "created_by")
 # BigQuery SQL of lookup_key(): trimmed, lower case, '_' -> '-'.
 _KEY_SQL = "LOWER(REPLACE(TRIM(id), '_', '-'))"
@@ -214,7 +223,7 @@ class BigQueryStore(Store):
     # --- reading ------------------------------------------------------------------------------
 
     def _read(self) -> _Snapshot:
-        """All six tables, queried together."""
+        """All the tables, queried together."""
         queries = {
             "customers": "SELECT id, name FROM {}",
             "tokens": "SELECT id, token_hash, role, customer_id, name, rate_per_minute, "
@@ -226,10 +235,15 @@ class BigQueryStore(Store):
             table: self.client.query(sql.format(self._table(table)), retry=_RETRY, job_retry=None)
             for table, sql in queries.items()
         }
-        rows = {
-            table: [dict(r) for r in job.result(retry=_RETRY, timeout=_JOB_TIMEOUT_S)]
-            for table, job in jobs.items()
-        }
+        rows = {}
+        for table, job in jobs.items():
+            try:
+                rows[table] = [dict(r) for r in job.result(retry=_RETRY, timeout=_JOB_TIMEOUT_S)]
+            except NotFound as exc:
+                if table not in NEWER_TABLES:
+                    raise
+                _log("WARNING", f"store table {table} missing: read as empty", error=str(exc))
+                rows[table] = []
         snapshot = _Snapshot(loaded_at=self._clock())
         snapshot.customers = {int(r["id"]): r["name"] for r in rows["customers"]}
         for r in rows["tokens"]:
