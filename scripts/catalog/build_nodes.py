@@ -46,6 +46,7 @@ HEADER = [
     "average_utilization_rate",
     "notes",
     "source",
+    "datacenter_id",
 ]
 H100_PCF_KG = 164.0
 WATER_L_PER_KGCO2E = h100_water_l("central")["total"] / H100_PCF_KG
@@ -144,6 +145,7 @@ def node_row(r: dict[str, str]) -> list[str]:
         r["average_utilization_rate"],
         "; ".join(notes),
         " | ".join(sources),
+        r.get("datacenter_id", ""),  # optional source column: the site a node runs in
     ]
 
 
