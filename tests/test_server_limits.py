@@ -17,9 +17,10 @@ import pytest
 
 from ai_impact import serve
 from ai_impact.http import MAX_BODY_BYTES
+from ai_impact.rest import ratelimit
 from ai_impact.rest.errors import ApiError
 from ai_impact.rest.ratelimit import MAX_BUCKETS, RateLimiter, client_address
-from conftest import ServerProcess, make_token
+from conftest import ROOT, ServerProcess, make_token
 
 READ_TIMEOUT_S = 12
 ANONYMOUS_RATE_PER_MINUTE = 3
@@ -249,3 +250,18 @@ def test_a_bad_limit_setting_names_the_variable(
     monkeypatch.setenv("AI_IMPACT_ANONYMOUS_RATE_PER_MINUTE", value)
     with pytest.raises(ValueError, match="AI_IMPACT_ANONYMOUS_RATE_PER_MINUTE"):
         RateLimiter().check_address("a")
+
+
+def test_the_limits_the_docs_state_are_the_code_s() -> None:
+    """docs/api.md (Limits) and the README state these figures: they change together."""
+    api = (ROOT / "docs" / "api.md").read_text(encoding="utf-8")
+    limits = api[api.index("## Limits") :]
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    field_kib = f"{serve.MAX_HEADER_FIELD_BYTES // 1024} KiB"
+    read_s = f"{serve.READ_TIMEOUT_S:g} s"
+    anonymous = f"{ratelimit.DEFAULT_ANONYMOUS_RATE_PER_MINUTE} a minute"
+    for text in (limits, readme):
+        for figure in (field_kib, read_s, anonymous, f"{serve.THREADS} threads"):
+            assert figure in text, figure
+    assert f"over {serve.MAX_HEADER_FIELDS} fields" in limits
+    assert f"{serve.KEEPALIVE_S} s keep-alive" in limits
