@@ -133,6 +133,13 @@ def test_a_malformed_request_is_a_json_400(limited: tuple[int, str], data: bytes
     assert_rest_error(raw(limited[0], data), 400, "invalid_request")
 
 
+def test_a_path_the_framework_does_not_route_is_a_json_404(limited: tuple[int, str]) -> None:
+    """The app's own error handlers are on the app the server runs (a newline in the path never
+    reaches the routing function)."""
+    answer = request(limited[0], "GET", "/node/a%0Ab")
+    assert_rest_error(answer, 404, "not_found")
+
+
 def test_a_declared_body_over_the_limit_is_refused_unread(limited: tuple[int, str]) -> None:
     """The server reads bodies whole before the app runs, but not one declared too large: the
     app answers 413 (REST) or a 400 errorMessage (BigQuery) at once."""

@@ -42,7 +42,6 @@ from gunicorn.http.body import Body
 from gunicorn.workers.gthread import ThreadWorker
 
 from ai_impact.errors import row_error
-from ai_impact.http import MAX_BODY_BYTES
 from ai_impact.logs import log
 
 ENV_READ_TIMEOUT = "AI_IMPACT_READ_TIMEOUT_S"
@@ -159,6 +158,10 @@ class Worker(ThreadWorker):
             conn.sock.deadline = None  # the poller and the graceful close read without it
 
     def handle_request(self, req: Any, conn: Any) -> bool:
+        # Imported here, not with this module: main.py's import of ai_impact.http must be the
+        # first, inside create_app, for its error handlers to land on the app it creates.
+        from ai_impact.http import MAX_BODY_BYTES
+
         length = next((v for k, v in req.headers if k == "CONTENT-LENGTH"), "")
         # A larger declared body is refused by the app (413) without being read.
         if req.body is not None and not (length.isdigit() and int(length) > MAX_BODY_BYTES):
