@@ -5,9 +5,10 @@
 Cloud Functions runs ``functions-framework``, which starts gunicorn behind Cloud Run's front end;
 that front end buffers each HTTP/1 request (up to 32 MiB) before the container sees it, so a
 slow client never holds a thread there. Run locally with nothing in front, the same launcher
-lets eight clients trickling a body one byte every 2 s take all of its threads (4 per core)
-and answers a header over 8 KiB with gunicorn's HTML 431. This module serves the same app
-(``functions_framework.create_app`` over ``main.py``) on gunicorn's threaded worker with:
+lets eight clients trickling a body one byte every 2 s take all of its threads (4 per core, 8
+on two cores) and answers a header over 8 KiB with gunicorn's HTML 431. This module serves the
+same app (``functions_framework.create_app`` over ``main.py``) on gunicorn's threaded worker
+with:
 
 - a read deadline: the request line, headers and body must arrive within
   ``$AI_IMPACT_READ_TIMEOUT_S`` (default :data:`READ_TIMEOUT_S`) of the worker taking the
