@@ -52,7 +52,7 @@ run: export AI_IMPACT_DB ?= $(CURDIR)/.local/store.sqlite3
 run: $(RUNTIME)
 	@echo "make: serving on http://127.0.0.1:$(PORT) (BigQuery at POST /, REST API, GET /status), store $$AI_IMPACT_DB"
 	-@cd function && ../$(PY) -m ai_impact.cli dev-token
-	cd function && exec ../$(VENV)/bin/functions-framework --target=ai_impact --source=main.py --host=127.0.0.1 --port=$(PORT)
+	cd function && exec ../$(PY) -m ai_impact.serve --host=127.0.0.1 --port=$(PORT)
 
 test: $(DEV) lint bqemulator chromium
 	$(PY) -m pytest

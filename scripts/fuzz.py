@@ -18,8 +18,10 @@ It prints one line per failure column and the slowest response, and exits 1 when
 column is not 0. The failure columns: 5xx, reply-count mismatches, isolation violations,
 nondeterministic answers, contract violations (an ``errorMessage`` over 1,000 bytes, a REST
 error that is not the API's ``Error`` shape) and silent zeros (a reply without an error and
-without energy). Every request goes to 127.0.0.1 only; the loops are bounded in count, and the
-server is stopped at the end (and by ``timeout`` if this script dies).
+without energy, unless its call stated only zero quantities: ``output_tokens: 0`` rightly
+answers 0 Wh, a call without any quantity must be a ``missing_field`` error). Every request
+goes to 127.0.0.1 only; the loops are bounded in count, and the server is stopped at the end
+(and by ``timeout`` if this script dies).
 """
 
 from __future__ import annotations
@@ -47,6 +49,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "function"))
 
 from ai_impact import cli  # noqa: E402
+from ai_impact.bigquery import SCOPE3_ARGS, SCOPE3_MIN_ARGS  # noqa: E402
 
 SERVER_LIFETIME_S = 3600
 MAX_ERROR_MESSAGE_BYTES = 1000
@@ -77,6 +80,15 @@ FIELDS = [
     "model_datatype",
     "model_total_params_billions",
     "request_duration_ms",
+]
+QUANTITIES = [
+    "input_tokens",
+    "output_tokens",
+    "input_images",
+    "output_images",
+    "input_audio_seconds",
+    "output_audio_seconds",
+    "output_video_frames",
 ]
 TYPOS = ["output_token", "input_token", "modelid", "gpuid", "outputTokens", "zzz"]
 PATHS = [
@@ -153,19 +165,10 @@ def _envelope(rng: random.Random, n_calls: int, caller_project: str = "fuzz") ->
             argument = orjson.dumps(row).decode() if rng.random() < 0.3 else row
             calls.append([argument])
         else:
+            # The hosted API's positional arguments, the last four optional.
             source = row if isinstance(row, dict) else {}
-            args: list[object] = [
-                source.get("model_id"),
-                None,
-                None,
-                None,
-                None,
-                None,
-                source.get("input_tokens"),
-                source.get("output_tokens"),
-            ]
-            args += [None] * rng.randrange(9, 14)
-            calls.append(args)
+            n_args = rng.randrange(SCOPE3_MIN_ARGS, len(SCOPE3_ARGS) + 1)
+            calls.append([source.get(name) for name in SCOPE3_ARGS[:n_args]])
     return {
         "requestId": f"fuzz-{rng.randrange(10**9)}",
         "caller": f"//bigquery.googleapis.com/projects/{caller_project}/jobs/{caller_project}:US.j",
@@ -251,16 +254,64 @@ class Client:
         return status, payload
 
 
-def check_bigquery(tally: Tally, n_calls: int | None, status: int, payload: bytes) -> None:
-    """The BigQuery door answers 200 with one reply per call, or 400 with a short errorMessage."""
+def _zero_only(call: object, signature: str) -> bool:
+    """Whether ``call`` states quantities and every one of them is zero (``output_tokens: 0``):
+    the caller said nothing was processed, so 0 Wh without an error is the right answer. Any
+    other call must cost energy or carry an error (a call without any quantity is a
+    ``missing_field`` error)."""
+    if not isinstance(call, list) or not call:
+        return False
+    if signature == "scope3":
+        named = dict(zip(SCOPE3_ARGS, call, strict=False))
+        values = [named.get(name) for name in QUANTITIES]
+    else:
+        row = call[0]
+        if isinstance(row, str):
+            try:
+                row = orjson.loads(row)
+            except orjson.JSONDecodeError:
+                return False
+        if not isinstance(row, dict):
+            return False
+        values = [row.get(name) for name in QUANTITIES]
+    stated = [value for value in values if value is not None]
+    for value in stated:
+        if isinstance(value, bool) or not isinstance(value, int | float | str):
+            return False
+        try:
+            if float(value) != 0:
+                return False
+        except ValueError:
+            return False
+    return bool(stated)
+
+
+def _zero_allowed(body: bytes, n_replies: int) -> list[bool]:
+    """Per call of the request ``body``: whether a zero answer is right (:func:`_zero_only`)."""
+    try:
+        envelope = orjson.loads(body)
+        context = envelope.get("userDefinedContext") or {}
+        signature = context.get("signature", "row") if isinstance(context, dict) else "row"
+        calls = envelope["calls"]
+        return [_zero_only(call, signature) for call in calls][:n_replies]
+    except (orjson.JSONDecodeError, AttributeError, KeyError, TypeError):
+        return [False] * n_replies
+
+
+def check_bigquery(
+    tally: Tally, n_calls: int | None, body: bytes, status: int, payload: bytes
+) -> None:
+    """The BigQuery door answers 200 with one reply per call, or 400 with a short errorMessage;
+    a reply without an error costs energy unless its call stated only zero quantities."""
     if status == 200:
         replies = orjson.loads(payload).get("replies")
         if n_calls is not None and (not isinstance(replies, list) or len(replies) != n_calls):
             tally.failed("count_mismatches", f"{n_calls} calls, reply {payload[:200]!r}")
             return
-        for reply in replies:
+        for reply, zero_ok in zip(replies, _zero_allowed(body, len(replies)), strict=False):
             answer = orjson.loads(reply) if isinstance(reply, str) else reply
-            if answer.get("error") is None and answer["total_impact"]["usage_energy_wh"] <= 0:
+            energy_wh = answer["total_impact"]["usage_energy_wh"]
+            if answer.get("error") is None and energy_wh <= 0 and not zero_ok:
                 tally.failed("silent_zeros", f"a reply without error and without energy: {reply}")
     elif status == 400:
         try:
@@ -285,7 +336,7 @@ def bigquery_phase(client: Client, rng: random.Random, n: int, tally: Tally) -> 
             n_calls = rng.choice([0, 1, 1, 3, 10, 50, 200])
             body = orjson.dumps(_envelope(rng, n_calls))
         status, payload = client.send("POST", "/", body, headers)
-        check_bigquery(tally, n_calls, status, payload)
+        check_bigquery(tally, n_calls, body, status, payload)
         if status == 200 and len(ok) < 500:
             ok.append(body)
     return ok
@@ -413,7 +464,7 @@ def load_phase(port: int, clients: int, batches: int, rows: int, seed: int, tall
             envelope = {"requestId": f"load-{k}", "caller": "", "sessionUser": "", "calls": calls}
             body = orjson.dumps(envelope)
             status, payload = client.send("POST", "/", body, {"Content-Type": "application/json"})
-            check_bigquery(tally, rows, status, payload)
+            check_bigquery(tally, rows, body, status, payload)
             if status == 200:
                 errors = [r for r in orjson.loads(payload)["replies"] if r.get("error")]
                 if errors:

@@ -63,6 +63,7 @@ class ServerProcess:
     def start(self, ready: bytes = b'"ready":true') -> ServerProcess:
         """Start and wait for ``ready`` in /status (``b'"ready":false'``: up, store unusable)."""
         env = {
+            "AI_IMPACT_ANONYMOUS_RATE_PER_MINUTE": "0",  # unless a test sets it
             **os.environ,
             "PORT": str(self.port),
             "AI_IMPACT_DB": str(self.db),

@@ -1,5 +1,6 @@
 """Routing of the REST API: path and method -> endpoint, then the checks every request goes
-through, in this order: 404/405 (route), 401 (token), 429 (rate), 406 (Accept), 415
+through, in this order: 404/405 (route), 401 (token; 429 instead once the client address has
+spent its limit of requests without a valid token), 429 (rate of the token), 406 (Accept), 415
 (Content-Type of bodies), 400 (body), then the endpoint's own 403/404/409.
 """
 
@@ -20,10 +21,11 @@ from ai_impact import catalog as _catalog
 from ai_impact.catalog.grid import check_emissions_basis
 from ai_impact.catalog.names import MODEL_MATCH
 from ai_impact.rest import entries, openapi
-from ai_impact.rest.auth import RateLimiter, authenticate
+from ai_impact.rest.auth import authenticate
 from ai_impact.rest.entries import Caller
 from ai_impact.rest.errors import ApiError, bad_request, forbidden
 from ai_impact.rest.impact import impact
+from ai_impact.rest.ratelimit import RateLimiter, client_address, proxy_hops
 from ai_impact.rest.resources import RESOURCES, Resource
 from ai_impact.rest.routes import ROUTES
 from ai_impact.rest.schemas import query_flag
@@ -187,6 +189,12 @@ def _error(exc: ApiError) -> Reply:
     return Reply(exc.status, orjson.dumps(exc.body()), exc.headers, {"error": exc.code})
 
 
+def _address(request: Request) -> str:
+    """The client address of the per-address limit (ratelimit.client_address)."""
+    forwarded = request.headers.get("X-Forwarded-For")
+    return client_address(request.remote_addr, forwarded, proxy_hops())
+
+
 def handle(request: Request) -> Reply | None:
     """Answer a REST request, or None when the path is none of the REST API's."""
     adapter = RULES.bind("localhost")
@@ -207,7 +215,11 @@ def handle(request: Request) -> Reply | None:
     log: dict = {}
     try:
         svc = service()
-        token = authenticate(svc.store, request.headers.get("Authorization"))
+        try:
+            token = authenticate(svc.store, request.headers.get("Authorization"))
+        except ApiError:
+            svc.limiter.check_address(_address(request))  # 429 once the address's bucket is empty
+            raise
         log = {"token_id": token.id, "customer_id": token.customer_id}
         svc.limiter.check(token)
         if request.accept_mimetypes and not request.accept_mimetypes.best_match(JSON_TYPES):

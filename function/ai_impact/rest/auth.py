@@ -1,27 +1,19 @@
-"""Bearer tokens and their rate limits.
+"""Bearer tokens.
 
 A token is ``aii_`` + 43 random URL-safe characters (256 bits); the store keeps only its
-SHA-256. Each token has a role (``admin`` or ``user``) and belongs to one customer. Rate limits
-are token buckets per token and per server process: ``rate_per_minute`` requests a minute with
-bursts of the same size; the token's own rate, else ``$AI_IMPACT_RATE_PER_MINUTE`` (default
-600; 0 disables the limit).
+SHA-256. Each token has a role (``admin`` or ``user``) and belongs to one customer, and may have
+its own ``rate_per_minute`` (the limits are in :mod:`ai_impact.rest.ratelimit`).
 """
 
 from __future__ import annotations
 
 import hashlib
-import os
 import secrets
-import threading
-import time
-from collections.abc import Callable
 
 from ai_impact.rest.errors import ApiError
 from ai_impact.store import Store, Token
 
 TOKEN_PREFIX = "aii_"
-ENV_RATE = "AI_IMPACT_RATE_PER_MINUTE"
-DEFAULT_RATE_PER_MINUTE = 600
 
 
 def hash_token(secret: str) -> str:
@@ -55,37 +47,3 @@ def authenticate(store: Store, header: str | None) -> Token:
     if token is None:
         raise _unauthorized("invalid or revoked token")
     return token
-
-
-def default_rate() -> int:
-    value = os.environ.get(ENV_RATE, "").strip()
-    return int(value) if value else DEFAULT_RATE_PER_MINUTE
-
-
-class RateLimiter:
-    """Token buckets, one per API token, refilled continuously."""
-
-    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
-        self._clock = clock
-        self._lock = threading.Lock()
-        self._buckets: dict[int, tuple[float, float]] = {}  # token id -> (level, at)
-
-    def check(self, token: Token) -> None:
-        """Spend one request of ``token``'s bucket, or raise 429 with Retry-After."""
-        rate = token.rate_per_minute if token.rate_per_minute is not None else default_rate()
-        if rate <= 0:
-            return
-        now = self._clock()
-        with self._lock:
-            level, at = self._buckets.get(token.id, (float(rate), now))
-            level = min(float(rate), level + (now - at) * rate / 60.0)
-            if level < 1.0:
-                self._buckets[token.id] = (level, now)
-                wait_s = (1.0 - level) * 60.0 / rate
-                raise ApiError(
-                    429,
-                    "rate_limited",
-                    f"rate limit of {rate} requests per minute exceeded; retry in {wait_s:.1f} s",
-                    headers={"Retry-After": str(max(1, round(wait_s + 0.5)))},
-                )
-            self._buckets[token.id] = (level - 1.0, now)

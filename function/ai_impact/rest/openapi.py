@@ -20,7 +20,10 @@ VERSION = "1.0.0"
 _AUTH = {
     "401": "Missing, malformed or unknown token",
     "406": "The Accept header excludes application/json",
-    "429": "Rate limit of the token exceeded (Retry-After header)",
+    "429": (
+        "Rate limit exceeded: the token's, or without a valid token the client address's"
+        " (Retry-After header)"
+    ),
 }
 _URI_TOO_LONG = {"414": "The URL is longer than 8 KiB"}
 
