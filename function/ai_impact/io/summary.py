@@ -138,9 +138,20 @@ class Summary:
 def _strings(values: Sequence[Any] | np.ndarray | None, n: int) -> Any:
     """An Arrow string array of ``values`` (None: all null); other types become their text."""
     import pyarrow as pa
+    import pyarrow.compute as pc
 
     if values is None:
         return pa.nulls(n, pa.string())
+    if isinstance(values, pa.ChunkedArray):
+        values = values.combine_chunks()
+    if isinstance(values, pa.Array):
+        if pa.types.is_timestamp(values.type):  # its RFC 3339 text, formatted once per day
+            days = pc.floor_temporal(values, unit="day").dictionary_encode()
+            text = pc.strftime(days.dictionary, "%Y-%m-%dT%H:%M:%SZ")
+            return text.take(days.indices)
+        if pa.types.is_string(values.type):
+            return values
+        values = values.to_pylist()
     if isinstance(values, np.ndarray):
         values = values.tolist()
     try:
