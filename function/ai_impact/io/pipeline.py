@@ -12,6 +12,7 @@ import sys
 import time
 import warnings
 from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from typing import IO, Any
 
@@ -202,6 +203,10 @@ def run(
     summary = Summary()
     progress = progress or Progress(None)
     writer = Writer(output, ranges=ranges) if output else None
+    # One chunk is written (in a thread: Parquet's encoder and the file system let go of the
+    # GIL) while the next one is estimated; at most one write is in flight.
+    pool = ThreadPoolExecutor(1, thread_name_prefix="ai-impact-writer")
+    pending: Future | None = None
     try:
         for index, name in enumerate(inputs):
             mapper: Mapper | None = None
@@ -212,16 +217,25 @@ def run(
                 request = mapper.columns(chunk.records, chunk.batch, arrow=columnar)
                 impacts = _estimate_chunk(chunk, mapper, request, estimate, columnar, ranges)
                 if writer is not None:
-                    writer.write(chunk.columns, chunk.records, chunk.batch, impacts)
+                    if pending is not None:
+                        pending.result()
+                    pending = pool.submit(
+                        writer.write, chunk.columns, chunk.records, chunk.batch, impacts
+                    )
                 summary.add(request, impacts)
                 if on_chunk is not None:
                     on_chunk(request, impacts)
                 progress.update(summary.rows, chunk.done, index, len(inputs))
+        if pending is not None:
+            pending.result()
     except BaseException:
+        if pending is not None:
+            wait([pending])
         if writer is not None:
             writer.abort()
         raise
     finally:
+        pool.shutdown()
         progress.close()
     if writer is not None:
         writer.commit()

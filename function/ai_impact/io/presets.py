@@ -531,10 +531,7 @@ class Mapper:
                 values is None
                 or target in self.sums
                 or (target in self.convert and self.convert[target] is not _utc_text)
-                or (
-                    pa.types.is_timestamp(values.type)
-                    and target not in self.convert  # only utc_datetime's reads timestamps
-                )
+                or (pa.types.is_timestamp(values.type) and target != "utc_datetime")
                 or (
                     target in self.convert
                     and not (pa.types.is_string(values.type) or pa.types.is_timestamp(values.type))

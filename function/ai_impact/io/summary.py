@@ -46,16 +46,15 @@ class Summary:
     def add(self, request: Mapping[str, Sequence], impacts: Mapping[str, np.ndarray]) -> None:
         """Add one chunk: its request columns (``Mapper.columns``) and its impact columns.
 
-        Grouping runs in Arrow (hash aggregation), not row by row in Python.
+        Keys are dictionary-encoded in Arrow and summed with ``np.bincount``, never row by
+        row in Python.
         """
-        import pyarrow as pa
         import pyarrow.compute as pc
 
         n = len(impacts["error_code"])
         if not n:
             return
-        codes = _strings(impacts["error_code"], n)
-        failed = pc.is_valid(codes).to_numpy(zero_copy_only=False)
+        failed = np.not_equal(impacts["error_code"], None)
         # Error rows have zero impacts already; keep them out of sums anyway (no NaN can leak).
         values = {"rows": np.ones(n), "errors": failed.astype(np.float64)}
         for c in METRIC_COLUMNS:
@@ -64,34 +63,33 @@ class Summary:
         model = pc.coalesce(
             _strings(request.get("model_id"), n), _strings(request.get("model_name"), n)
         )
-        when = _strings(request.get("utc_datetime"), n)
-        dated = pc.match_substring_regex(when, r"^\d{4}-\d{2}-\d{2}")
-        day = pc.if_else(dated, pc.utf8_slice_codeunits(when, 0, 10), pa.nulls(n, pa.string()))
         keys = {
-            "model": model,
-            "provider": _strings(request.get("managed_service_id"), n),
-            "day": day,
+            "model": _encoded(model),
+            "provider": _encoded(_strings(request.get("managed_service_id"), n)),
+            "day": _days(request.get("utc_datetime"), n),
         }
-        for group, key in keys.items():
-            table = pa.table({"key": key.fill_null(UNKNOWN), **values})
-            sums = table.group_by("key").aggregate([(f, "sum") for f in FIELDS])
-            totals = np.column_stack([sums.column(f"{f}_sum").to_numpy() for f in FIELDS])
+        for group, (index, names) in keys.items():
+            totals = np.column_stack(
+                [np.bincount(index, weights=values[f], minlength=len(names)) for f in FIELDS]
+            )
             into = self.groups[group]
-            for name, row in zip(sums.column("key").to_pylist(), totals, strict=True):
+            for name, row in zip(names, totals, strict=True):
+                if not row[0]:  # no row has this key (the slot of absent keys, unused)
+                    continue
                 if name in into:
                     into[name] += row
                 else:
                     into[name] = row.copy()
         if failed.any():
-            counts = pc.value_counts(codes.filter(pc.is_valid(codes)))
+            rows = np.flatnonzero(failed)
+            codes = impacts["error_code"][rows].astype(str)
+            distinct, first, counts = np.unique(codes, return_index=True, return_counts=True)
             messages = impacts["error_message"]
-            for entry in counts.to_pylist():
-                code, count = entry["values"], entry["counts"]
+            for code, at, count in zip(distinct.tolist(), first, counts.tolist(), strict=True):
                 if code in self.errors:
                     self.errors[code][0] += count
                 else:
-                    first = pc.index(codes, code).as_py()
-                    self.errors[code] = [count, messages[first]]
+                    self.errors[code] = [count, messages[rows[at]]]
 
     def top(self, group: str, n: int = 10, by: str = "total_usage_emissions_gco2e") -> list:
         """[(key, {field: value})] of the ``n`` largest groups by ``by``."""
@@ -135,20 +133,42 @@ class Summary:
         return "\n".join(lines)
 
 
+def _encoded(key: Any) -> tuple[np.ndarray, list]:
+    """Per row the index of its key in the names, and the names (nulls: ``UNKNOWN``, last)."""
+    encoded = key.dictionary_encode()
+    names = [*encoded.dictionary.to_pylist(), UNKNOWN]
+    return encoded.indices.fill_null(len(names) - 1).to_numpy(), names
+
+
+def _days(values: Any, n: int) -> tuple[np.ndarray, list]:
+    """The day (YYYY-MM-DD) of each row's utc_datetime, as ``_encoded`` gives keys; text that
+    does not start with a date has none. Worked out once per distinct value."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if isinstance(values, pa.ChunkedArray):
+        values = values.combine_chunks()
+    if isinstance(values, pa.Array) and pa.types.is_timestamp(values.type):
+        values = pc.floor_temporal(values, unit="day")
+        index, stamps = _encoded(values)
+        days = pc.strftime(pa.array(stamps[:-1], values.type), "%Y-%m-%d").to_pylist()
+        return index, [*days, UNKNOWN]
+    index, when = _encoded(_strings(values, n))
+    text = pa.array(when[:-1], pa.string())
+    dated = pc.match_substring_regex(text, r"^\d{4}-\d{2}-\d{2}")
+    days = pc.if_else(dated, pc.utf8_slice_codeunits(text, 0, 10), None).to_pylist()
+    return index, [d if d is not None else UNKNOWN for d in days] + [UNKNOWN]
+
+
 def _strings(values: Sequence[Any] | np.ndarray | None, n: int) -> Any:
     """An Arrow string array of ``values`` (None: all null); other types become their text."""
     import pyarrow as pa
-    import pyarrow.compute as pc
 
     if values is None:
         return pa.nulls(n, pa.string())
     if isinstance(values, pa.ChunkedArray):
         values = values.combine_chunks()
     if isinstance(values, pa.Array):
-        if pa.types.is_timestamp(values.type):  # its RFC 3339 text, formatted once per day
-            days = pc.floor_temporal(values, unit="day").dictionary_encode()
-            text = pc.strftime(days.dictionary, "%Y-%m-%dT%H:%M:%SZ")
-            return text.take(days.indices)
         if pa.types.is_string(values.type):
             return values
         values = values.to_pylist()

@@ -239,14 +239,23 @@ class Writer:
         arrays = [a if a is not None else pa.nulls(n) for a in arrays]
         for name in self.names:
             values = impacts[name]
-            if values.dtype == object:
-                arrays.append(pa.array(values.tolist(), pa.string()))
-            else:
+            if values.dtype != object:
                 arrays.append(pa.array(values, pa.float64()))
+            elif not np.not_equal(values, None).any():  # no text (no error in the chunk)
+                arrays.append(pa.nulls(len(values), pa.string()))
+            else:
+                arrays.append(pa.array(values.tolist(), pa.string()))
         table = pa.Table.from_arrays(arrays, names=self.columns + self.names)
         if self._parquet is None:
             self._schema = table.schema
-            self._parquet = pq.ParquetWriter(self._file, self._schema)
+            # Dictionary pages for the input's columns and the text columns; not for the
+            # impact floats, nearly all distinct (a dictionary would be built, then dropped).
+            floats = {n for n in self.names if impacts[n].dtype != object}
+            self._parquet = pq.ParquetWriter(
+                self._file,
+                self._schema,
+                use_dictionary=[n for n in table.schema.names if n not in floats],
+            )
         elif table.schema != self._schema:
             try:
                 table = table.cast(self._schema)
