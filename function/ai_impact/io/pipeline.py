@@ -20,7 +20,7 @@ import numpy as np
 
 import ai_impact
 from ai_impact.engine.columns import BLOCKS, METRICS
-from ai_impact.io.columnar import estimate_columns
+from ai_impact.io.columnar import estimate_columns, to_arrow
 from ai_impact.io.presets import PRESETS, Mapper, MappingError, Path, detect, rows_of
 from ai_impact.io.readers import DEFAULT_CHUNK_ROWS, Chunk, read_chunks
 from ai_impact.io.summary import Summary
@@ -105,6 +105,11 @@ def _explode(mapper: Mapper, chunk: Chunk) -> Chunk:
     return Chunk(columns, records, unreadable=unreadable, done=chunk.done)
 
 
+def _arrow_or_list(values: Any) -> Any:
+    found = to_arrow(values)
+    return values if found is None else found
+
+
 def _estimate_chunk(
     chunk: Chunk,
     mapper: Mapper,
@@ -119,7 +124,11 @@ def _estimate_chunk(
     if columnar:
         records = chunk.records if chunk.batch is None else None
         not_objects = (
-            np.fromiter((not isinstance(r, Mapping) for r in records), dtype=bool, count=n)
+            np.fromiter(
+                (type(r) is not dict and not isinstance(r, Mapping) for r in records),
+                dtype=bool,
+                count=n,
+            )
             if records is not None
             else None
         )
@@ -215,6 +224,8 @@ def run(
                     mapper = mapper_for(raw, preset, overrides, name)
                 chunk = _explode(mapper, raw)
                 request = mapper.columns(chunk.records, chunk.batch, arrow=columnar)
+                if columnar:  # text columns in Arrow once (estimate and summary read them)
+                    request = {k: _arrow_or_list(v) for k, v in request.items()}
                 impacts = _estimate_chunk(chunk, mapper, request, estimate, columnar, ranges)
                 if writer is not None:
                     if pending is not None:

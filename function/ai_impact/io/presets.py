@@ -457,7 +457,7 @@ class Mapper:
             records = records or []
             n = len(records)
             plain = all(type(r) is dict for r in records)
-            keys = set().union(*(r for r in records if isinstance(r, Mapping)))
+            keys = set().union(*(r for r in records if type(r) is dict or isinstance(r, Mapping)))
 
             def read(paths: list[Path]) -> list:
                 if plain and len(paths) == 1 and len(paths[0]) == 1:

@@ -30,6 +30,7 @@ import numpy as np
 import orjson
 
 from ai_impact.engine.columns import BLOCKS, METRICS
+from ai_impact.factorize import factorize
 
 BLOCK_PREFIXES = {block: block.removesuffix("_impact") for block in BLOCKS}
 ERROR_COLUMNS = ("error_code", "error_field", "error_message")
@@ -88,6 +89,39 @@ def _objects(values: list) -> np.ndarray:
     array = np.empty(len(values), dtype=object)
     array[:] = values
     return array
+
+
+def _json_fragments(names: list[str], impacts: Mapping[str, np.ndarray]) -> list[bytes]:
+    """Per row the JSON text of its impact columns, ``"name":value,...}`` (the object's end):
+    the floats of all rows serialised by one orjson call (numbers only: its rows split on
+    ``],[``), the text columns once per distinct value."""
+    n = len(impacts[names[0]]) if names else 0
+    if not n:
+        return []
+    parts: list[list[bytes]] = []
+    template = []
+    floats = [name for name in names if impacts[name].dtype != object]
+    if floats:
+        matrix = np.column_stack([impacts[name] for name in floats])
+        text = orjson.dumps(matrix, option=orjson.OPT_SERIALIZE_NUMPY)
+        parts.append(text[2:-2].split(b"],["))
+    for name in names:
+        key = orjson.dumps(name)
+        if impacts[name].dtype != object:
+            template.append(key + b":%s")
+            continue
+        codes, distinct = factorize(impacts[name].tolist())
+        encoded = np.array([orjson.dumps(v) for v in distinct], dtype=object)
+        parts.append(encoded[codes].tolist())
+        template.append(key + b":%s")
+    layout = b",".join(template) + b"}"
+    # The float values of a row are its text split on commas; text columns follow, in order.
+    order = [i for i, name in enumerate(names) if impacts[name].dtype != object] + [
+        i for i, name in enumerate(names) if impacts[name].dtype == object
+    ]
+    if order == list(range(len(names))):
+        return [layout % (*row.split(b","), *texts) for row, *texts in zip(*parts, strict=True)]
+    raise ValueError("the text impact columns must follow the float ones")
 
 
 def output_format(path: str) -> str:
@@ -178,11 +212,11 @@ class Writer:
 
     def _write_jsonl(self, records: list, impacts: dict) -> None:
         names = self.names
-        lists = [impacts[n].tolist() for n in names]
-        impact_rows = [dict(zip(names, v, strict=True)) for v in zip(*lists, strict=True)]
         option = orjson.OPT_SERIALIZE_NUMPY
         objects = [r for r in records if isinstance(r, dict)]
         if set().union(*objects) & set(names):  # input holds impact columns: ours replace them
+            lists = [impacts[n].tolist() for n in names]
+            impact_rows = [dict(zip(names, v, strict=True)) for v in zip(*lists, strict=True)]
             lines = [
                 orjson.dumps(
                     {**(r if isinstance(r, dict) else {}), **i}, default=str, option=option
@@ -191,10 +225,11 @@ class Writer:
             ]
         else:  # join the two objects' JSON text: no merged dict per row
             lines = [
-                (orjson.dumps(r, default=str, option=option)[:-1] + b"," if r else b"{")
-                + orjson.dumps(i, option=option)[1:]
-                for r, i in zip(
-                    (r if isinstance(r, dict) else None for r in records), impact_rows, strict=True
+                (orjson.dumps(r, default=str, option=option)[:-1] + b"," if r else b"{") + fragment
+                for r, fragment in zip(
+                    (r if isinstance(r, dict) else None for r in records),
+                    _json_fragments(names, impacts),
+                    strict=True,
                 )
             ]
         if lines:
