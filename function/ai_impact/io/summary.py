@@ -23,6 +23,16 @@ METRIC_COLUMNS = (
 FIELDS = ("rows", "errors", *METRIC_COLUMNS)
 UNKNOWN = "(not given)"
 GROUPS = ("model", "provider", "day")
+# With ranges: sums of the rows' low and high ends (an envelope: wider than the 10-90%
+# interval of the sum itself, the rows' errors being partly independent).
+BOUNDS = (
+    "total_usage_energy_wh_low",
+    "total_usage_energy_wh_high",
+    "total_usage_emissions_gco2e_low",
+    "total_usage_emissions_gco2e_high",
+)
+# Per confidence tier: rows, then the energy and emissions of those rows.
+TIER_FIELDS = ("rows", "total_usage_energy_wh", "total_usage_emissions_gco2e")
 
 
 @dataclass
@@ -34,6 +44,14 @@ class Summary:
         default_factory=lambda: {g: {} for g in GROUPS}
     )
     errors: dict[str, list] = field(default_factory=dict)  # code -> [count, first message]
+    # With ranges (the run's impact columns have them): BOUNDS per group key and overall,
+    # TIER_FIELDS per confidence tier (error rows have no tier).
+    bounds: dict[str, dict[str, np.ndarray]] = field(
+        default_factory=lambda: {g: {} for g in GROUPS}
+    )
+    overall_bounds: np.ndarray = field(default_factory=lambda: np.zeros(len(BOUNDS)))
+    tiers: dict[str, np.ndarray] = field(default_factory=dict)
+    ranged: bool = False
 
     @property
     def rows(self) -> int:
@@ -68,18 +86,19 @@ class Summary:
             "provider": _encoded(_strings(request.get("managed_service_id"), n)),
             "day": _days(request.get("utc_datetime"), n),
         }
+        ranged = BOUNDS[0] in impacts
+        if ranged:
+            self.ranged = True
+            for b in BOUNDS:
+                values[b] = np.where(failed, 0.0, np.nan_to_num(impacts[b]))
+            self.overall_bounds += np.array([values[b].sum() for b in BOUNDS])
+            index, names = _encoded(_strings(impacts["confidence_tier"], n))
+            _add(self.tiers, index, names, values, TIER_FIELDS)
+            self.tiers.pop(UNKNOWN, None)  # error rows
         for group, (index, names) in keys.items():
-            totals = np.column_stack(
-                [np.bincount(index, weights=values[f], minlength=len(names)) for f in FIELDS]
-            )
-            into = self.groups[group]
-            for name, row in zip(names, totals, strict=True):
-                if not row[0]:  # no row has this key (the slot of absent keys, unused)
-                    continue
-                if name in into:
-                    into[name] += row
-                else:
-                    into[name] = row.copy()
+            _add(self.groups[group], index, names, values, FIELDS)
+            if ranged:
+                _add(self.bounds[group], index, names, values, BOUNDS)
         if failed.any():
             rows = np.flatnonzero(failed)
             codes = impacts["error_code"][rows].astype(str)
@@ -112,6 +131,18 @@ class Summary:
             f"embodied {_fmt(t['total_embodied_emissions_gco2e'] / 1000, 'kgCO2e')}"
             "   (estimates; totals include training and fine-tuning shares)",
         ]
+        if self.ranged:
+            low_e, high_e, low_c, high_c = self.overall_bounds.tolist()
+            lines.append(
+                f"ranges (sum of the rows' 10-90% ends): energy {_fmt(low_e / 1000, 'kWh')}"
+                f" - {_fmt(high_e / 1000, 'kWh')}   emissions {_fmt(low_c / 1000, 'kgCO2e')}"
+                f" - {_fmt(high_c / 1000, 'kgCO2e')}"
+            )
+            estimated = max(self.rows - self.error_rows, 1)
+            shares = "   ".join(
+                f"{tier} {v[0] / estimated:.0%}" for tier, v in sorted(self.tiers.items())
+            )
+            lines.append(f"confidence (share of estimated rows): {shares}")
         if self.errors:
             lines.append("")
             lines.append("errors by code")
@@ -131,6 +162,28 @@ class Summary:
                     f"{v['total_usage_water_ml'] / 1000:>10.4g}"
                 )
         return "\n".join(lines)
+
+
+def _add(
+    into: dict[str, np.ndarray],
+    index: np.ndarray,
+    names: list,
+    values: Mapping[str, np.ndarray],
+    fields: Sequence[str],
+) -> None:
+    """Add the sums of ``fields`` per key (``index`` into ``names``) to ``into``; keys without
+    rows (the slot of absent keys when none is absent) are left out."""
+    counts = np.bincount(index, minlength=len(names))
+    totals = np.column_stack(
+        [np.bincount(index, weights=values[f], minlength=len(names)) for f in fields]
+    )
+    for name, count, row in zip(names, counts, totals, strict=True):
+        if not count:
+            continue
+        if name in into:
+            into[name] += row
+        else:
+            into[name] = row.copy()
 
 
 def _encoded(key: Any) -> tuple[np.ndarray, list]:

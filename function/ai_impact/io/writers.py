@@ -124,6 +124,17 @@ def _json_fragments(names: list[str], impacts: Mapping[str, np.ndarray]) -> list
     raise ValueError("the text impact columns must follow the float ones")
 
 
+def _csv_cells(values: np.ndarray) -> list:
+    """CSV cells of an impact column: floats as they are, empty for NaN (no range on an error
+    row) and for null text."""
+    if values.dtype == object:
+        return [_text(v) for v in values]
+    cells = values.tolist()
+    if np.isnan(values).any():
+        return [v if v == v else "" for v in cells]
+    return cells
+
+
 def output_format(path: str) -> str:
     """``csv``, ``jsonl`` or ``parquet`` from the output name (``-``: JSON lines to stdout)."""
     if path == "-":
@@ -246,10 +257,7 @@ class Writer:
             [_text(r.get(c)) for c in columns] if isinstance(r, dict) else [""] * len(columns)
             for r in records
         ]
-        outputs = [
-            impacts[n].tolist() if impacts[n].dtype != object else [_text(v) for v in impacts[n]]
-            for n in self.names
-        ]
+        outputs = [_csv_cells(impacts[n]) for n in self.names]
         self._csv.writerows(
             a + list(b) for a, b in zip(inputs, zip(*outputs, strict=True), strict=True)
         )
