@@ -124,6 +124,14 @@ def _json_fragments(names: list[str], impacts: Mapping[str, np.ndarray]) -> list
     raise ValueError("the text impact columns must follow the float ones")
 
 
+def _text_only(records: list, width: int) -> bool:
+    """Whether every record is a dict of ``width`` values, each text or None."""
+    if not all(type(r) is dict and len(r) == width for r in records):
+        return False
+    kinds = {type(v) for r in records for v in r.values()}
+    return kinds <= {str, type(None)}
+
+
 def _csv_cells(values: np.ndarray) -> list:
     """CSV cells of an impact column: floats as they are, empty for NaN (no range on an error
     row) and for null text."""
@@ -253,13 +261,22 @@ class Writer:
             self._csv = csv.writer(self._text)
             self._csv.writerow(self.columns + self.names)
         columns = self.columns
-        inputs = [
-            [_text(r.get(c)) for c in columns] if isinstance(r, dict) else [""] * len(columns)
-            for r in records
-        ]
+        inputs: list[Any] | None = None
+        if len(columns) > 1 and _text_only(records, len(columns)):
+            # CSV input (text, None for empty cells, every column in every record): the csv
+            # module writes both as _text would (None as an empty cell).
+            try:
+                inputs = list(map(itemgetter(*columns), records))
+            except KeyError:  # another file's columns: the general path
+                inputs = None
+        if inputs is None:
+            inputs = [
+                [_text(r.get(c)) for c in columns] if isinstance(r, dict) else [""] * len(columns)
+                for r in records
+            ]
         outputs = [_csv_cells(impacts[n]) for n in self.names]
         self._csv.writerows(
-            a + list(b) for a, b in zip(inputs, zip(*outputs, strict=True), strict=True)
+            (*a, *b) for a, b in zip(inputs, zip(*outputs, strict=True), strict=True)
         )
 
     def _write_parquet(self, records: list | None, batch: Any, impacts: dict) -> None:
