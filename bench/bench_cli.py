@@ -4,7 +4,8 @@
    and write of the same file: the floor any Parquet tool pays.
 2. JSON lines -> JSON lines, 200k rows, against ``ai_impact.estimate`` on the same rows already
    in memory (the row edge every door shares).
-3. Peak memory (VmHWM of a fresh process) of streaming 1M and 10M Parquet rows: flat when equal.
+3. CSV -> CSV, 200k rows, against ``ai_impact.estimate`` on the same rows (as text) in memory.
+4. Peak memory (VmHWM of a fresh process) of streaming 1M and 10M Parquet rows: flat when equal.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from pathlib import Path
 import numpy as np
 import orjson
 import pyarrow as pa
+import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -81,6 +83,19 @@ def bench_jsonl(folder: Path, n: int = 200_000) -> None:
     print(f"  ratio to estimate() on rows in memory:   {in_memory_s / ours_s:14.3f}")
 
 
+def bench_csv(folder: Path, n: int = 200_000) -> None:
+    rows = request_table(n).to_pylist()
+    for row in rows:
+        row["utc_datetime"] = row["utc_datetime"].isoformat() + "Z"
+    source = folder / "requests.csv"
+    pacsv.write_csv(request_table(n), source)
+    csv_rows = [{k: str(v) for k, v in r.items() if v is not None} for r in rows]
+    in_memory_s = _timed(lambda: ai_impact.estimate(csv_rows))
+    ours_s = _timed(lambda: aio.run([str(source)], str(folder / "out.csv")))
+    print(f"estimate CSV->CSV, 200k rows:              {n / ours_s:14,.0f} rows/s")
+    print(f"  ratio to estimate() on rows in memory:   {in_memory_s / ours_s:14.3f}")
+
+
 def peak_mb(source: Path, out: Path) -> float:
     code = (
         "import re, sys; sys.path.insert(0, 'function'); from ai_impact import cli; "
@@ -115,6 +130,7 @@ def bench_cli() -> None:
         folder = Path(tmp)
         bench_parquet(folder)
         bench_jsonl(folder)
+        bench_csv(folder)
         bench_memory(folder)
 
 

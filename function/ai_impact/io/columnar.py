@@ -314,14 +314,17 @@ def parse_columns(
         for name in IMAGE_LIST_FIELDS
     }
     for name in _CODE_FIELDS:
-        uniques[name] = _check_code(name, codes[name], uniques[name], errors)
+        kept = uniques[name]
+        assert kept is not None  # only utc_datetime and unread text are not kept
+        uniques[name] = _check_code(name, codes[name], kept, errors)
     if "utc_datetime" not in present:
         year = np.zeros(n, dtype=np.int64)
     elif uniques["utc_datetime"] is None:  # text or timestamps: read in Arrow
         year = _years_of(columns["utc_datetime"], n, errors)
     else:  # values of other types (already None, with their type errors): per distinct
-        local = RowErrors(len(uniques["utc_datetime"]))
-        year = _years(uniques["utc_datetime"], local)[codes["utc_datetime"]]
+        stamps = uniques["utc_datetime"]
+        local = RowErrors(len(stamps))
+        year = _years(stamps, local)[codes["utc_datetime"]]
         _broadcast(errors, local, codes["utc_datetime"])
     _check_consistency(numbers, errors)
     absent = np.full(n, None, dtype=object)  # shared by the fields no row gives (read only)
@@ -329,7 +332,7 @@ def parse_columns(
     for name in STRING_FIELDS:
         found = uniques[name]
         unset = found is None or (len(found) == 1 and found[0] is None)
-        strings[name] = absent if unset else found[codes[name]]
+        strings[name] = absent if found is None or unset else found[codes[name]]
     usage = Usage(n, numbers, strings, images, year, errors, present)
     return usage, codes
 

@@ -447,7 +447,7 @@ class Mapper:
             n = batch.num_rows
             keys = set(batch.schema.names)
 
-            def read(paths: list[Path]) -> Any:
+            def read(paths: list[Path]) -> list:
                 return _first([_arrow_values(batch, p) for p in paths])
 
             if arrow and only is None:

@@ -72,7 +72,7 @@ class Summary:
         n = len(impacts["error_code"])
         if not n:
             return
-        failed = np.not_equal(impacts["error_code"], None)
+        failed = impacts["error_code"].astype(bool)  # a code, or None (false)
         # Error rows have zero impacts already; keep them out of sums anyway (no NaN can leak).
         values = {"rows": np.ones(n), "errors": failed.astype(np.float64)}
         for c in METRIC_COLUMNS:

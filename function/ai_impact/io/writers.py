@@ -301,7 +301,7 @@ class Writer:
             values = impacts[name]
             if values.dtype != object:
                 arrays.append(pa.array(values, pa.float64()))
-            elif not np.not_equal(values, None).any():  # no text (no error in the chunk)
+            elif values.tolist().count(None) == len(values):  # no text (no error in the chunk)
                 arrays.append(pa.nulls(len(values), pa.string()))
             else:
                 arrays.append(pa.array(values.tolist(), pa.string()))
