@@ -45,6 +45,7 @@ from ai_impact.parse import (
     string_values,
 )
 from ai_impact.resolve import Resolved, resolve
+from ai_impact.resolve.common import objects
 
 # The fields the resolvers read (model, hardware, location) besides the year: a batch is
 # resolved once per distinct combination of these.
@@ -181,22 +182,16 @@ def _string(values: Any, name: str, errors: RowErrors) -> tuple[np.ndarray, np.n
         _broadcast(errors, local, codes)
         return codes, cleaned
     if array is not None and pa.types.is_null(array.type):
-        return np.zeros(len(array), dtype=np.int64), _objects([None])
+        return np.zeros(len(array), dtype=np.int64), objects([None])
     cleaned = string_values(python_values(values), name, errors)
     codes, uniques = factorize(cleaned.tolist())
-    return codes, _objects(uniques)
-
-
-def _objects(values: list) -> np.ndarray:
-    out = np.empty(len(values), dtype=object)
-    out[:] = values
-    return out
+    return codes, objects(uniques)
 
 
 def _check_code(name: str, codes: np.ndarray, uniques: np.ndarray, errors: RowErrors) -> np.ndarray:
     """Country, region, task, datatype: the row path's normalisation and check, per distinct."""
     local = RowErrors(len(uniques))
-    strings = {n: _objects([]) for n in _CODE_FIELDS}
+    strings = {n: objects([]) for n in _CODE_FIELDS}
     strings[name] = uniques
     _check_codes(strings, local)
     _broadcast(errors, local, codes)
@@ -209,7 +204,7 @@ def _years_of(values: Any, n: int, errors: RowErrors) -> np.ndarray:
     pa, pc = _pa(), _compute()
     years = np.zeros(n, dtype=np.int64)
     array = to_arrow(values)
-    if array is None or values is None:
+    if array is None:
         return years
     if pa.types.is_timestamp(array.type):
         # As Mapper.columns reads a timestamp (RFC 3339 text in whole seconds, UTC), the year.
@@ -246,17 +241,12 @@ def _years_of(values: Any, n: int, errors: RowErrors) -> np.ndarray:
 
 def _text_years(text: list, rows: np.ndarray, n: int, errors: RowErrors) -> np.ndarray:
     """``parse._years`` of some rows' text (stripped, blanks absent, as the row path reads it)."""
-    local = RowErrors(len(rows))
-    cleaned = string_values(text, "utc_datetime", local)
-    found = _years(cleaned, local)
-    mapped = RowErrors(n)
-    for code in set(local.code[local.any].tolist()):
-        mask = np.zeros(n, dtype=bool)
-        mask[rows[local.code == code]] = True
-        first = int(np.flatnonzero(local.code == code)[0])
-        mapped.add(mask, code, str(local.field[first]), str(local.message[first]))
-    errors.merge(mapped)
-    return found
+    local = RowErrors(len(rows) + 1)  # the last slot, without error, for the other rows
+    found = _years(string_values([*text, None], "utc_datetime", local), local)
+    codes = np.full(n, len(rows), dtype=np.int64)
+    codes[rows] = np.arange(len(rows))
+    _broadcast(errors, local, codes)
+    return found[:-1]
 
 
 def _compute() -> Any:
@@ -308,7 +298,7 @@ def parse_columns(
         elif name in present:
             codes[name], uniques[name] = _string(columns[name], name, errors)
         else:
-            codes[name], uniques[name] = none, _objects([None])
+            codes[name], uniques[name] = none, objects([None])
     images = {
         name: _images(columns[name], name, n, errors) if name in present else Images.empty(n)
         for name in IMAGE_LIST_FIELDS
@@ -369,7 +359,7 @@ def _datetime_check(values: Any, n: int, errors: RowErrors) -> tuple[np.ndarray,
         return np.zeros(n, dtype=np.int64), None
     cleaned = string_values(python_values(values), "utc_datetime", errors)
     codes, uniques = factorize(cleaned.tolist())
-    return codes, _objects(uniques)
+    return codes, objects(uniques)
 
 
 def _images(values: Any, name: str, n: int, errors: RowErrors) -> Images:
@@ -460,9 +450,9 @@ def impact_arrays(
                     out[f"{BLOCK_PREFIXES[block]}_{metric}_{end}"] = column
         tier = np.full(len(failed), None, dtype=object)
         if confidence is not None and impacts.ranges is not None:
-            index, objects = confidence
-            tiers = _objects([o["tier"] for o in objects] + [None])
-            tier = tiers[np.where(failed, len(objects), index)]
+            index, found_objects = confidence
+            tiers = objects([*(o["tier"] for o in found_objects), None])
+            tier = tiers[np.where(failed, len(found_objects), index)]
         out["confidence_tier"] = tier
     out["error_code"] = errors.code.copy()
     out["error_field"] = _clipped(errors.field, failed, clip)
@@ -477,7 +467,7 @@ def _clipped(values: np.ndarray, rows: np.ndarray, cut: Any) -> np.ndarray:
     where = np.flatnonzero(rows)
     if len(where):
         codes, uniques = factorize(values[where].tolist())
-        out[where] = _objects([None if u is None else cut(u) for u in uniques])[codes]
+        out[where] = objects([None if u is None else cut(u) for u in uniques])[codes]
     return out
 
 
