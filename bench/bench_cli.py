@@ -4,7 +4,8 @@
    and write of the same file: the floor any Parquet tool pays.
 2. JSON lines -> JSON lines, 200k rows, against ``ai_impact.estimate`` on the same rows already
    in memory (the row edge every door shares).
-3. Peak memory (VmHWM of a fresh process) of streaming 1M and 4M Parquet rows: flat when equal.
+3. CSV -> CSV, 200k rows, against ``ai_impact.estimate`` on the same rows (as text) in memory.
+4. Peak memory (VmHWM of a fresh process) of streaming 1M and 10M Parquet rows: flat when equal.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from pathlib import Path
 import numpy as np
 import orjson
 import pyarrow as pa
+import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -81,6 +83,19 @@ def bench_jsonl(folder: Path, n: int = 200_000) -> None:
     print(f"  ratio to estimate() on rows in memory:   {in_memory_s / ours_s:14.3f}")
 
 
+def bench_csv(folder: Path, n: int = 200_000) -> None:
+    rows = request_table(n).to_pylist()
+    for row in rows:
+        row["utc_datetime"] = row["utc_datetime"].isoformat() + "Z"
+    source = folder / "requests.csv"
+    pacsv.write_csv(request_table(n), source)
+    csv_rows = [{k: str(v) for k, v in r.items() if v is not None} for r in rows]
+    in_memory_s = _timed(lambda: ai_impact.estimate(csv_rows))
+    ours_s = _timed(lambda: aio.run([str(source)], str(folder / "out.csv")))
+    print(f"estimate CSV->CSV, 200k rows:              {n / ours_s:14,.0f} rows/s")
+    print(f"  ratio to estimate() on rows in memory:   {in_memory_s / ours_s:14.3f}")
+
+
 def peak_mb(source: Path, out: Path) -> float:
     code = (
         "import re, sys; sys.path.insert(0, 'function'); from ai_impact import cli; "
@@ -91,18 +106,22 @@ def peak_mb(source: Path, out: Path) -> float:
     return int(kb) / 1024
 
 
-def bench_memory(folder: Path, n: int = 1_000_000) -> None:
+def bench_memory(folder: Path, n: int = 1_000_000, times: int = 10) -> None:
+    """Peak memory of ``ai-impact estimate`` on n and on n x times rows (Parquet in and out):
+    flat when equal."""
     small, large = folder / "small.parquet", folder / "large.parquet"
     table = request_table(n)
     pq.write_table(table, small)
     with pq.ParquetWriter(large, table.schema) as writer:
-        for _ in range(4):
+        for _ in range(times):
             writer.write_table(table)
     one = peak_mb(small, folder / "small_out.parquet")
-    four = peak_mb(large, folder / "large_out.parquet")
+    many = peak_mb(large, folder / "large_out.parquet")
+    large_out = pq.ParquetFile(folder / "large_out.parquet").metadata.num_rows
+    assert large_out == n * times, large_out
     print(
-        f"peak RSS streaming 1M rows / 4M rows:      {one:8.0f} MB / {four:.0f} MB "
-        f"(ratio {four / one:.2f}; flat = 1)"
+        f"peak RSS streaming {n / 1e6:g}M rows / {n * times / 1e6:g}M rows:    {one:8.0f} MB / "
+        f"{many:.0f} MB (ratio {many / one:.2f}; flat = 1)"
     )
 
 
@@ -111,6 +130,7 @@ def bench_cli() -> None:
         folder = Path(tmp)
         bench_parquet(folder)
         bench_jsonl(folder)
+        bench_csv(folder)
         bench_memory(folder)
 
 

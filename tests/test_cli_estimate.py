@@ -330,3 +330,29 @@ def test_estimating_an_output_again_replaces_its_impact_columns(tmp_path):
     once = [orjson.loads(line) for line in first.read_bytes().splitlines()]
     assert again == once  # same keys, same values: no duplicated key, no stale number
     assert second.read_bytes().count(b'"total_usage_energy_wh"') == len(once)
+
+
+def test_ranges_flag_adds_ranges_and_tiers_equal_to_estimate(tmp_path, capsys):
+    out = tmp_path / "out.csv"
+    sample = SAMPLES / "scope3_rows.csv"
+    assert cli.main(["estimate", str(sample), "-o", str(out), "--ranges"]) == 0
+    rows = read_csv(out)
+    assert list(rows[0])[-len(aio.impact_column_names(True)) :] == aio.impact_column_names(True)
+    source = read_csv(sample)
+    expected = ai_impact.estimate(
+        [{k: v for k, v in r.items() if v != ""} for r in source], ranges=True
+    )
+    tiers = set()
+    for row, reply in zip(rows, expected, strict=True):
+        if reply["error"]:
+            assert row["confidence_tier"] == "" and row["total_usage_energy_wh_low"] == ""
+            continue
+        low, high = reply["ranges"]["total_impact"]["usage_emissions_gco2e"]
+        assert float(row["total_usage_emissions_gco2e_low"]) == low
+        assert float(row["total_usage_emissions_gco2e_high"]) == high
+        assert low < float(row["total_usage_emissions_gco2e"]) < high
+        assert row["confidence_tier"] == reply["confidence"]["tier"]
+        tiers.add(row["confidence_tier"])
+    assert tiers == {"calibrated", "extrapolated", "assumed"}
+    printed = capsys.readouterr().out
+    assert "ranges (sum of the rows' 10-90% ends)" in printed and "confidence" in printed

@@ -8,6 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from ai_impact import cli
 from ai_impact import io as aio
 from ai_impact.io import report
@@ -75,10 +77,33 @@ def _browser():
     return webdriver.Chrome(service=Service(driver), options=options)
 
 
-def test_report_in_headless_chromium(tmp_path):
+def test_ranges_report_shows_tiers_error_bars_and_bands(tmp_path):
+    html = tmp_path / "r.html"
+    sample = str(SAMPLES / "scope3_rows.csv")  # calibrated, extrapolated and assumed rows
+    assert cli.main(["estimate", sample, "--ranges", "--report", str(html), "-q"]) == 0
+    text = html.read_text()
+    assert text.count("<svg") == 4 and 'id="chart-per_tier"' in text
+    assert "id=tiers" in text
+    for tier in ("calibrated", "extrapolated", "assumed"):
+        assert f"<tr><td>{tier}</td>" in text
+    assert "emissions range (10-90%, summed)" in text  # the band of the per-day chart
+    summary = aio.run([sample], ranges=True)
+    assert sum(v[0] for v in summary.tiers.values()) == summary.rows - summary.error_rows
+    low_e, high_e, low_c, high_c = summary.overall_bounds
+    total = summary.totals()
+    assert low_e < total["total_usage_energy_wh"] < high_e
+    assert low_c < total["total_usage_emissions_gco2e"] < high_c
+    for key, (lo_e, hi_e, lo_c, hi_c) in summary.bounds["model"].items():
+        point = summary.groups["model"][key]
+        assert lo_e <= point[2] <= hi_e and lo_c <= point[3] <= hi_c, key
+
+
+@pytest.mark.parametrize("ranges", [False, True])
+def test_report_in_headless_chromium(tmp_path, ranges):
     html = tmp_path / "report.html"
+    sample = str(SAMPLES / "litellm_spend_logs.csv")
     code = cli.main(
-        ["estimate", str(SAMPLES / "litellm_spend_logs.csv"), "--report", str(html), "-q"]
+        ["estimate", sample, "--report", str(html), "-q", *(["--ranges"] if ranges else [])]
     )
     assert code == 0
     driver = _browser()
@@ -96,6 +121,7 @@ def test_report_in_headless_chromium(tmp_path):
             "chart-per_day",
             "chart-per_model",
             "chart-per_provider",
+            *(["chart-per_tier"] if ranges else []),
         ]
         for chart in charts:
             assert chart["width"] > 200 and chart["height"] > 100, chart

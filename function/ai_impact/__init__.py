@@ -11,14 +11,18 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+import numpy as np
+
 from ai_impact import catalog as _catalog
 from ai_impact.catalog.grid import check_emissions_basis
 from ai_impact.catalog.names import MODEL_MATCH
 from ai_impact.confidence import confidence as _confidence
 from ai_impact.engine.chain import compute
-from ai_impact.parse import check_quantities, list_ignored, parse_rows
+from ai_impact.engine.columns import Impacts
+from ai_impact.errors import RowErrors
+from ai_impact.parse import Usage, check_quantities, list_ignored, parse_rows
 from ai_impact.render import render
-from ai_impact.resolve import resolve
+from ai_impact.resolve import Resolved, resolve
 from ai_impact.uncertainty import uncertainty as _uncertainty
 
 __all__ = ["estimate"]
@@ -59,12 +63,31 @@ def estimate(
     is a typo of a field (``output_token``) and a row without any quantity are such errors,
     never a silent zero.
     """
+    basis, cat = check_options(emissions_basis, model_match, catalog)
+    parsed = parse_rows(rows)
+    resolved = resolve(parsed, cat, basis, model_match)
+    impacts, errors, conf = evaluate(parsed, resolved, cat, debug=debug, ranges=ranges)
+    replies = render(impacts, errors, resolved, debug=debug, confidence=conf)
+    if debug:
+        list_ignored(parsed, replies)
+    return replies
+
+
+def check_options(
+    emissions_basis: str, model_match: str, catalog: _catalog.Catalog | None
+) -> tuple[str, _catalog.Catalog]:
+    """The emissions basis and catalog to use; ValueError for an unknown basis or match."""
     basis = check_emissions_basis(emissions_basis)
     if model_match not in MODEL_MATCH:
         raise ValueError(f"model_match must be one of {MODEL_MATCH}, not {model_match!r}")
-    cat = catalog or _catalog.default()
-    parsed = parse_rows(rows)
-    resolved = resolve(parsed, cat, basis, model_match)
+    return basis, catalog or _catalog.default()
+
+
+def evaluate(
+    parsed: Usage, resolved: Resolved, cat: _catalog.Catalog, *, debug: bool, ranges: bool
+) -> tuple[Impacts, RowErrors, tuple[np.ndarray, list[dict[str, Any]]] | None]:
+    """Parsed and resolved columns -> impacts, the rows' errors and the confidence objects:
+    what ``estimate`` renders as replies and ``ai_impact.io.columnar`` as columns."""
     errors = parsed.errors  # the first error of a row wins: parse, then resolve, then engine
     errors.merge(resolved.errors)
     model = resolved.model.columns
@@ -80,7 +103,4 @@ def estimate(
     )
     errors.merge(impacts.errors)
     conf = _confidence(parsed, resolved, cat) if ranges or debug else None
-    replies = render(impacts, errors, resolved, debug=debug, confidence=conf)
-    if debug:
-        list_ignored(parsed, replies)
-    return replies
+    return impacts, errors, conf

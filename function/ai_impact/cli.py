@@ -1,7 +1,7 @@
 """``ai-impact``: estimate log files; manage the REST API's tokens and BigQuery project mappings.
 
-    ai-impact estimate FILE... [-o OUT] [--from FORMAT] [--map COL=FIELD] [--report report.html]
-                               [--png DIR]
+    ai-impact estimate FILE... [-o OUT] [--from FORMAT] [--map COL=FIELD] [--ranges]
+                               [--report report.html] [--png DIR]
     ai-impact token create --role admin [--customer NAME] [--name LABEL] [--rate-per-minute N]
     ai-impact token list
     ai-impact token revoke ID
@@ -99,6 +99,11 @@ def _estimate_parser(commands: argparse._SubParsersAction) -> None:
         metavar="COL=FIELD",
         help="read request field FIELD from column COL (repeatable; a.b for nested values)",
     )
+    estimate.add_argument(
+        "--ranges",
+        action="store_true",
+        help="add the low and high (10-90%%) of every impact column and the confidence tier",
+    )
     estimate.add_argument("--report", metavar="HTML", help="write a self-contained HTML report")
     estimate.add_argument("--png", metavar="DIR", help="write the report's charts as PNG files")
     estimate.add_argument("--top", type=int, default=10, help="rows of the summary tables (10)")
@@ -124,6 +129,7 @@ def _estimate(args: argparse.Namespace) -> int:
             overrides,
             chunk_rows=args.chunk_rows,
             progress=progress,
+            ranges=args.ranges,
         )
         if args.report or args.png:
             from ai_impact.io import report

@@ -193,7 +193,11 @@ def _to_float(value: object) -> float | None:
 
 
 def _number_column(rows: Sequence[Mapping], spec: Field, errors: RowErrors) -> np.ndarray:
-    values = [r.get(spec.name) for r in rows]
+    return number_values([r.get(spec.name) for r in rows], spec, errors)
+
+
+def number_values(values: list, spec: Field, errors: RowErrors) -> np.ndarray:
+    """The checked float column of one number field's values (one per row, None: absent)."""
     missing = np.fromiter((v is None for v in values), dtype=bool, count=len(values))
     kinds = {type(v) for v in values}
     if kinds <= {int, float, type(None)}:
@@ -207,6 +211,15 @@ def _number_column(rows: Sequence[Mapping], spec: Field, errors: RowErrors) -> n
             count=len(values),
         )
         column = np.array([math.nan if p is None else p for p in parsed], dtype=np.float64)
+    return check_number(column, missing, wrong_type, spec, errors)
+
+
+def check_number(
+    column: np.ndarray, missing: np.ndarray, wrong_type: np.ndarray, spec: Field, errors: RowErrors
+) -> np.ndarray:
+    """Record the errors of a number column (wrong type, not finite, out of range, not an
+    integer) and return it with those values NaN. ``column``: float64, NaN where ``missing``
+    or ``wrong_type``; the columnar path (``ai_impact.io.columnar``) fills it from Arrow."""
     name = spec.name
     errors.add(wrong_type, "invalid_field", name, f"{name} must be a number")
     not_finite = ~np.isfinite(column) & ~missing & ~wrong_type
@@ -237,7 +250,11 @@ def _number(value: float) -> str:
 
 
 def _string_column(rows: Sequence[Mapping], name: str, errors: RowErrors) -> np.ndarray:
-    values = [r.get(name) for r in rows]
+    return string_values([r.get(name) for r in rows], name, errors)
+
+
+def string_values(values: list, name: str, errors: RowErrors) -> np.ndarray:
+    """The checked object column of one string field's values (one per row, None: absent)."""
     kinds = {type(v) for v in values}
     if not kinds <= {str, type(None)}:
         wrong = np.fromiter(

@@ -13,6 +13,8 @@
 - ``read_chunks(path)``: CSV, JSON lines (plain or .gz), JSON arrays, Parquet, ``-`` for stdin.
 - ``run(inputs, output, preset)``: the whole pipeline, streaming; returns a ``Summary``.
 - ``estimate_records(records, preset)``: one call for records already in memory.
+- ``estimate_columns(columns, n_rows)``: ``ai_impact.estimate`` for columns (Arrow arrays or
+  lists), returning the impact columns; what ``run`` uses.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 import ai_impact
+from ai_impact.io.columnar import estimate_columns
 from ai_impact.io.pipeline import Progress, run
 from ai_impact.io.presets import PRESETS, Mapper, MappingError, Preset, detect, parse_map
 from ai_impact.io.readers import Chunk, InputError, read_chunks
@@ -38,6 +41,7 @@ __all__ = [
     "Summary",
     "Writer",
     "detect",
+    "estimate_columns",
     "estimate_records",
     "impact_column_names",
     "impact_columns",

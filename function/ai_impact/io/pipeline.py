@@ -10,12 +10,17 @@ import functools
 import inspect
 import sys
 import time
+import warnings
 from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from typing import IO, Any
 
+import numpy as np
+
 import ai_impact
 from ai_impact.engine.columns import BLOCKS, METRICS
+from ai_impact.io.columnar import estimate_columns, to_arrow
 from ai_impact.io.presets import PRESETS, Mapper, MappingError, Path, detect, rows_of
 from ai_impact.io.readers import DEFAULT_CHUNK_ROWS, Chunk, read_chunks
 from ai_impact.io.summary import Summary
@@ -100,6 +105,54 @@ def _explode(mapper: Mapper, chunk: Chunk) -> Chunk:
     return Chunk(columns, records, unreadable=unreadable, done=chunk.done)
 
 
+def _arrow_or_list(values: Any) -> Any:
+    found = to_arrow(values)
+    return values if found is None else found
+
+
+def _estimate_chunk(
+    chunk: Chunk,
+    mapper: Mapper,
+    request: Mapping[str, Any],
+    estimate: Callable[..., list[dict]],
+    columnar: bool,
+    ranges: bool,
+) -> dict[str, Any]:
+    """The impact columns of a chunk: by ``estimate_columns``, or by ``estimate`` on rows
+    (``columnar`` off, or should the columnar path ever raise: a bug must not cost the run)."""
+    n = len(chunk)
+    if columnar:
+        records = chunk.records if chunk.batch is None else None
+        not_objects = (
+            np.fromiter(
+                (type(r) is not dict and not isinstance(r, Mapping) for r in records),
+                dtype=bool,
+                count=n,
+            )
+            if records is not None
+            else None
+        )
+        try:
+            impacts = estimate_columns(request, n, not_objects=not_objects, ranges=ranges)
+        except Exception as exc:
+            warnings.warn(
+                f"the columnar path failed on a chunk ({type(exc).__name__}: {exc}); "
+                "estimating its rows one by one",
+                RuntimeWarning,
+                stacklevel=2,
+            )
+        else:
+            if chunk.unreadable:
+                messages = impacts["error_message"]
+                for row, reason in chunk.unreadable.items():
+                    messages[row] = reason
+            return impacts
+    if columnar:  # the request as the row path reads it (Python values, timestamps as text)
+        request = mapper.columns(chunk.records, chunk.batch)
+    rows = rows_of(request, n, chunk.records if chunk.batch is None else None)
+    return impact_columns(_guarded(estimate, rows), chunk.unreadable, ranges)
+
+
 def _guarded(estimate: Callable[..., list[dict]], rows: list) -> list[dict]:
     """``estimate(rows)``; should it ever raise (its contract is to answer bad rows with an
     error), the chunk is estimated row by row and a row that still raises gets an error reply,
@@ -135,22 +188,34 @@ def run(
     *,
     chunk_rows: int = DEFAULT_CHUNK_ROWS,
     progress: Progress | None = None,
-    estimate: Callable[..., list[dict]] = ai_impact.estimate,
+    estimate: Callable[..., list[dict]] | None = None,
     on_chunk: Callable[[Mapping[str, Sequence[Any]], dict[str, Any]], None] | None = None,
     ranges: bool = False,
 ) -> Summary:
     """Estimate every row of ``inputs`` into ``output`` (None: totals only); return the totals.
 
+    Chunks go through ``columnar.estimate_columns`` (the same numbers as ``ai_impact.estimate``
+    without a dict per row); ``estimate``, when given, is called on request rows instead (and
+    on the rows of a chunk the columnar path fails on, should it ever fail). ``ranges`` adds
+    the ranges and confidence tier columns.
+
     Raises ``InputError`` / ``MappingError`` / ``ValueError`` with one clear line for a file or
     mapping that cannot work; the output is then not created (nor a previous one touched).
     """
-    if ranges:  # the hook for the ranges and confidence columns (writers.impact_columns)
+    columnar = estimate is None
+    if estimate is None:
+        estimate = ai_impact.estimate
+    if ranges:  # the ranges and confidence columns (writers.impact_columns)
         if "ranges" not in inspect.signature(estimate).parameters:
             raise ValueError("ranges: this version's estimate() does not give ranges yet")
         estimate = functools.partial(estimate, ranges=True)
     summary = Summary()
     progress = progress or Progress(None)
     writer = Writer(output, ranges=ranges) if output else None
+    # One chunk is written (in a thread: Parquet's encoder and the file system let go of the
+    # GIL) while the next one is estimated; at most one write is in flight.
+    pool = ThreadPoolExecutor(1, thread_name_prefix="ai-impact-writer")
+    pending: Future | None = None
     try:
         for index, name in enumerate(inputs):
             mapper: Mapper | None = None
@@ -158,21 +223,30 @@ def run(
                 if mapper is None:
                     mapper = mapper_for(raw, preset, overrides, name)
                 chunk = _explode(mapper, raw)
-                request = mapper.columns(chunk.records, chunk.batch)
-                rows = rows_of(request, len(chunk), chunk.records)
-                impacts = impact_columns(_guarded(estimate, rows), chunk.unreadable, ranges)
-                del rows
+                request = mapper.columns(chunk.records, chunk.batch, arrow=columnar)
+                if columnar:  # text columns in Arrow once (estimate and summary read them)
+                    request = {k: _arrow_or_list(v) for k, v in request.items()}
+                impacts = _estimate_chunk(chunk, mapper, request, estimate, columnar, ranges)
                 if writer is not None:
-                    writer.write(chunk.columns, chunk.records, chunk.batch, impacts)
+                    if pending is not None:
+                        pending.result()
+                    pending = pool.submit(
+                        writer.write, chunk.columns, chunk.records, chunk.batch, impacts
+                    )
                 summary.add(request, impacts)
                 if on_chunk is not None:
                     on_chunk(request, impacts)
                 progress.update(summary.rows, chunk.done, index, len(inputs))
+        if pending is not None:
+            pending.result()
     except BaseException:
+        if pending is not None:
+            wait([pending])
         if writer is not None:
             writer.abort()
         raise
     finally:
+        pool.shutdown()
         progress.close()
     if writer is not None:
         writer.commit()

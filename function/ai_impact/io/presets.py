@@ -430,10 +430,19 @@ class Mapper:
             return records
         return [row for record in records for row in self.flatten(record)]
 
-    def columns(self, records: Sequence | None = None, batch: Any = None) -> dict[str, list]:
+    def columns(
+        self,
+        records: Sequence | None = None,
+        batch: Any = None,
+        arrow: bool = False,
+        only: set[str] | None = None,
+    ) -> dict[str, Any]:
         """The request fields this mapping finds, as columns (lists, one value per record, or
         per row of an Arrow ``batch``). From Arrow, only the columns read are converted to
-        Python values, column by column."""
+        Python values, column by column; with ``arrow``, a field read from plain columns (no
+        JSON text, no sums, no conversion but utc_datetime's) stays an Arrow array, holding
+        what the list would hold (a timestamp stays a timestamp: its text is its RFC 3339).
+        ``only``: the fields to read (None: all)."""
         if batch is not None:
             n = batch.num_rows
             keys = set(batch.schema.names)
@@ -441,11 +450,14 @@ class Mapper:
             def read(paths: list[Path]) -> list:
                 return _first([_arrow_values(batch, p) for p in paths])
 
+            if arrow and only is None:
+                return self._arrow_columns(batch, keys)
+
         else:
             records = records or []
             n = len(records)
             plain = all(type(r) is dict for r in records)
-            keys = set().union(*(r for r in records if isinstance(r, Mapping)))
+            keys = set().union(*(r for r in records if type(r) is dict or isinstance(r, Mapping)))
 
             def read(paths: list[Path]) -> list:
                 if plain and len(paths) == 1 and len(paths[0]) == 1:
@@ -454,6 +466,8 @@ class Mapper:
 
         out: dict[str, list] = {}
         for target, paths in self.fields.items():
+            if only is not None and target not in only:
+                continue
             usable = [p for p in paths if p[0] in keys or ".".join(p) in keys]
             values = read(usable) if usable else None
             if target in self.sums:
@@ -467,10 +481,64 @@ class Mapper:
                 values = list(map(self.convert[target], values))
             out[target] = values
         for target, value in self.defaults.items():
+            if only is not None and target not in only:
+                continue
             if target in out:
                 out[target] = [value if v is None else v for v in out[target]]
             elif target not in self.overrides:
                 out[target] = [value] * n
+        return out
+
+    def _arrow_columns(self, batch: Any, keys: set[str]) -> dict[str, Any]:
+        """``columns`` of an Arrow batch, Arrow arrays where that keeps the values exact."""
+        import pyarrow as pa
+
+        n = batch.num_rows
+        lists = self.columns(None, batch, only=self._list_fields(batch, keys))
+        out: dict[str, Any] = {}
+        for target, paths in self.fields.items():
+            if target in lists:
+                out[target] = lists[target]
+                continue
+            usable = [p for p in paths if p[0] in keys or ".".join(p) in keys]
+            if not usable:
+                continue
+            values = _arrow_first(batch, usable)
+            if target in self.convert:
+                values = _convert_text(self.convert[target], values)
+            default = self.defaults.get(target)
+            if default is not None:
+                values = values.fill_null(default)
+            out[target] = values
+        for target, value in self.defaults.items():
+            if target not in out and target not in self.overrides:
+                out[target] = pa.repeat(value, n)
+        return out
+
+    def _list_fields(self, batch: Any, keys: set[str]) -> set[str]:
+        """The fields of a batch that ``columns`` must read as Python values (JSON text, nested
+        maps, sums, conversions other than of text and timestamps, mixed types)."""
+        import pyarrow as pa
+
+        out = set()
+        for target, paths in self.fields.items():
+            usable = [p for p in paths if p[0] in keys or ".".join(p) in keys]
+            if not usable:
+                continue
+            values = _arrow_first(batch, usable)
+            default = self.defaults.get(target)
+            if (
+                values is None
+                or target in self.sums
+                or (target in self.convert and self.convert[target] is not _utc_text)
+                or (pa.types.is_timestamp(values.type) and target != "utc_datetime")
+                or (
+                    target in self.convert
+                    and not (pa.types.is_string(values.type) or pa.types.is_timestamp(values.type))
+                )
+                or (default is not None and not pa.types.is_string(values.type))
+            ):
+                out.add(target)
         return out
 
     def rows(self, records: Sequence | None = None, batch: Any = None) -> list:
@@ -497,6 +565,55 @@ def rows_of(
     if records is not None and not all(type(r) is dict for r in records):
         out = [o if isinstance(r, Mapping) else r for o, r in zip(out, records, strict=True)]
     return out
+
+
+def _arrow_first(batch: Any, paths: list[Path]) -> Any:
+    """Per row the first non-null value of ``paths`` as one Arrow array, or None when a path
+    leaves Arrow (JSON text, maps) or the columns differ in type."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    arrays = []
+    for path in paths:
+        flat = ".".join(path)
+        if flat in batch.schema.names:
+            column = batch.column(flat)
+        else:
+            column, rest = batch.column(path[0]), path[1:]
+            while rest and pa.types.is_struct(column.type):
+                if column.type.get_field_index(rest[0]) < 0:
+                    return None
+                column, rest = pc.struct_field(column, rest[0]), rest[1:]
+            if rest:
+                return None
+        if isinstance(column, pa.ChunkedArray):
+            column = column.combine_chunks()
+        if pa.types.is_dictionary(column.type):
+            column = column.dictionary_decode()
+        if pa.types.is_timestamp(column.type):  # whole seconds, as _arrow_values reads them
+            column = column.cast(pa.timestamp("s"), safe=False)
+        arrays.append(column)
+    if len({a.type for a in arrays}) != 1:
+        return None
+    return arrays[0] if len(arrays) == 1 else pc.coalesce(*arrays)
+
+
+def _convert_text(convert: Callable[[object], object], values: Any) -> Any:
+    """``convert`` (``_utc_text``) of an Arrow column: timestamps stay (their text is RFC
+    3339 already); text that is RFC 3339 already passes unchanged, the rest is converted."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    from ai_impact.io.columnar import RFC3339
+
+    if not pa.types.is_string(values.type):
+        return values
+    odd = pc.invert(pc.match_substring_regex(values, RFC3339).fill_null(True))
+    if not pc.any(odd).as_py():
+        return values
+    rows = pc.indices_nonzero(odd)
+    converted = [convert(v) for v in values.take(rows).to_pylist()]
+    return pc.replace_with_mask(values, odd, pa.array(converted, pa.string()))
 
 
 def _arrow_values(batch: Any, path: Path) -> list:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import csv
 import gzip
 import io
+import itertools
 import os
 import shutil
 import sys
@@ -160,14 +161,24 @@ def _json_chunks(
     columns: list[str] | None = None
     records: list[Any] = []
     unreadable: dict[int, str] = {}
-    for number, line in enumerate(buffered, 1):
-        if not line.strip():
-            continue
-        try:
-            records.append(orjson.loads(line))
-        except orjson.JSONDecodeError as exc:
-            unreadable[len(records)] = f"line {number} is not valid JSON ({exc})"
-            records.append(line.decode("utf-8", "replace").rstrip("\n"))
+    number = 0  # lines read
+    while True:
+        lines = list(itertools.islice(buffered, chunk_rows - len(records)))
+        if not lines:
+            break
+        try:  # no blank nor broken line (the common case): one pass of orjson
+            parsed = list(map(orjson.loads, lines))
+            records.extend(parsed)
+        except orjson.JSONDecodeError:  # a blank or broken line: line by line
+            for offset, line in enumerate(lines, number + 1):
+                if not line.strip():
+                    continue
+                try:
+                    records.append(orjson.loads(line))
+                except orjson.JSONDecodeError as exc:
+                    unreadable[len(records)] = f"line {offset} is not valid JSON ({exc})"
+                    records.append(line.decode("utf-8", "replace").rstrip("\n"))
+        number += len(lines)
         if len(records) >= chunk_rows:
             columns = columns or _columns(records)
             yield Chunk(columns, records, unreadable=unreadable, done=done())

@@ -4,9 +4,9 @@ Charts are drawn with matplotlib: a long-maintained library (NumFOCUS) whose SVG
 no script and no network to display, so the HTML file is complete by itself and small (a few
 hundred kB, where an interactive library would inline megabytes of JavaScript), and whose PNG
 output needs no browser (``--png``). Charts: energy and emissions per day, per model, per
-provider; the errors table; the methodology. Two slots wait for the confidence and ranges
-columns (share of rows by confidence tier, ranges as error bars): shown when the summary has
-them.
+provider; with ``--ranges``, the share of rows (and of emissions) by confidence tier, the
+ranges as error bars (per model, per provider) and as a band (per day); the errors table; the
+methodology.
 """
 
 from __future__ import annotations
@@ -17,11 +17,15 @@ import io
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
+from ai_impact.confidence import TIERS
 from ai_impact.io.summary import UNKNOWN, Summary
 
 METHODOLOGY = "docs/methodology.md"
 ENERGY, EMISSIONS = "total_usage_energy_wh", "total_usage_emissions_gco2e"
 _COLOURS = ("#2a6f97", "#c8553d")
+_TIER_COLOURS = {"calibrated": "#3a7d44", "extrapolated": "#e0a526", "assumed": "#b5b5b5"}
 _ENERGY_UNITS = ("Wh", "kWh", "MWh", "GWh")
 _CO2_UNITS = ("gCO2e", "kgCO2e", "tCO2e", "ktCO2e")
 
@@ -54,19 +58,26 @@ def charts(summary: Summary, top: int = 10) -> dict[str, Any]:
         ax.set_ylabel(f"energy, {e_unit}")
         other = ax.twinx()
         (line,) = other.plot(x, [v[3] / c_scale for _, v in days], color=_COLOURS[1], marker="o")
+        handles, labels = [bars, line], [f"energy ({e_unit})", f"emissions ({c_unit})"]
+        if summary.ranged:  # the band between the sums of the rows' low and high ends
+            bounds = [summary.bounds["day"][d] for d, _ in days]
+            band = other.fill_between(
+                x,
+                [b[2] / c_scale for b in bounds],
+                [b[3] / c_scale for b in bounds],
+                color=_COLOURS[1],
+                alpha=0.2,
+                linewidth=0,
+            )
+            handles.append(band)
+            labels.append("emissions range (10-90%, summed)")
         other.set_ylabel(f"emissions, {c_unit}")
         other.set_ylim(bottom=0)
         locator = mdates.AutoDateLocator(maxticks=10)
         ax.xaxis.set_major_locator(locator)
         ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
         ax.set_title("Energy and emissions per day (estimates, total impact)")
-        fig.legend(
-            [bars, line],
-            [f"energy ({e_unit})", f"emissions ({c_unit})"],
-            loc="lower center",
-            ncol=2,
-            frameon=False,
-        )
+        fig.legend(handles, labels, loc="lower center", ncol=len(handles), frameon=False)
         fig.tight_layout(rect=(0, 0.08, 1, 1))
         figures["per_day"] = fig
     for group, title in (("model", "per model"), ("provider", "per provider")):
@@ -80,13 +91,43 @@ def charts(summary: Summary, top: int = 10) -> dict[str, Any]:
             (axes[1], EMISSIONS, _CO2_UNITS, _COLOURS[1]),
         ):
             scale, unit = _scale([v[field] for _, v in items], units)
-            ax.barh(names, [v[field] / scale for _, v in items][::-1], color=colour)
+            points = np.array([v[field] / scale for _, v in items][::-1])
+            error = None
+            if summary.ranged:  # error bars: the sums of the rows' low and high ends
+                k = 0 if field == ENERGY else 2
+                ends = np.array([summary.bounds[group][key][k : k + 2] for key, _ in items][::-1])
+                ends = ends / scale
+                error = np.clip([points - ends[:, 0], ends[:, 1] - points], 0.0, None)
+            ax.barh(names, points, color=colour, xerr=error, ecolor="#333", capsize=2)
             ax.set_xlabel(f"{'energy' if field == ENERGY else 'emissions'}, {unit}")
             ax.xaxis.set_major_locator(MaxNLocator(4))
         fig.suptitle(f"Energy and emissions {title}, top {len(items)} by emissions")
         fig.tight_layout()
         figures[f"per_{group}"] = fig
+    if summary.tiers:
+        figures["per_tier"] = _tier_chart(plt, summary)
     return figures
+
+
+def _tier_chart(plt: Any, summary: Summary) -> Any:
+    """Share of the estimated rows, and of their emissions, by confidence tier."""
+    fig, ax = plt.subplots(figsize=(8, 2.4))
+    measures = ("rows", "emissions")
+    totals = [sum(v[i] for v in summary.tiers.values()) for i in (0, 2)]
+    left = np.zeros(2)
+    for tier in TIERS:
+        if tier not in summary.tiers:
+            continue
+        v = summary.tiers[tier]
+        share = np.array([v[0] / max(totals[0], 1e-300), v[2] / max(totals[1], 1e-300)])
+        ax.barh(measures, share * 100, left=left, color=_TIER_COLOURS[tier], label=tier)
+        left += share * 100
+    ax.set_xlim(0, 100)
+    ax.set_xlabel("% of estimated rows / of their emissions")
+    ax.set_title("Share by confidence tier")
+    fig.legend(loc="lower center", ncol=3, frameon=False)
+    fig.tight_layout(rect=(0, 0.14, 1, 1))
+    return fig
 
 
 def _scale(values: list[float], units: tuple[str, ...]) -> tuple[float, str]:
@@ -174,9 +215,7 @@ figure.chart{{margin:1rem 0}} figure.chart svg{{max-width:100%;height:auto}}
 </div>
 <h2>Charts</h2>
 {"".join(sections)}
-<section id=confidence><h2>Confidence and ranges</h2>
-<p class=note>Share of rows by confidence tier and low–high ranges appear here when the
-estimates carry them (ranges and confidence columns).</p></section>
+<section id=confidence><h2>Confidence and ranges</h2>{_confidence(summary)}</section>
 <h2>Top {top}</h2>{groups}
 <h2>Errors</h2>{errors_table}
 <h2>Methodology</h2>
@@ -187,6 +226,36 @@ impacts amortised over hardware life. Every coefficient and its source:
 <a href="{METHODOLOGY}">{METHODOLOGY}</a> in the ai-impact repository.</p>
 </body></html>
 """
+
+
+def _confidence(summary: Summary) -> str:
+    """The confidence tiers and the range of the totals, or how to get them."""
+    if not summary.ranged:
+        return (
+            "<p class=note>Run <code>ai-impact estimate --ranges</code> for each row's low and "
+            "high (10-90%) and its confidence tier: shown here, and as error bars and bands "
+            "on the charts.</p>"
+        )
+    low_e, high_e, low_c, high_c = summary.overall_bounds.tolist()
+    estimated = max(sum(int(v[0]) for v in summary.tiers.values()), 1)
+    rows = "".join(
+        f"<tr><td>{tier}</td><td class=n>{int(v[0]):,}</td><td class=n>{v[0] / estimated:.0%}"
+        f"</td><td class=n>{_amount(v[2], _CO2_UNITS)}</td></tr>"
+        for tier in TIERS
+        if (v := summary.tiers.get(tier)) is not None
+    )
+    return (
+        f"<p>Energy {_amount(low_e, _ENERGY_UNITS)} to {_amount(high_e, _ENERGY_UNITS)}, "
+        f"emissions {_amount(low_c, _CO2_UNITS)} to {_amount(high_c, _CO2_UNITS)}: the sums "
+        "of the rows' low and high ends (each row's 10-90% interval). An envelope: wider than "
+        "the interval of the total, the rows' errors being partly independent.</p>"
+        "<table id=tiers><tr><th>confidence tier</th><th>rows</th><th>share</th>"
+        f"<th>emissions</th></tr>{rows}</table>"
+        "<p class=note>calibrated: model family and GPU inside the measured configurations; "
+        "extrapolated: outside them; assumed: a guess carries the result (a closed model's "
+        f'size, a serving profile, default hardware). <a href="{METHODOLOGY}'
+        '#13-ranges-and-confidence">Methodology, section 13</a>.</p>'
+    )
 
 
 def _group_table(summary: Summary, group: str, top: int) -> str:

@@ -23,6 +23,16 @@ METRIC_COLUMNS = (
 FIELDS = ("rows", "errors", *METRIC_COLUMNS)
 UNKNOWN = "(not given)"
 GROUPS = ("model", "provider", "day")
+# With ranges: sums of the rows' low and high ends (an envelope: wider than the 10-90%
+# interval of the sum itself, the rows' errors being partly independent).
+BOUNDS = (
+    "total_usage_energy_wh_low",
+    "total_usage_energy_wh_high",
+    "total_usage_emissions_gco2e_low",
+    "total_usage_emissions_gco2e_high",
+)
+# Per confidence tier: rows, then the energy and emissions of those rows.
+TIER_FIELDS = ("rows", "total_usage_energy_wh", "total_usage_emissions_gco2e")
 
 
 @dataclass
@@ -34,6 +44,14 @@ class Summary:
         default_factory=lambda: {g: {} for g in GROUPS}
     )
     errors: dict[str, list] = field(default_factory=dict)  # code -> [count, first message]
+    # With ranges (the run's impact columns have them): BOUNDS per group key and overall,
+    # TIER_FIELDS per confidence tier (error rows have no tier).
+    bounds: dict[str, dict[str, np.ndarray]] = field(
+        default_factory=lambda: {g: {} for g in GROUPS}
+    )
+    overall_bounds: np.ndarray = field(default_factory=lambda: np.zeros(len(BOUNDS)))
+    tiers: dict[str, np.ndarray] = field(default_factory=dict)
+    ranged: bool = False
 
     @property
     def rows(self) -> int:
@@ -46,16 +64,15 @@ class Summary:
     def add(self, request: Mapping[str, Sequence], impacts: Mapping[str, np.ndarray]) -> None:
         """Add one chunk: its request columns (``Mapper.columns``) and its impact columns.
 
-        Grouping runs in Arrow (hash aggregation), not row by row in Python.
+        Keys are dictionary-encoded in Arrow and summed with ``np.bincount``, never row by
+        row in Python.
         """
-        import pyarrow as pa
         import pyarrow.compute as pc
 
         n = len(impacts["error_code"])
         if not n:
             return
-        codes = _strings(impacts["error_code"], n)
-        failed = pc.is_valid(codes).to_numpy(zero_copy_only=False)
+        failed = impacts["error_code"].astype(bool)  # a code, or None (false)
         # Error rows have zero impacts already; keep them out of sums anyway (no NaN can leak).
         values = {"rows": np.ones(n), "errors": failed.astype(np.float64)}
         for c in METRIC_COLUMNS:
@@ -64,34 +81,34 @@ class Summary:
         model = pc.coalesce(
             _strings(request.get("model_id"), n), _strings(request.get("model_name"), n)
         )
-        when = _strings(request.get("utc_datetime"), n)
-        dated = pc.match_substring_regex(when, r"^\d{4}-\d{2}-\d{2}")
-        day = pc.if_else(dated, pc.utf8_slice_codeunits(when, 0, 10), pa.nulls(n, pa.string()))
         keys = {
-            "model": model,
-            "provider": _strings(request.get("managed_service_id"), n),
-            "day": day,
+            "model": _encoded(model),
+            "provider": _encoded(_strings(request.get("managed_service_id"), n)),
+            "day": _days(request.get("utc_datetime"), n),
         }
-        for group, key in keys.items():
-            table = pa.table({"key": key.fill_null(UNKNOWN), **values})
-            sums = table.group_by("key").aggregate([(f, "sum") for f in FIELDS])
-            totals = np.column_stack([sums.column(f"{f}_sum").to_numpy() for f in FIELDS])
-            into = self.groups[group]
-            for name, row in zip(sums.column("key").to_pylist(), totals, strict=True):
-                if name in into:
-                    into[name] += row
-                else:
-                    into[name] = row.copy()
+        ranged = BOUNDS[0] in impacts
+        if ranged:
+            self.ranged = True
+            for b in BOUNDS:
+                values[b] = np.where(failed, 0.0, np.nan_to_num(impacts[b]))
+            self.overall_bounds += np.array([values[b].sum() for b in BOUNDS])
+            index, names = _encoded(_strings(impacts["confidence_tier"], n))
+            _add(self.tiers, index, names, values, TIER_FIELDS)
+            self.tiers.pop(UNKNOWN, None)  # error rows
+        for group, (index, names) in keys.items():
+            _add(self.groups[group], index, names, values, FIELDS)
+            if ranged:
+                _add(self.bounds[group], index, names, values, BOUNDS)
         if failed.any():
-            counts = pc.value_counts(codes.filter(pc.is_valid(codes)))
+            rows = np.flatnonzero(failed)
+            codes = impacts["error_code"][rows].astype(str)
+            distinct, first, counts = np.unique(codes, return_index=True, return_counts=True)
             messages = impacts["error_message"]
-            for entry in counts.to_pylist():
-                code, count = entry["values"], entry["counts"]
+            for code, at, count in zip(distinct.tolist(), first, counts.tolist(), strict=True):
                 if code in self.errors:
                     self.errors[code][0] += count
                 else:
-                    first = pc.index(codes, code).as_py()
-                    self.errors[code] = [count, messages[first]]
+                    self.errors[code] = [count, messages[rows[at]]]
 
     def top(self, group: str, n: int = 10, by: str = "total_usage_emissions_gco2e") -> list:
         """[(key, {field: value})] of the ``n`` largest groups by ``by``."""
@@ -114,6 +131,18 @@ class Summary:
             f"embodied {_fmt(t['total_embodied_emissions_gco2e'] / 1000, 'kgCO2e')}"
             "   (estimates; totals include training and fine-tuning shares)",
         ]
+        if self.ranged:
+            low_e, high_e, low_c, high_c = self.overall_bounds.tolist()
+            lines.append(
+                f"ranges (sum of the rows' 10-90% ends): energy {_fmt(low_e / 1000, 'kWh')}"
+                f" - {_fmt(high_e / 1000, 'kWh')}   emissions {_fmt(low_c / 1000, 'kgCO2e')}"
+                f" - {_fmt(high_c / 1000, 'kgCO2e')}"
+            )
+            estimated = max(self.rows - self.error_rows, 1)
+            shares = "   ".join(
+                f"{tier} {v[0] / estimated:.0%}" for tier, v in sorted(self.tiers.items())
+            )
+            lines.append(f"confidence (share of estimated rows): {shares}")
         if self.errors:
             lines.append("")
             lines.append("errors by code")
@@ -135,12 +164,67 @@ class Summary:
         return "\n".join(lines)
 
 
+def _add(
+    into: dict[str, np.ndarray],
+    index: np.ndarray,
+    names: list,
+    values: Mapping[str, np.ndarray],
+    fields: Sequence[str],
+) -> None:
+    """Add the sums of ``fields`` per key (``index`` into ``names``) to ``into``; keys without
+    rows (the slot of absent keys when none is absent) are left out."""
+    counts = np.bincount(index, minlength=len(names))
+    totals = np.column_stack(
+        [np.bincount(index, weights=values[f], minlength=len(names)) for f in fields]
+    )
+    for name, count, row in zip(names, counts, totals, strict=True):
+        if not count:
+            continue
+        if name in into:
+            into[name] += row
+        else:
+            into[name] = row.copy()
+
+
+def _encoded(key: Any) -> tuple[np.ndarray, list]:
+    """Per row the index of its key in the names, and the names (nulls: ``UNKNOWN``, last)."""
+    encoded = key.dictionary_encode()
+    names = [*encoded.dictionary.to_pylist(), UNKNOWN]
+    return encoded.indices.fill_null(len(names) - 1).to_numpy(), names
+
+
+def _days(values: Any, n: int) -> tuple[np.ndarray, list]:
+    """The day (YYYY-MM-DD) of each row's utc_datetime, as ``_encoded`` gives keys; text that
+    does not start with a date has none. Worked out once per distinct value."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if isinstance(values, pa.ChunkedArray):
+        values = values.combine_chunks()
+    if isinstance(values, pa.Array) and pa.types.is_timestamp(values.type):
+        values = pc.floor_temporal(values, unit="day")
+        index, stamps = _encoded(values)
+        days = pc.strftime(pa.array(stamps[:-1], values.type), "%Y-%m-%d").to_pylist()
+        return index, [*days, UNKNOWN]
+    index, when = _encoded(_strings(values, n))
+    text = pa.array(when[:-1], pa.string())
+    dated = pc.match_substring_regex(text, r"^\d{4}-\d{2}-\d{2}")
+    days = pc.if_else(dated, pc.utf8_slice_codeunits(text, 0, 10), None).to_pylist()
+    return index, [d if d is not None else UNKNOWN for d in days] + [UNKNOWN]
+
+
 def _strings(values: Sequence[Any] | np.ndarray | None, n: int) -> Any:
     """An Arrow string array of ``values`` (None: all null); other types become their text."""
     import pyarrow as pa
 
     if values is None:
         return pa.nulls(n, pa.string())
+    if isinstance(values, pa.ChunkedArray):
+        values = values.combine_chunks()
+    if isinstance(values, pa.Array):
+        if pa.types.is_string(values.type):
+            return values
+        values = values.to_pylist()
     if isinstance(values, np.ndarray):
         values = values.tolist()
     try:

@@ -30,6 +30,7 @@ import numpy as np
 import orjson
 
 from ai_impact.engine.columns import BLOCKS, METRICS
+from ai_impact.factorize import factorize
 
 BLOCK_PREFIXES = {block: block.removesuffix("_impact") for block in BLOCKS}
 ERROR_COLUMNS = ("error_code", "error_field", "error_message")
@@ -88,6 +89,58 @@ def _objects(values: list) -> np.ndarray:
     array = np.empty(len(values), dtype=object)
     array[:] = values
     return array
+
+
+def _json_fragments(names: list[str], impacts: Mapping[str, np.ndarray]) -> list[bytes]:
+    """Per row the JSON text of its impact columns, ``"name":value,...}`` (the object's end):
+    the floats of all rows serialised by one orjson call (numbers only: its rows split on
+    ``],[``), the text columns once per distinct value."""
+    n = len(impacts[names[0]]) if names else 0
+    if not n:
+        return []
+    parts: list[list[bytes]] = []
+    template = []
+    floats = [name for name in names if impacts[name].dtype != object]
+    if floats:
+        matrix = np.column_stack([impacts[name] for name in floats])
+        text = orjson.dumps(matrix, option=orjson.OPT_SERIALIZE_NUMPY)
+        parts.append(text[2:-2].split(b"],["))
+    for name in names:
+        key = orjson.dumps(name)
+        if impacts[name].dtype != object:
+            template.append(key + b":%s")
+            continue
+        codes, distinct = factorize(impacts[name].tolist())
+        encoded = np.array([orjson.dumps(v) for v in distinct], dtype=object)
+        parts.append(encoded[codes].tolist())
+        template.append(key + b":%s")
+    layout = b",".join(template) + b"}"
+    # The float values of a row are its text split on commas; text columns follow, in order.
+    order = [i for i, name in enumerate(names) if impacts[name].dtype != object] + [
+        i for i, name in enumerate(names) if impacts[name].dtype == object
+    ]
+    if order == list(range(len(names))):
+        return [layout % (*row.split(b","), *texts) for row, *texts in zip(*parts, strict=True)]
+    raise ValueError("the text impact columns must follow the float ones")
+
+
+def _text_only(records: list, width: int) -> bool:
+    """Whether every record is a dict of ``width`` values, each text or None."""
+    if not all(type(r) is dict and len(r) == width for r in records):
+        return False
+    kinds = {type(v) for r in records for v in r.values()}
+    return kinds <= {str, type(None)}
+
+
+def _csv_cells(values: np.ndarray) -> list:
+    """CSV cells of an impact column: floats as they are, empty for NaN (no range on an error
+    row) and for null text."""
+    if values.dtype == object:
+        return [_text(v) for v in values]
+    cells = values.tolist()
+    if np.isnan(values).any():
+        return [v if v == v else "" for v in cells]
+    return cells
 
 
 def output_format(path: str) -> str:
@@ -178,11 +231,11 @@ class Writer:
 
     def _write_jsonl(self, records: list, impacts: dict) -> None:
         names = self.names
-        lists = [impacts[n].tolist() for n in names]
-        impact_rows = [dict(zip(names, v, strict=True)) for v in zip(*lists, strict=True)]
         option = orjson.OPT_SERIALIZE_NUMPY
         objects = [r for r in records if isinstance(r, dict)]
         if set().union(*objects) & set(names):  # input holds impact columns: ours replace them
+            lists = [impacts[n].tolist() for n in names]
+            impact_rows = [dict(zip(names, v, strict=True)) for v in zip(*lists, strict=True)]
             lines = [
                 orjson.dumps(
                     {**(r if isinstance(r, dict) else {}), **i}, default=str, option=option
@@ -191,10 +244,11 @@ class Writer:
             ]
         else:  # join the two objects' JSON text: no merged dict per row
             lines = [
-                (orjson.dumps(r, default=str, option=option)[:-1] + b"," if r else b"{")
-                + orjson.dumps(i, option=option)[1:]
-                for r, i in zip(
-                    (r if isinstance(r, dict) else None for r in records), impact_rows, strict=True
+                (orjson.dumps(r, default=str, option=option)[:-1] + b"," if r else b"{") + fragment
+                for r, fragment in zip(
+                    (r if isinstance(r, dict) else None for r in records),
+                    _json_fragments(names, impacts),
+                    strict=True,
                 )
             ]
         if lines:
@@ -207,16 +261,22 @@ class Writer:
             self._csv = csv.writer(self._text)
             self._csv.writerow(self.columns + self.names)
         columns = self.columns
-        inputs = [
-            [_text(r.get(c)) for c in columns] if isinstance(r, dict) else [""] * len(columns)
-            for r in records
-        ]
-        outputs = [
-            impacts[n].tolist() if impacts[n].dtype != object else [_text(v) for v in impacts[n]]
-            for n in self.names
-        ]
+        inputs: list[Any] | None = None
+        if len(columns) > 1 and _text_only(records, len(columns)):
+            # CSV input (text, None for empty cells, every column in every record): the csv
+            # module writes both as _text would (None as an empty cell).
+            try:
+                inputs = list(map(itemgetter(*columns), records))
+            except KeyError:  # another file's columns: the general path
+                inputs = None
+        if inputs is None:
+            inputs = [
+                [_text(r.get(c)) for c in columns] if isinstance(r, dict) else [""] * len(columns)
+                for r in records
+            ]
+        outputs = [_csv_cells(impacts[n]) for n in self.names]
         self._csv.writerows(
-            a + list(b) for a, b in zip(inputs, zip(*outputs, strict=True), strict=True)
+            (*a, *b) for a, b in zip(inputs, zip(*outputs, strict=True), strict=True)
         )
 
     def _write_parquet(self, records: list | None, batch: Any, impacts: dict) -> None:
@@ -239,14 +299,23 @@ class Writer:
         arrays = [a if a is not None else pa.nulls(n) for a in arrays]
         for name in self.names:
             values = impacts[name]
-            if values.dtype == object:
-                arrays.append(pa.array(values.tolist(), pa.string()))
-            else:
+            if values.dtype != object:
                 arrays.append(pa.array(values, pa.float64()))
+            elif values.tolist().count(None) == len(values):  # no text (no error in the chunk)
+                arrays.append(pa.nulls(len(values), pa.string()))
+            else:
+                arrays.append(pa.array(values.tolist(), pa.string()))
         table = pa.Table.from_arrays(arrays, names=self.columns + self.names)
         if self._parquet is None:
             self._schema = table.schema
-            self._parquet = pq.ParquetWriter(self._file, self._schema)
+            # Dictionary pages for the input's columns and the text columns; not for the
+            # impact floats, nearly all distinct (a dictionary would be built, then dropped).
+            floats = {n for n in self.names if impacts[n].dtype != object}
+            self._parquet = pq.ParquetWriter(
+                self._file,
+                self._schema,
+                use_dictionary=[n for n in table.schema.names if n not in floats],
+            )
         elif table.schema != self._schema:
             try:
                 table = table.cast(self._schema)
