@@ -201,6 +201,21 @@ def _fine_tuning_share(catalog: Catalog, rows: np.ndarray, base_rows: np.ndarray
     return np.where(base_rows >= 0, share, 0.0)
 
 
+def _shared_params(catalog: Catalog, rows: np.ndarray, answers: list[_Answer]) -> np.ndarray:
+    """Per distinct model, the parameters every token uses of a mixture of experts whose
+    experts the catalog publishes: total - number_of_experts x params_per_expert_billions (NaN
+    when not published, or when inline sizes make it inconsistent)."""
+    models = catalog.models
+    experts = take(models["number_of_experts"], rows) * take(
+        models["params_per_expert_billions"], rows
+    )
+    total = floats(a.total_params_billions for a in answers)
+    active = floats(a.active_params_billions for a in answers)
+    shared = total - experts
+    with np.errstate(invalid="ignore"):
+        return np.where((shared > 0) & (shared <= active) & (active < total), shared, np.nan)
+
+
 def resolve_models(
     usage: Usage, catalog: Catalog, model_match: str = "fallback"
 ) -> tuple[ResolvedModel, RowErrors]:
@@ -243,6 +258,7 @@ def resolve_models(
         training_ratio=np.full(len(answers), TRAINING_RATIO),
         fine_tuning_share=_fine_tuning_share(catalog, rows, base_rows),
         denoiser=denoiser,
+        shared_params_billions=_shared_params(catalog, rows, answers),
     )
     entries = [models.row(a.row) if a.row >= 0 else None for a in answers]
     resolved = ResolvedModel(
