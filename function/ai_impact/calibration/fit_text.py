@@ -149,11 +149,15 @@ ENERGY_PARAMS = (
     "z_bytes_8bit_blackwell",
     "z_bytes_4bit_blackwell",
     "z_speed_8bit_blackwell",
+    "z_bytes_8bit_block",
+    "z_speed_8bit_block",
+    "z_bytes_8bit_block_blackwell",
+    "z_speed_8bit_block_blackwell",
     "z_speed_4bit_blackwell",
     *(f"ln_prompt_{w}" for w in LATENT_WORKLOADS),
 )
 ENERGY_START = np.array(
-    [-1.6, 0.8, 1.7, -3.3, -2.5, 1.2, -1.0, -2.0, 0.5, 0.0, 0.0, 0.0, 0, 0, 0, 0]
+    [-1.6, 0.8, 1.7, -3.3, -2.5, 1.2, -1.0, -2.0, 0.5, 0.0, 0.0, 0.0, 0, 0, 0, 0, 0, 0, 0, 0]
     + [math.log(500.0)] * len(LATENT_WORKLOADS)
 )
 TIME_PARAMS = ("ln_c_w", "ln_c_0_v3", "ln_c_0_v2", "ln_c_s_v3", "ln_c_s_v2", "mu", "gamma")
@@ -247,6 +251,7 @@ def columns(rows: list[dict[str, str]], specs: dict[str, dict[str, float]]) -> C
         "params_per_expert": optional("params_per_expert_b"),
         "kv_fraction": optional("kv_layer_fraction"),
         "state_gb": optional("recurrent_state_gb"),
+        "block_scaled": np.array([r["fp8_scaling"] == "block" for r in rows]),
     }
     # Latency per output token of a request by Little's law (concurrent requests / token rate):
     # includes the request's prefill and the stalls from co-batched prefills.
@@ -346,6 +351,10 @@ def physics(
         speed_8bit_blackwell=_bounded("speed_8bit", p["z_speed_8bit_blackwell"]),
         speed_4bit=SPEED_4BIT_WITHOUT_FP4,
         speed_4bit_blackwell=_bounded("speed_4bit", p["z_speed_4bit_blackwell"]),
+        bytes_8bit_block=_bounded("bytes_8bit", p["z_bytes_8bit_block"]),
+        speed_8bit_block=_bounded("speed_8bit", p["z_speed_8bit_block"]),
+        bytes_8bit_block_blackwell=_bounded("bytes_8bit", p["z_bytes_8bit_block_blackwell"]),
+        speed_8bit_block_blackwell=_bounded("speed_8bit", p["z_speed_8bit_block_blackwell"]),
         prefill_mfu=PREFILL_MFU,
         prefill_power_fraction=k["prefill_power_fraction"],
         attention_width_coef=k["attention_width_coef"],
@@ -376,7 +385,7 @@ def _engine_args(x: Columns) -> tuple[np.ndarray, ...]:
 def energy_per_token(ph: text.TextPhysics, x: Columns, prompt: np.ndarray) -> np.ndarray:
     """Modelled J per output token of each row: decode at the workload's mean context plus the
     prefill of its prompts (mean and second moment) spread over the output tokens."""
-    ph = text.for_generation(ph, x["blackwell"] > 0)
+    ph = text.for_generation(ph, x["blackwell"] > 0, x["block_scaled"])
     context = prompt + 0.5 * x["out"]
     decode = text.decode_energy_per_token_j(*_engine_args(x), context, ph, architecture(x))
     linear = text.prefill_j_per_token(x["active_b"], x["bytes"], x["tdp"], x["tflops"], ph)
@@ -389,7 +398,7 @@ def energy_per_token(ph: text.TextPhysics, x: Columns, prompt: np.ndarray) -> np
 
 def time_per_token(ph: text.TextPhysics, x: Columns, prompt: np.ndarray) -> np.ndarray:
     """Modelled latency per output token of a request (s), co-batched prefill included."""
-    ph = text.for_generation(ph, x["blackwell"] > 0)
+    ph = text.for_generation(ph, x["blackwell"] > 0, x["block_scaled"])
     context = prompt + 0.5 * x["out"]
     arch = architecture(x)
     step = text.step_time_ms(

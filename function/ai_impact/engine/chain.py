@@ -123,6 +123,7 @@ def _deployment(
             memory_gb,
             blackwell=hardware.gpu_blackwell[h],
             arch=_architecture(model, m),
+            block_scaled=None if model.block_scaled_8bit is None else model.block_scaled_8bit[m],
         ),
         denoiser=None if model.denoiser is None else model.denoiser.take(m),
     )

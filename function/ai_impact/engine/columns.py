@@ -116,6 +116,8 @@ class ModelColumns:
     # Parameters every token uses of a mixture of experts with published experts (total -
     # experts x params per expert), NaN otherwise or absent: engine.text.Architecture.
     shared_params_billions: np.ndarray | None = None
+    # FP8 weights with block-wise scales (datatype fp8_block), bool; None: none.
+    block_scaled_8bit: np.ndarray | None = None
 
 
 @dataclass(frozen=True)

@@ -65,14 +65,18 @@ class TextPhysics:
     kv_gb_per_ktoken: Scalar  # a_kv: GB of KV cache per 1,000 tokens of context, x P_a**kappa
     kv_exponent: Scalar  # kappa
     moe_routed_fraction: Scalar  # rho: share of the active parameters of an MoE that is routed
-    bytes_8bit: Scalar  # bytes moved per fp8/int8 weight (Hopper and other GPUs)
+    bytes_8bit: Scalar  # bytes moved per fp8/int8 weight, per-channel scales (Hopper, others)
     bytes_4bit: Scalar  # bytes moved per fp4/int4 weight
     speed_8bit: Scalar  # prefill FLOP/s of 8-bit weights relative to BF16
     speed_4bit: Scalar  # prefill FLOP/s of 4-bit weights relative to BF16
-    bytes_8bit_blackwell: Scalar  # the same four on Blackwell GPUs (B200)
+    bytes_8bit_block: Scalar  # the 8-bit pair for block-scaled FP8 (128x128-tile scales)
+    speed_8bit_block: Scalar
+    bytes_8bit_blackwell: Scalar  # the same six on Blackwell GPUs (B200)
     bytes_4bit_blackwell: Scalar
     speed_8bit_blackwell: Scalar
     speed_4bit_blackwell: Scalar
+    bytes_8bit_block_blackwell: Scalar
+    speed_8bit_block_blackwell: Scalar
     prefill_mfu: Scalar  # model FLOPs utilisation of prompt processing
     prefill_power_fraction: Scalar  # GPU power / TDP while processing prompts
     attention_width_coef: Scalar  # A [millions] = coef * S**exponent, S = sqrt(P_a * P_t)
@@ -126,16 +130,38 @@ def _is(bytes_per_param: np.ndarray, nominal: float) -> np.ndarray:
     return np.abs(bytes_per_param - nominal) < 1e-9
 
 
-def for_generation(p: TextPhysics, blackwell: np.ndarray | None) -> TextPhysics:
-    """``p`` with the datatype factors of each deployment's GPU generation: the ``*_blackwell``
-    values where ``blackwell`` is true, the others (fitted on H100) elsewhere and by default."""
-    if blackwell is None:
-        return p
-    pick = {
-        name: np.where(blackwell, getattr(p, name + "_blackwell"), getattr(p, name))
-        for name in ("bytes_8bit", "bytes_4bit", "speed_8bit", "speed_4bit")
-    }
-    return replace(p, **pick)
+_DATATYPE_FACTORS = (
+    "bytes_8bit",
+    "bytes_4bit",
+    "speed_8bit",
+    "speed_4bit",
+    "bytes_8bit_block",
+    "speed_8bit_block",
+)
+
+
+def for_generation(
+    p: TextPhysics, blackwell: np.ndarray | None, block_scaled: np.ndarray | None = None
+) -> TextPhysics:
+    """``p`` with the datatype factors of each deployment: the ``*_blackwell`` values where
+    ``blackwell`` is true (the GPU's generation), those fitted on H100 elsewhere and by
+    default; and, where ``block_scaled`` is true (FP8 weights with block-wise scales, datatype
+    ``fp8_block``), the ``*_8bit_block`` pair in place of the per-channel 8-bit one."""
+    if blackwell is not None:
+        p = replace(
+            p,
+            **{
+                name: np.where(blackwell, getattr(p, name + "_blackwell"), getattr(p, name))
+                for name in _DATATYPE_FACTORS
+            },
+        )
+    if block_scaled is not None:
+        p = replace(
+            p,
+            bytes_8bit=np.where(block_scaled, p.bytes_8bit_block, p.bytes_8bit),
+            speed_8bit=np.where(block_scaled, p.speed_8bit_block, p.speed_8bit),
+        )
+    return p
 
 
 @dataclass(frozen=True)
@@ -179,7 +205,8 @@ def _state_gb(arch: Architecture | None) -> Scalar:
 def effective_bytes(bytes_per_param: np.ndarray, p: TextPhysics = PHYSICS) -> np.ndarray:
     """Bytes moved per weight: the datatype's nominal bytes, except 8-bit (``bytes_8bit``) and
     4-bit formats (``bytes_4bit``), whose realised traffic (scales, dequantisation, kernels) is
-    fitted per GPU generation on the fp8 and mxfp4 rows of ML.ENERGY v3."""
+    fitted per GPU generation and FP8 scaling (per channel or per block) on the fp8 and mxfp4
+    rows of ML.ENERGY v3 (:func:`for_generation` picks them)."""
     out = np.where(_is(bytes_per_param, _EIGHT_BIT), p.bytes_8bit, bytes_per_param)
     return np.where(_is(bytes_per_param, _FOUR_BIT), p.bytes_4bit, out)
 
@@ -464,15 +491,17 @@ def coefficients(
     p: TextPhysics = PHYSICS,
     blackwell: np.ndarray | None = None,
     arch: Architecture | None = None,
+    block_scaled: np.ndarray | None = None,
 ) -> Coefficients:
     """The coefficients of :func:`request_gpu_energy_j` and :func:`request_busy_time_s`.
 
     Parameters are those of :func:`decode_energy_per_token_j`; see :func:`gpu_energy_j` and
     :func:`busy_time_s` for the formulas they enter. ``blackwell`` (optional, per deployment)
-    selects the datatype factors fitted on B200 (:func:`for_generation`); ``arch`` (optional)
-    the model's published architecture (:class:`Architecture`).
+    selects the datatype factors fitted on B200 and ``block_scaled`` (optional, per deployment)
+    those of block-scaled FP8 (:func:`for_generation`); ``arch`` (optional) the model's
+    published architecture (:class:`Architecture`).
     """
-    p = for_generation(p, blackwell)
+    p = for_generation(p, blackwell, block_scaled)
     active, total = active_params_billions, total_params_billions
     args = (active, total, bytes_per_param, gpu_count, batch_size, gpu_tdp_w)
     zero = decode_energy_per_token_j(

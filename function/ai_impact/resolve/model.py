@@ -60,6 +60,7 @@ class _Answer:
     provider_service: str | None
     params_range: tuple[float, float, float, float]
     generation_method: str  # the catalog's (engine.diffusion.parse_method), "" when none
+    block_scaled: bool  # FP8 weights with block-wise scales (datatype fp8_block)
 
 
 def _find_model(catalog: Catalog, value: str, model_match: str) -> names.Match | None:
@@ -100,6 +101,9 @@ def _failure(
 # model_total_params_billions, model_active_params_billions, model_datatype, task
 _Str = str | None
 _Key = tuple[_Str, _Str, _Str, _Str, _Str, float, float, _Str, _Str]
+
+
+BLOCK_SCALED_FP8 = "fp8_block"
 
 
 def _answer(catalog: Catalog, key: _Key, model_match: str) -> _Answer:
@@ -187,6 +191,7 @@ def _answer(catalog: Catalog, key: _Key, model_match: str) -> _Answer:
         provider_service=names.provider_service(catalog, model_id or used_id),
         params_range=params_range,
         generation_method=method,
+        block_scaled=chosen == BLOCK_SCALED_FP8,
     )
 
 
@@ -259,6 +264,7 @@ def resolve_models(
         fine_tuning_share=_fine_tuning_share(catalog, rows, base_rows),
         denoiser=denoiser,
         shared_params_billions=_shared_params(catalog, rows, answers),
+        block_scaled_8bit=np.array([a.block_scaled for a in answers], dtype=bool),
     )
     entries = [models.row(a.row) if a.row >= 0 else None for a in answers]
     resolved = ResolvedModel(
