@@ -11,6 +11,12 @@ functions (numpy only), and prints the coefficients, the in-sample and leave-one
 (LOMO) errors on v3 and v2 rows, the bias per GPU generation, and the same errors for a
 six-coefficient power law and for EcoLogits.
 
+Besides the measurements, the CSV states what each model's published architecture changes
+(``number_of_experts``, ``params_per_expert_b``, ``kv_layer_fraction``, ``recurrent_state_gb``)
+and how its fp8 weights are scaled (``fp8_scaling``: channel or block), each with its source in
+``architecture_source``; they enter as :class:`ai_impact.engine.text.Architecture` and through
+``text.for_generation``.
+
 A measured row is a workload (prompt lengths with mean ``m`` and second moment ``s2``, mean
 output ``T``) served at an average batch ``B``. Its J per output token is modelled as::
 
@@ -40,7 +46,7 @@ import numpy as np
 from ai_impact.calibration import fitting
 from ai_impact.engine import text
 
-SCRIPT_VERSION = "3"
+SCRIPT_VERSION = "4"
 DATA_CSV = Path(__file__).with_name("mlenergy_llm.csv")
 COEFFICIENTS_JSON = Path(__file__).with_name(text.COEFFICIENTS_FILE)
 PROJECT_GPUS_CSV = Path(__file__).resolve().parents[1] / "data" / "gpus.csv"
@@ -368,7 +374,20 @@ def physics(
     )
 
 
-def _engine_args(x: Columns) -> tuple[np.ndarray, ...]:
+_Arrays9 = tuple[
+    np.ndarray,
+    np.ndarray,
+    np.ndarray,
+    np.ndarray,
+    np.ndarray,
+    np.ndarray,
+    np.ndarray,
+    np.ndarray,
+    np.ndarray,
+]
+
+
+def _engine_args(x: Columns) -> _Arrays9:
     return (
         x["active_b"],
         x["total_b"],

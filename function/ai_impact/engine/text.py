@@ -24,15 +24,20 @@ The physics of one request (``T_in`` prompt tokens of which ``T_c`` served from 
   Kwon et al. 2023 arXiv:2309.06180, Zheng et al. 2024 arXiv:2312.07104). FLOPs run at
   ``prefill_mfu`` of the dense peak of the datatype (``speed_*`` x BF16 peak), the GPUs at
   ``prefill_power_fraction`` of TDP.
-* **decode**, per output token: every step reads the weights once (MoE: the experts touched by
-  B tokens) and, per sequence, the KV cache of its context, at a fitted energy per GB read
+* **decode**, per output token: every step reads the weights once (MoE: the always-active part
+  and the experts touched by B tokens, from the published experts where known,
+  :class:`Architecture`) and, per sequence, the KV cache of its context (hybrid state-space
+  models: of their attention layers only, plus their fixed recurrent state), at a fitted
+  energy per GB read
   (H100 and B200 give the same value: the fit prefers it to a ``TDP/BW`` scaling); every token
   costs its ``2 * P_active`` FLOPs at a fitted energy per FLOP (``TDP/FLOPS`` scaling); a fixed
   per-step overhead and a per-sequence overhead at TDP grow with the GPU count
   (``n ** gpu_count_exponent``, tensor/expert-parallel synchronisation). The step is shared by
   the B requests.
 * **datatypes**: the bytes moved per weight of 8- and 4-bit formats and their prefill compute
-  speed relative to BF16 are fitted on the fp8 and mxfp4 configurations (H100, B200).
+  speed relative to BF16 are fitted on the fp8 and mxfp4 configurations per GPU generation
+  (H100; B200 for :data:`BLACKWELL_GENERATIONS`) and, for FP8, per scaling (per channel, or
+  per block: datatype ``fp8_block``), :func:`for_generation`.
 
 All functions are pure numpy, vectorised over 1-D float64 arrays of equal length; they return
 finite, non-negative values for finite non-negative inputs, non-decreasing in input and output
