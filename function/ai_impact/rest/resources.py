@@ -34,7 +34,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any
 
-from ai_impact.catalog import SCHEMAS, Catalog, defaults
+from ai_impact.catalog import GPU_GENERATIONS, SCHEMAS, Catalog, defaults
 from ai_impact.fields import CODE_PATTERN, DATATYPE_BYTES, TASKS, Field
 
 # The hosted API's DataType enum (fields.DATATYPE_BYTES adds fp4 and the names serving stacks
@@ -178,6 +178,13 @@ GPU = Resource(
             ),
             _number("bf16_dense_tflops", extension=True, description="Default: ratio x h200's."),
             _number("idle_power_w", extension=True, description="Default: TDP x h200's idle/TDP."),
+            _text(
+                "generation",
+                enum=GPU_GENERATIONS,
+                extension=True,
+                description="The chip's architecture; blackwell takes the text model's "
+                "datatype factors fitted on B200. Default: none (those fitted on H100).",
+            ),
             *_extension_texts("vendor", "notes", "source"),
         ),
     ),
