@@ -107,7 +107,9 @@ def test_energy_per_query_within_tolerance_of_the_disclosure(case: Disclosure) -
 def test_google_split_of_the_median_prompt() -> None:
     # GOOG-5: accelerators 58%, host CPU + DRAM 25%, idle machines 10%, data-centre overhead 8%
     # of the median prompt's energy (Elsworth et al. 2025, arXiv:2508.15734). Tolerance: each
-    # share within 6 percentage points (so every share >= 10% is within x1.6 of Google's).
+    # share within x1.6 of Google's (the x2 target of the disclosures, nearer its x1.5 aim).
+    # Shares are ratios of estimates whose host and idle parts rest on catalog estimates
+    # (nodes.csv), so the check is a ratio, as for the energy figures, not percentage points.
     out = estimate(ENERGY_CASES[0].row)
     split, a = out["debug"]["energy_breakdown"], out["debug"]["assumptions"]
     cat = catalog.default()
@@ -129,7 +131,7 @@ def test_google_split_of_the_median_prompt() -> None:
     }
     google = {"accelerators": 0.58, "host": 0.25, "idle": 0.10, "overhead": 0.08}
     for part, share in google.items():
-        assert shares[part] == pytest.approx(share, abs=0.06), (part, shares)
+        assert 1 / 1.6 <= shares[part] / share <= 1.6, (part, shares)
 
 
 def test_long_prompt_costs_several_times_a_short_one() -> None:

@@ -108,6 +108,7 @@ def test_cached_prompt_tokens_skip_prefill_but_keep_attention() -> None:
         "int4",
         "awq",
         "GPTQ",
+        "FP8_BLOCK",
     ],
 )
 def test_datatypes_named_as_model_cards_do_are_accepted(name: str) -> None:
@@ -130,10 +131,16 @@ def test_quantised_weights_cost_less_than_bf16_on_the_same_replica() -> None:
     fp8 = _energy(400, 500, bytes_per_param=1.0)
     fp4 = _energy(400, 500, bytes_per_param=0.5)
     assert fp4 <= fp8 <= bf16
-    # Fitted, within the physical bounds of the fit.
+    # Fitted, within the physical bounds of the fit, per GPU generation and FP8 scaling.
     p = text.PHYSICS
-    assert 1.0 <= p.bytes_8bit <= 2.0 and 0.5 <= p.bytes_4bit <= 2.0
-    assert 1.0 <= p.speed_8bit <= 2.0 and 1.0 <= p.speed_4bit <= 4.0
+    for suffix in ("", "_blackwell"):
+        assert 1.0 <= getattr(p, "bytes_8bit" + suffix) <= 2.0
+        assert 1.0 <= getattr(p, "bytes_8bit_block" + suffix) <= 2.0
+        assert 0.5 <= getattr(p, "bytes_4bit" + suffix) <= 2.0
+        assert 1.0 <= getattr(p, "speed_8bit" + suffix) <= 2.0
+        assert 1.0 <= getattr(p, "speed_8bit_block" + suffix) <= 2.0
+    # No FP4 tensor cores before Blackwell: 4-bit weights compute at the BF16 peak there.
+    assert p.speed_4bit == 1.0 and 1.0 <= p.speed_4bit_blackwell <= 4.0
 
 
 def test_absent_prompt_is_the_documented_typical_prompt() -> None:
@@ -177,3 +184,102 @@ def test_token_parts_must_fit_their_whole(row: dict, field: str) -> None:
     out = ai_impact.estimate([{**good, **row}, good])
     assert out[0]["error"]["details"]["field"] == field
     assert out[1]["error"] is None
+
+
+def _one(**values: float | bool) -> dict[str, np.ndarray]:
+    return {k: np.array([v]) for k, v in values.items()}
+
+
+def test_moe_weights_read_from_the_published_experts() -> None:
+    # Llama 4 Maverick: 400 B total, 17 B active, 128 routed experts of 3.02 B (one per token)
+    # and a shared part of 400 - 128 x 3.02 = 13.4 B read at every step.
+    shared = 400.0 - 128 * 3.02
+    arch = text.Architecture(np.array([shared]), np.array([np.nan]), np.array([np.nan]))
+    a = _one(active_params_billions=17.0, total_params_billions=400.0, bytes_per_param=1.0)
+    p = text.PHYSICS
+    for batch in (1.0, 8.0, 64.0):
+        got = text.weight_gb_per_step(**a, batch_size=np.array([batch]), arch=arch)[0]
+        routed_share = (17.0 - shared) / (400.0 - shared)
+        touched = 1.0 - (1.0 - routed_share) ** batch
+        assert got == pytest.approx(p.bytes_8bit * (shared + (400.0 - shared) * touched))
+    # Without published experts the fitted routed share of the active parameters is used; a
+    # top-1-of-128 model touches far fewer weights at small batches than that default implies.
+    default = text.weight_gb_per_step(**a, batch_size=np.array([8.0]))[0]
+    published = text.weight_gb_per_step(**a, batch_size=np.array([8.0]), arch=arch)[0]
+    assert published < 0.6 * default
+    # The catalog's experts reach the engine: Maverick on 8 H100 costs less per token than
+    # the same sizes given inline (no experts known).
+    row = {"gpu_id": "h100", "gpu_count": 8, "batch_size": 8, "input_tokens": 100,
+           "output_tokens": 400, "model_datatype": "fp8"}  # fmt: skip
+    by_id, inline = ai_impact.estimate(
+        [
+            {**row, "model_id": "llama_4_maverick"},
+            {**row, "model_total_params_billions": 400, "model_active_params_billions": 17},
+        ]
+    )
+    assert by_id["error"] is None and inline["error"] is None
+    assert (
+        by_id["inference_impact"]["usage_energy_wh"] < inline["inference_impact"]["usage_energy_wh"]
+    )
+
+
+def test_hybrid_state_space_layers_keep_a_fixed_state_instead_of_a_growing_cache() -> None:
+    # Nemotron-H style: 4 of 56 layers attend over a KV cache; the Mamba-2 layers read and
+    # write a fixed state per sequence at every step, whatever the context.
+    a = _args(1, active_params_billions=9.0, total_params_billions=9.0, gpu_count=1.0)
+    state_gb = 0.1435
+    hybrid = text.Architecture(np.array([np.nan]), np.array([4 / 56]), np.array([state_gb]))
+    dense = [text.decode_energy_per_token_j(**a, context_tokens=c) for c in (0.0, 1e4)]
+    hyb = [text.decode_energy_per_token_j(**a, context_tokens=c, arch=hybrid) for c in (0.0, 1e4)]
+    e_b = text.PHYSICS.j_per_gb
+    assert hyb[0][0] - dense[0][0] == pytest.approx(2 * e_b * state_gb)
+    assert hyb[1][0] - hyb[0][0] == pytest.approx((dense[1][0] - dense[0][0]) * 4 / 56)
+
+
+def test_the_engine_applies_the_datatype_factors_of_the_gpu_generation() -> None:
+    # B200 is a Blackwell GPU (gpus.csv generation): its fp8 rows take the factors fitted on
+    # B200, its bf16 rows none; the estimate is the formula with blackwell=True.
+    rows = [
+        {"model_id": "llama_31_70b", "gpu_id": "b200", "gpu_count": 2, "batch_size": 64,
+         "input_tokens": 400, "output_tokens": 500, "model_datatype": dtype}
+        for dtype in ("fp8", "bf16")
+    ]  # fmt: skip
+    out = ai_impact.estimate(rows, debug=True)
+    specs = {"gpu_tdp_w": 1000.0, "gpu_memory_bandwidth_tbps": 8.0, "gpu_bf16_tflops": 2250.0,
+             "gpu_memory_gb": 180.0}  # fmt: skip
+    for o, nbytes in zip(out, (1.0, 2.0), strict=True):
+        a = _one(active_params_billions=70.55, total_params_billions=70.55,
+                 bytes_per_param=nbytes, gpu_count=2.0, batch_size=64.0, **specs)  # fmt: skip
+        for blackwell, same in ((True, True), (False, nbytes == 2.0)):
+            c = text.coefficients(**a, blackwell=np.array([blackwell]))
+            j = text.request_gpu_energy_j(np.array([400.0]), np.array([500.0]), c)[0]
+            got = o["debug"]["energy_breakdown"]["gpu_wh"] * 3600
+            assert bool(got == pytest.approx(j, rel=1e-9)) is same, (nbytes, blackwell)
+
+
+def test_block_scaled_fp8_takes_its_own_fitted_factors() -> None:
+    rows = [
+        {"model_id": "llama_31_70b", "gpu_id": "h100", "gpu_count": 4, "batch_size": 64,
+         "input_tokens": 400, "output_tokens": 500, "model_datatype": dtype}
+        for dtype in ("fp8", "fp8_block")
+    ]  # fmt: skip
+    channel, block = (
+        o["debug"]["energy_breakdown"]["gpu_wh"] for o in ai_impact.estimate(rows, debug=True)
+    )
+    p = text.PHYSICS
+    assert (block > channel) is (p.bytes_8bit_block > p.bytes_8bit)
+    a = _args(1, bytes_per_param=1.0, active_params_billions=70.55, total_params_billions=70.55)
+    c = text.coefficients(**a, block_scaled=np.array([True]))
+    j = text.request_gpu_energy_j(np.array([400.0]), np.array([500.0]), c)[0]
+    assert block * 3600 == pytest.approx(j, rel=1e-9)
+
+
+def test_every_gpu_names_its_generation() -> None:
+    from ai_impact import catalog
+
+    gpus = catalog.default().gpus
+    generations = dict(zip(gpus["gpu_id"], gpus["generation"], strict=True))
+    assert all(generations.values())
+    blackwell = {g for g, gen in generations.items() if gen in text.BLACKWELL_GENERATIONS}
+    assert blackwell == {"b200", "gb200", "b300", "rtx_pro_6000_bse"}
+    assert generations["h100"] == "hopper" and generations["a100_80gb"] == "ampere"

@@ -133,6 +133,9 @@ DATATYPE_BYTES: dict[str, float] = {
     "fp8_e4m3": 1.0,
     "fp8_e5m2": 1.0,
     "float16": 2.0,
+    # FP8 weights with block-wise scales (128x128 tiles: DeepSeek-V3, Qwen3 "-FP8" checkpoints,
+    # config.json weight_block_size); their kernels differ from per-channel FP8 (engine.text).
+    "fp8_block": 1.0,
 }
 
 MAX_IMAGES = 100

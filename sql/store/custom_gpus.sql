@@ -19,6 +19,7 @@ CREATE TABLE IF NOT EXISTS `${project_id}.${dataset_id}.custom_gpus` (
   memory_bandwidth_tbps FLOAT64,
   bf16_dense_tflops FLOAT64,
   idle_power_w FLOAT64,
+  generation STRING,
   vendor STRING,
   notes STRING,
   source STRING,

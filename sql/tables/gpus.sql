@@ -13,6 +13,7 @@ CREATE OR REPLACE TABLE `${project_id}.${dataset_id}.gpus` (
   idle_power_w FLOAT64 NOT NULL,
   memory_bandwidth_tbps FLOAT64 NOT NULL,
   bf16_dense_tflops FLOAT64 NOT NULL,
+  generation STRING,
   embodied_emissions_kgco2e FLOAT64 NOT NULL,
   embodied_water_l FLOAT64 NOT NULL,
   notes STRING,

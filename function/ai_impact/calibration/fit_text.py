@@ -11,6 +11,12 @@ functions (numpy only), and prints the coefficients, the in-sample and leave-one
 (LOMO) errors on v3 and v2 rows, the bias per GPU generation, and the same errors for a
 six-coefficient power law and for EcoLogits.
 
+Besides the measurements, the CSV states what each model's published architecture changes
+(``number_of_experts``, ``params_per_expert_b``, ``kv_layer_fraction``, ``recurrent_state_gb``)
+and how its fp8 weights are scaled (``fp8_scaling``: channel or block), each with its source in
+``architecture_source``; they enter as :class:`ai_impact.engine.text.Architecture` and through
+``text.for_generation``.
+
 A measured row is a workload (prompt lengths with mean ``m`` and second moment ``s2``, mean
 output ``T``) served at an average batch ``B``. Its J per output token is modelled as::
 
@@ -40,7 +46,7 @@ import numpy as np
 from ai_impact.calibration import fitting
 from ai_impact.engine import text
 
-SCRIPT_VERSION = "3"
+SCRIPT_VERSION = "4"
 DATA_CSV = Path(__file__).with_name("mlenergy_llm.csv")
 COEFFICIENTS_JSON = Path(__file__).with_name(text.COEFFICIENTS_FILE)
 PROJECT_GPUS_CSV = Path(__file__).resolve().parents[1] / "data" / "gpus.csv"
@@ -112,6 +118,12 @@ ARCHITECTURES: tuple[tuple[str, float, float, int, int, int], ...] = (
     ("openai/gpt-oss-120b", 5.1, 116.8, 36, 64, 64),
 )
 
+# Prefill speed of 4-bit weights on GPUs without FP4 tensor cores (H100 and every generation
+# but Blackwell): the weights are dequantised to BF16 in the GEMM (W4A16 kernels such as Marlin,
+# Frantar et al. 2024, arXiv:2408.11743), so compute runs at the BF16 peak. Not fitted: the
+# mxfp4 rows on H100 (GPQA, ~250-token prompts) do not identify it.
+SPEED_4BIT_WITHOUT_FP4 = 1.0
+
 # Robust, model-balanced least squares in log space.
 HUBER_DELTA = 0.15
 LM_MAX_ITER = 200  # Levenberg-Marquardt iterations and relative cost tolerance
@@ -125,7 +137,6 @@ BOUNDS = {
     "bytes_4bit": (0.5, 2.0),
     "speed_8bit": (1.0, 2.0),  # up to the 2x FP8 tensor-core peak
     "speed_4bit": (1.0, 4.0),  # up to the 4x FP4 tensor-core peak (Blackwell)
-    "moe_routed_fraction": (0.0, 1.0),
 }
 
 ENERGY_PARAMS = (
@@ -138,19 +149,21 @@ ENERGY_PARAMS = (
     "ln_g",
     "ln_a_kv",
     "kappa",
-    "z_moe_routed_fraction",
     "z_bytes_8bit",
     "z_bytes_4bit",
     "z_speed_8bit",
-    "z_speed_4bit",
     "z_bytes_8bit_blackwell",
     "z_bytes_4bit_blackwell",
     "z_speed_8bit_blackwell",
+    "z_bytes_8bit_block",
+    "z_speed_8bit_block",
+    "z_bytes_8bit_block_blackwell",
+    "z_speed_8bit_block_blackwell",
     "z_speed_4bit_blackwell",
     *(f"ln_prompt_{w}" for w in LATENT_WORKLOADS),
 )
 ENERGY_START = np.array(
-    [-1.6, 0.8, 1.7, -3.3, -2.5, 1.2, -1.0, -2.0, 0.5, 2.0, 0.0, 0.0, 0.0, 0.0, 0, 0, 0, 0]
+    [-1.6, 0.8, 1.7, -3.3, -2.5, 1.2, -1.0, -2.0, 0.5, 0.0, 0.0, 0.0, 0, 0, 0, 0, 0, 0, 0, 0]
     + [math.log(500.0)] * len(LATENT_WORKLOADS)
 )
 TIME_PARAMS = ("ln_c_w", "ln_c_0_v3", "ln_c_0_v2", "ln_c_s_v3", "ln_c_s_v2", "mu", "gamma")
@@ -216,6 +229,9 @@ def columns(rows: list[dict[str, str]], specs: dict[str, dict[str, float]]) -> C
     def col(name: str) -> np.ndarray:
         return np.array([float(r[name]) for r in rows])
 
+    def optional(name: str) -> np.ndarray:
+        return np.array([float(r[name]) if r.get(name) else np.nan for r in rows])
+
     gpu = [r["gpu"] for r in rows]
     x = {
         "active_b": col("active_params_b"),
@@ -236,6 +252,12 @@ def columns(rows: list[dict[str, str]], specs: dict[str, dict[str, float]]) -> C
         "tok_s": col("output_tokens_per_s"),
         "itl_s": col("itl_ms") * 1e-3,
         "max_batch": col("max_batch_size"),
+        # Published architecture (NaN where not applicable): experts, hybrid state-space layers.
+        "experts": optional("number_of_experts"),
+        "params_per_expert": optional("params_per_expert_b"),
+        "kv_fraction": optional("kv_layer_fraction"),
+        "state_gb": optional("recurrent_state_gb"),
+        "block_scaled": np.array([r["fp8_scaling"] == "block" for r in rows]),
     }
     # Latency per output token of a request by Little's law (concurrent requests / token rate):
     # includes the request's prefill and the stalls from co-batched prefills.
@@ -243,6 +265,26 @@ def columns(rows: list[dict[str, str]], specs: dict[str, dict[str, float]]) -> C
     # Average GPU power of the replica as a fraction of its TDP (J/token x tokens/s).
     x["power_frac"] = x["e_tok"] * x["tok_s"] / (x["n"] * x["tdp"])
     return x
+
+
+def architecture(x: Columns) -> text.Architecture:
+    """The engine's :class:`text.Architecture` of each row: shared parameters
+    ``P_t - E * p_e`` of the mixtures of experts, the hybrid models' KV-layer share and state."""
+    return text.Architecture(
+        shared_params_billions=x["total_b"] - x["experts"] * x["params_per_expert"],
+        kv_layer_fraction=x["kv_fraction"],
+        recurrent_state_gb=x["state_gb"],
+    )
+
+
+def moe_routed_fraction(x: Columns) -> float:
+    """Share of the active parameters that are routed experts, median over the published
+    mixtures of experts of the data (one value per distinct architecture): the engine's
+    default for a mixture of experts whose experts are not published (closed models)."""
+    shared = x["total_b"] - x["experts"] * x["params_per_expert"]
+    routed = (x["active_b"] - shared) / x["active_b"]
+    distinct = np.unique(np.round(routed[np.isfinite(routed)], 4))
+    return round(float(np.median(distinct)), 3)
 
 
 def prefill_power_fraction(x: Columns) -> float:
@@ -306,15 +348,19 @@ def physics(
         gpu_count_exponent=p["nu"],
         kv_gb_per_ktoken=math.exp(p["ln_a_kv"]),
         kv_exponent=p["kappa"],
-        moe_routed_fraction=_bounded("moe_routed_fraction", p["z_moe_routed_fraction"]),
+        moe_routed_fraction=k["moe_routed_fraction"],
         bytes_8bit=_bounded("bytes_8bit", p["z_bytes_8bit"]),
         bytes_8bit_blackwell=_bounded("bytes_8bit", p["z_bytes_8bit_blackwell"]),
         bytes_4bit=_bounded("bytes_4bit", p["z_bytes_4bit"]),
         bytes_4bit_blackwell=_bounded("bytes_4bit", p["z_bytes_4bit_blackwell"]),
         speed_8bit=_bounded("speed_8bit", p["z_speed_8bit"]),
         speed_8bit_blackwell=_bounded("speed_8bit", p["z_speed_8bit_blackwell"]),
-        speed_4bit=_bounded("speed_4bit", p["z_speed_4bit"]),
+        speed_4bit=SPEED_4BIT_WITHOUT_FP4,
         speed_4bit_blackwell=_bounded("speed_4bit", p["z_speed_4bit_blackwell"]),
+        bytes_8bit_block=_bounded("bytes_8bit", p["z_bytes_8bit_block"]),
+        speed_8bit_block=_bounded("speed_8bit", p["z_speed_8bit_block"]),
+        bytes_8bit_block_blackwell=_bounded("bytes_8bit", p["z_bytes_8bit_block_blackwell"]),
+        speed_8bit_block_blackwell=_bounded("speed_8bit", p["z_speed_8bit_block_blackwell"]),
         prefill_mfu=PREFILL_MFU,
         prefill_power_fraction=k["prefill_power_fraction"],
         attention_width_coef=k["attention_width_coef"],
@@ -359,9 +405,9 @@ def _engine_args(x: Columns) -> EngineArgs:
 def energy_per_token(ph: text.TextPhysics, x: Columns, prompt: np.ndarray) -> np.ndarray:
     """Modelled J per output token of each row: decode at the workload's mean context plus the
     prefill of its prompts (mean and second moment) spread over the output tokens."""
-    ph = text.for_generation(ph, x["blackwell"] > 0)
+    ph = text.for_generation(ph, x["blackwell"] > 0, x["block_scaled"])
     context = prompt + 0.5 * x["out"]
-    decode = text.decode_energy_per_token_j(*_engine_args(x), context, ph)
+    decode = text.decode_energy_per_token_j(*_engine_args(x), context, ph, architecture(x))
     linear = text.prefill_j_per_token(x["active_b"], x["bytes"], x["tdp"], x["tflops"], ph)
     attention = text.prefill_attention_j_per_token_sq(
         x["active_b"], x["total_b"], x["tdp"], x["tflops"], ph
@@ -372,12 +418,13 @@ def energy_per_token(ph: text.TextPhysics, x: Columns, prompt: np.ndarray) -> np
 
 def time_per_token(ph: text.TextPhysics, x: Columns, prompt: np.ndarray) -> np.ndarray:
     """Modelled latency per output token of a request (s), co-batched prefill included."""
-    ph = text.for_generation(ph, x["blackwell"] > 0)
+    ph = text.for_generation(ph, x["blackwell"] > 0, x["block_scaled"])
     context = prompt + 0.5 * x["out"]
+    arch = architecture(x)
     step = text.step_time_ms(
-        x["active_b"], x["total_b"], x["bytes"], x["n"], x["batch"], x["bw"], context, ph
+        x["active_b"], x["total_b"], x["bytes"], x["n"], x["batch"], x["bw"], context, ph, arch
     )
-    c = text.coefficients(*_engine_args(x), ph)
+    c = text.coefficients(*_engine_args(x), ph, arch=arch)
     second_moment = prompt**2 * (1.0 + PROMPT_CV**2)
     prefill = prompt * c.prefill_ms_per_token + second_moment * c.prefill_attention_ms
     return 1e-3 * (step + prefill / x["out"])
@@ -389,6 +436,7 @@ def constants(x: Columns) -> dict[str, float]:
     coef, exponent = attention_width_fit()
     return {
         "prefill_power_fraction": prefill_power_fraction(x),
+        "moe_routed_fraction": moe_routed_fraction(x),
         "attention_width_coef": coef,
         "attention_width_exponent": exponent,
     }

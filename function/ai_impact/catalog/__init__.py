@@ -76,6 +76,13 @@ GRID_BASES = (
     "combustion, consumption",
 )
 _BASIS = Col("basis", required=True, choices=GRID_BASES)
+# GPU microarchitectures (gpus.csv generation): which datatype factors of the text model apply
+# (engine.text.BLACKWELL_GENERATIONS); the rest name the chip family for the reader.
+GPU_GENERATIONS = (
+    "kepler", "maxwell", "pascal", "volta", "turing", "ampere", "ada", "hopper", "blackwell",
+    "gcn5", "rdna", "cdna2", "cdna3", "gaudi3", "neuroncore_v2", "neuroncore_v3",
+    "tpu_v4", "tpu_v5e", "tpu_v5p", "tpu_v6e",
+)  # fmt: skip
 
 SCHEMAS: dict[str, Schema] = {
     "gpus": Schema(
@@ -90,6 +97,7 @@ SCHEMAS: dict[str, Schema] = {
             _nonneg("idle_power_w", 5000),
             _pos("memory_bandwidth_tbps", 100),
             _pos("bf16_dense_tflops", 100_000),
+            Col("generation", choices=GPU_GENERATIONS),
             _pos("embodied_emissions_kgco2e", 100_000),
             _nonneg("embodied_water_l", 100_000),
             _NOTES,

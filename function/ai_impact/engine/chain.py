@@ -62,6 +62,14 @@ def _given(value: np.ndarray, default: np.ndarray | float) -> np.ndarray:
     return np.where(np.isfinite(value), value, default)
 
 
+def _architecture(model: ModelColumns, m: np.ndarray) -> text.Architecture | None:
+    """The published architecture of each deployment's model (experts), None when unknown."""
+    if model.shared_params_billions is None:
+        return None
+    nan = np.full(len(m), np.nan)
+    return text.Architecture(model.shared_params_billions[m], nan, nan)
+
+
 def _deployment(
     usage: Usage, model: ModelColumns, hardware: HardwareColumns, first: np.ndarray
 ) -> tuple[work.Deployment, np.ndarray, np.ndarray]:
@@ -104,7 +112,18 @@ def _deployment(
         default_width_px=model.default_width_px[m],
         default_height_px=model.default_height_px[m],
         text=text.coefficients(
-            active_b, total_b, bytes_pp, gpu_count, batch, tdp_w, bandwidth_tbps, tflops, memory_gb
+            active_b,
+            total_b,
+            bytes_pp,
+            gpu_count,
+            batch,
+            tdp_w,
+            bandwidth_tbps,
+            tflops,
+            memory_gb,
+            blackwell=hardware.gpu_blackwell[h],
+            arch=_architecture(model, m),
+            block_scaled=None if model.block_scaled_8bit is None else model.block_scaled_8bit[m],
         ),
         denoiser=None if model.denoiser is None else model.denoiser.take(m),
     )

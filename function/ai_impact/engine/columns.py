@@ -113,6 +113,11 @@ class ModelColumns:
     # Image and video generators: the architecture the catalog's generation_method states
     # (None: the default of engine.diffusion, a latent diffusion transformer).
     denoiser: Denoiser | None = None
+    # Parameters every token uses of a mixture of experts with published experts (total -
+    # experts x params per expert), NaN otherwise or absent: engine.text.Architecture.
+    shared_params_billions: np.ndarray | None = None
+    # FP8 weights with block-wise scales (datatype fp8_block), bool; None: none.
+    block_scaled_8bit: np.ndarray | None = None
 
 
 @dataclass(frozen=True)
@@ -125,6 +130,7 @@ class HardwareColumns:
     gpu_idle_power_w: np.ndarray
     gpu_memory_bandwidth_tbps: np.ndarray
     gpu_bf16_dense_tflops: np.ndarray
+    gpu_blackwell: np.ndarray  # bool: the GPU's generation takes the Blackwell datatype factors
     gpu_embodied_emissions_kgco2e: np.ndarray
     gpu_embodied_water_l: np.ndarray
     node_gpu_count: np.ndarray

@@ -24,15 +24,20 @@ The physics of one request (``T_in`` prompt tokens of which ``T_c`` served from 
   Kwon et al. 2023 arXiv:2309.06180, Zheng et al. 2024 arXiv:2312.07104). FLOPs run at
   ``prefill_mfu`` of the dense peak of the datatype (``speed_*`` x BF16 peak), the GPUs at
   ``prefill_power_fraction`` of TDP.
-* **decode**, per output token: every step reads the weights once (MoE: the experts touched by
-  B tokens) and, per sequence, the KV cache of its context, at a fitted energy per GB read
+* **decode**, per output token: every step reads the weights once (MoE: the always-active part
+  and the experts touched by B tokens, from the published experts where known,
+  :class:`Architecture`) and, per sequence, the KV cache of its context (hybrid state-space
+  models: of their attention layers only, plus their fixed recurrent state), at a fitted
+  energy per GB read
   (H100 and B200 give the same value: the fit prefers it to a ``TDP/BW`` scaling); every token
   costs its ``2 * P_active`` FLOPs at a fitted energy per FLOP (``TDP/FLOPS`` scaling); a fixed
   per-step overhead and a per-sequence overhead at TDP grow with the GPU count
   (``n ** gpu_count_exponent``, tensor/expert-parallel synchronisation). The step is shared by
   the B requests.
 * **datatypes**: the bytes moved per weight of 8- and 4-bit formats and their prefill compute
-  speed relative to BF16 are fitted on the fp8 and mxfp4 configurations (H100, B200).
+  speed relative to BF16 are fitted on the fp8 and mxfp4 configurations per GPU generation
+  (H100; B200 for :data:`BLACKWELL_GENERATIONS`) and, for FP8, per scaling (per channel, or
+  per block: datatype ``fp8_block``), :func:`for_generation`.
 
 All functions are pure numpy, vectorised over 1-D float64 arrays of equal length; they return
 finite, non-negative values for finite non-negative inputs, non-decreasing in input and output
@@ -65,14 +70,18 @@ class TextPhysics:
     kv_gb_per_ktoken: Scalar  # a_kv: GB of KV cache per 1,000 tokens of context, x P_a**kappa
     kv_exponent: Scalar  # kappa
     moe_routed_fraction: Scalar  # rho: share of the active parameters of an MoE that is routed
-    bytes_8bit: Scalar  # bytes moved per fp8/int8 weight (Hopper and other GPUs)
+    bytes_8bit: Scalar  # bytes moved per fp8/int8 weight, per-channel scales (Hopper, others)
     bytes_4bit: Scalar  # bytes moved per fp4/int4 weight
     speed_8bit: Scalar  # prefill FLOP/s of 8-bit weights relative to BF16
     speed_4bit: Scalar  # prefill FLOP/s of 4-bit weights relative to BF16
-    bytes_8bit_blackwell: Scalar  # the same four on Blackwell GPUs (B200)
+    bytes_8bit_block: Scalar  # the 8-bit pair for block-scaled FP8 (128x128-tile scales)
+    speed_8bit_block: Scalar
+    bytes_8bit_blackwell: Scalar  # the same six on Blackwell GPUs (B200)
     bytes_4bit_blackwell: Scalar
     speed_8bit_blackwell: Scalar
     speed_4bit_blackwell: Scalar
+    bytes_8bit_block_blackwell: Scalar
+    speed_8bit_block_blackwell: Scalar
     prefill_mfu: Scalar  # model FLOPs utilisation of prompt processing
     prefill_power_fraction: Scalar  # GPU power / TDP while processing prompts
     attention_width_coef: Scalar  # A [millions] = coef * S**exponent, S = sqrt(P_a * P_t)
@@ -105,6 +114,10 @@ PREFILL_POWER_FRACTION = float(PHYSICS.prefill_power_fraction)
 TYPICAL_PROMPT_TOKENS = float(PHYSICS.typical_prompt_tokens)
 
 _EIGHT_BIT, _FOUR_BIT = 1.0, 0.5
+# GPU generations (data/gpus.csv ``generation``) that take the datatype factors fitted on B200:
+# fifth-generation tensor cores with native FP4 and block-scaled FP8/FP4 (NVIDIA Blackwell
+# architecture technical brief, 2024). Every other generation takes those fitted on H100.
+BLACKWELL_GENERATIONS = ("blackwell",)
 # Largest replica measured (Llama 3.1 405B on 16 H100, ML.ENERGY v2): the fitted superlinear
 # growth of the per-GPU overheads with the GPU count is not extrapolated beyond it.
 MEASURED_MAX_GPUS = 16.0
@@ -122,22 +135,83 @@ def _is(bytes_per_param: np.ndarray, nominal: float) -> np.ndarray:
     return np.abs(bytes_per_param - nominal) < 1e-9
 
 
-def for_generation(p: TextPhysics, blackwell: np.ndarray | None) -> TextPhysics:
-    """``p`` with the datatype factors of each deployment's GPU generation: the ``*_blackwell``
-    values where ``blackwell`` is true, the others (fitted on H100) elsewhere and by default."""
-    if blackwell is None:
-        return p
-    pick = {
-        name: np.where(blackwell, getattr(p, name + "_blackwell"), getattr(p, name))
-        for name in ("bytes_8bit", "bytes_4bit", "speed_8bit", "speed_4bit")
-    }
-    return replace(p, **pick)
+_DATATYPE_FACTORS = (
+    "bytes_8bit",
+    "bytes_4bit",
+    "speed_8bit",
+    "speed_4bit",
+    "bytes_8bit_block",
+    "speed_8bit_block",
+)
+
+
+def for_generation(
+    p: TextPhysics, blackwell: np.ndarray | None, block_scaled: np.ndarray | None = None
+) -> TextPhysics:
+    """``p`` with the datatype factors of each deployment: the ``*_blackwell`` values where
+    ``blackwell`` is true (the GPU's generation), those fitted on H100 elsewhere and by
+    default; and, where ``block_scaled`` is true (FP8 weights with block-wise scales, datatype
+    ``fp8_block``), the ``*_8bit_block`` pair in place of the per-channel 8-bit one."""
+    if blackwell is not None:
+        p = replace(
+            p,
+            **{
+                name: np.where(blackwell, getattr(p, name + "_blackwell"), getattr(p, name))
+                for name in _DATATYPE_FACTORS
+            },
+        )
+    if block_scaled is not None:
+        p = replace(
+            p,
+            bytes_8bit=np.where(block_scaled, p.bytes_8bit_block, p.bytes_8bit),
+            speed_8bit=np.where(block_scaled, p.speed_8bit_block, p.speed_8bit),
+        )
+    return p
+
+
+@dataclass(frozen=True)
+class Architecture:
+    """What a model's published architecture changes in decode (arrays, one value per
+    deployment; NaN where not published, then the defaults of :class:`TextPhysics`).
+
+    * ``shared_params_billions``: parameters every token uses (attention, embeddings, dense
+      layers, shared experts) of a mixture of experts: ``P_t - E * p_e`` (``E`` routed experts
+      of ``p_e`` parameters each, model config). NaN: ``(1 - moe_routed_fraction) * P_a``.
+    * ``kv_layer_fraction``: share of the layers that attend over a KV cache growing with
+      the context (1 for a transformer; hybrid state-space models such as Nemotron-H keep
+      attention in a few layers, Mamba-2 in the rest). NaN: 1.
+    * ``recurrent_state_gb``: fixed per-sequence state of the state-space layers, read and
+      written at every decode step (GB; 0 for a transformer). NaN: 0.
+    """
+
+    shared_params_billions: np.ndarray
+    kv_layer_fraction: np.ndarray
+    recurrent_state_gb: np.ndarray
+
+
+def _shared_params(
+    active_params_billions: np.ndarray, arch: Architecture | None, p: TextPhysics
+) -> np.ndarray:
+    default = (1.0 - p.moe_routed_fraction) * active_params_billions
+    if arch is None:
+        return default
+    given = arch.shared_params_billions
+    return np.where(np.isfinite(given), np.minimum(given, active_params_billions), default)
+
+
+def _kv_fraction(arch: Architecture | None) -> Scalar:
+    return 1.0 if arch is None else np.where(np.isfinite(f := arch.kv_layer_fraction), f, 1.0)
+
+
+def _state_gb(arch: Architecture | None) -> Scalar:
+    return 0.0 if arch is None else np.where(np.isfinite(g := arch.recurrent_state_gb), g, 0.0)
 
 
 def effective_bytes(bytes_per_param: np.ndarray, p: TextPhysics = PHYSICS) -> np.ndarray:
     """Bytes moved per weight: the datatype's nominal bytes, except 8-bit (``bytes_8bit``) and
     4-bit formats (``bytes_4bit``), whose realised traffic (scales, dequantisation, kernels) is
-    fitted per GPU generation on the fp8 and mxfp4 rows of ML.ENERGY v3."""
+    fitted per GPU generation and FP8 scaling (per channel or per block) on the fp8 and mxfp4
+    rows of ML.ENERGY v3 (:func:`for_generation` picks them)."""
     out = np.where(_is(bytes_per_param, _EIGHT_BIT), p.bytes_8bit, bytes_per_param)
     return np.where(_is(bytes_per_param, _FOUR_BIT), p.bytes_4bit, out)
 
@@ -156,16 +230,19 @@ def weight_gb_per_step(
     bytes_per_param: np.ndarray,
     batch_size: np.ndarray,
     p: TextPhysics = PHYSICS,
+    arch: Architecture | None = None,
 ) -> np.ndarray:
     """GB of weights read per decode step.
 
-    ``W = b_eff * [S + (P_t - S) * (1 - (1 - (P_a - S)/(P_t - S))^B)]`` with ``S = (1 - rho) *
-    P_a`` the always-active part (attention, embeddings, shared experts): read once per step;
-    the routed experts are read as far as B tokens, each activating a share
-    ``(P_a - S)/(P_t - S)`` of them, touch them. Dense models (``P_t = P_a``): ``W = b_eff * P_a``.
+    ``W = b_eff * [S + (P_t - S) * (1 - (1 - (P_a - S)/(P_t - S))^B)]`` with ``S`` the
+    always-active part (attention, embeddings, dense layers, shared experts): read once per
+    step; the routed experts are read as far as B tokens, each activating a share
+    ``(P_a - S)/(P_t - S)`` of them (top-k / E), touch them. ``S = P_t - E * p_e`` from the
+    model's published experts (:class:`Architecture`), else ``(1 - rho) * P_a``. Dense models
+    (``P_t = P_a``): ``W = b_eff * P_a``.
     """
     total = np.maximum(total_params_billions, active_params_billions)
-    shared = (1.0 - p.moe_routed_fraction) * active_params_billions
+    shared = _shared_params(active_params_billions, arch, p)
     routed = np.maximum(total - shared, 1e-12)
     share = np.minimum((active_params_billions - shared) / routed, 1.0 - 1e-12)
     touched = -np.expm1(batch_size * np.log1p(-share))
@@ -299,6 +376,7 @@ def decode_energy_per_token_j(
     gpu_memory_gb: np.ndarray,
     context_tokens: Scalar = 0.0,
     p: TextPhysics = PHYSICS,
+    arch: Architecture | None = None,
 ) -> np.ndarray:
     """GPU energy per output token of the whole replica (J), decode only, at a context of
     ``context_tokens`` (prompt + tokens generated so far)::
@@ -306,7 +384,10 @@ def decode_energy_per_token_j(
         W   = weight_gb_per_step(...)                                          (GB)
         e   = [e_B * W + 1e-3 * TDP * a_0 * n^nu] / B + 1e-3 * TDP * a_s * n^nu
               + 1e-3 * g * TDP * 2 * P_a / (FLOPS * s_dtype)
-              + e_B * a_kv * P_a^kappa * ctx / 1000
+              + e_B * (f_kv * a_kv * P_a^kappa * ctx / 1000 + 2 * s_state)
+
+    ``f_kv`` the share of layers with a KV cache and ``s_state`` the recurrent state of the
+    state-space layers (read and written each step), from :class:`Architecture`.
 
     ``e_B`` J per GB read, ``a_0``, ``a_s`` ms at TDP, ``g`` (decode FLOPs at TDP / FLOPS),
     ``a_kv`` GB of KV cache per 1,000 tokens of context, ``kappa``, ``nu``: :class:`TextPhysics`.
@@ -336,7 +417,7 @@ def decode_energy_per_token_j(
     del gpu_memory_gb
     e_gb = p.j_per_gb
     weights = weight_gb_per_step(
-        active_params_billions, total_params_billions, bytes_per_param, batch_size, p
+        active_params_billions, total_params_billions, bytes_per_param, batch_size, p, arch
     )
     n_nu = gpu_count_factor(gpu_count, p.gpu_count_exponent)
     step_j = e_gb * weights + 1e-3 * gpu_tdp_w * p.step_overhead_ms * n_nu
@@ -349,7 +430,8 @@ def decode_energy_per_token_j(
         * active_params_billions
         / (gpu_bf16_tflops * compute_speed(bytes_per_param, p))
     )
-    kv_j = e_gb * kv_gb_per_context_token(active_params_billions, p) * context_tokens
+    kv_gb = _kv_fraction(arch) * kv_gb_per_context_token(active_params_billions, p)
+    kv_j = e_gb * (kv_gb * context_tokens + 2.0 * _state_gb(arch))
     return step_j / batch_size + sequence_j + compute_j + kv_j
 
 
@@ -362,14 +444,15 @@ def step_time_ms(
     gpu_memory_bandwidth_tbps: np.ndarray,
     context_tokens: Scalar,
     p: TextPhysics = PHYSICS,
+    arch: Architecture | None = None,
 ) -> np.ndarray:
     """Time of one decode step of the replica (ms) at a context of ``context_tokens``::
 
-    t = c_w * W / (n * BW) + c_0 * n^mu + B * c_s * (ctx / 1000)^gamma
+    t = c_w * (W + 2 * B * s_state) / (n * BW) + c_0 * n^mu + B * c_s * (ctx / 1000)^gamma
     """
     weights = weight_gb_per_step(
-        active_params_billions, total_params_billions, bytes_per_param, batch_size, p
-    )
+        active_params_billions, total_params_billions, bytes_per_param, batch_size, p, arch
+    ) + 2.0 * batch_size * _state_gb(arch)
     return (
         p.time_weight * weights / (gpu_count * gpu_memory_bandwidth_tbps)
         + p.time_step_overhead_ms * gpu_count**p.time_gpu_count_exponent
@@ -412,22 +495,34 @@ def coefficients(
     gpu_memory_gb: np.ndarray,
     p: TextPhysics = PHYSICS,
     blackwell: np.ndarray | None = None,
+    arch: Architecture | None = None,
+    block_scaled: np.ndarray | None = None,
 ) -> Coefficients:
     """The coefficients of :func:`request_gpu_energy_j` and :func:`request_busy_time_s`.
 
     Parameters are those of :func:`decode_energy_per_token_j`; see :func:`gpu_energy_j` and
     :func:`busy_time_s` for the formulas they enter. ``blackwell`` (optional, per deployment)
-    selects the datatype factors fitted on B200 (:func:`for_generation`).
+    selects the datatype factors fitted on B200 and ``block_scaled`` (optional, per deployment)
+    those of block-scaled FP8 (:func:`for_generation`); ``arch`` (optional) the model's
+    published architecture (:class:`Architecture`).
     """
-    p = for_generation(p, blackwell)
+    p = for_generation(p, blackwell, block_scaled)
     active, total = active_params_billions, total_params_billions
     args = (active, total, bytes_per_param, gpu_count, batch_size, gpu_tdp_w)
     zero = decode_energy_per_token_j(
-        *args, gpu_memory_bandwidth_tbps, gpu_bf16_tflops, gpu_memory_gb, 0.0, p
+        *args, gpu_memory_bandwidth_tbps, gpu_bf16_tflops, gpu_memory_gb, 0.0, p, arch
     )
-    per_context = p.j_per_gb * kv_gb_per_context_token(active, p)
+    per_context = p.j_per_gb * _kv_fraction(arch) * kv_gb_per_context_token(active, p)
     fixed_ms = step_time_ms(
-        active, total, bytes_per_param, gpu_count, batch_size, gpu_memory_bandwidth_tbps, 0.0, p
+        active,
+        total,
+        bytes_per_param,
+        gpu_count,
+        batch_size,
+        gpu_memory_bandwidth_tbps,
+        0.0,
+        p,
+        arch,
     )
     flops = gpu_bf16_tflops * p.prefill_mfu
     width = attention_width_millions(active, total, p)

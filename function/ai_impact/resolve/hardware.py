@@ -16,6 +16,7 @@ import numpy as np
 from ai_impact.catalog import Catalog, lookup_key, names
 from ai_impact.catalog.defaults import DEFAULT_NODE_ID
 from ai_impact.engine.columns import HardwareColumns
+from ai_impact.engine.text import BLACKWELL_GENERATIONS
 from ai_impact.errors import RowErrors
 from ai_impact.fields import DATATYPE_BYTES
 from ai_impact.parse import Usage
@@ -157,6 +158,10 @@ def resolve_hardware(
         gpu_idle_power_w=take(gpus["idle_power_w"], gpu),
         gpu_memory_bandwidth_tbps=take(gpus["memory_bandwidth_tbps"], gpu),
         gpu_bf16_dense_tflops=take(gpus["bf16_dense_tflops"], gpu),
+        gpu_blackwell=np.array(
+            [g >= 0 and gpus["generation"][g] in BLACKWELL_GENERATIONS for g in gpu.tolist()],
+            dtype=bool,
+        ),
         gpu_embodied_emissions_kgco2e=take(gpus["embodied_emissions_kgco2e"], gpu),
         gpu_embodied_water_l=take(gpus["embodied_water_l"], gpu),
         node_gpu_count=take(nodes["gpu_count"], node),

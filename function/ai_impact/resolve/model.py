@@ -60,6 +60,7 @@ class _Answer:
     provider_service: str | None
     params_range: tuple[float, float, float, float]
     generation_method: str  # the catalog's (engine.diffusion.parse_method), "" when none
+    block_scaled: bool  # FP8 weights with block-wise scales (datatype fp8_block)
 
 
 def _find_model(catalog: Catalog, value: str, model_match: str) -> names.Match | None:
@@ -100,6 +101,9 @@ def _failure(
 # model_total_params_billions, model_active_params_billions, model_datatype, task
 _Str = str | None
 _Key = tuple[_Str, _Str, _Str, _Str, _Str, float, float, _Str, _Str]
+
+
+BLOCK_SCALED_FP8 = "fp8_block"
 
 
 def _answer(catalog: Catalog, key: _Key, model_match: str) -> _Answer:
@@ -187,6 +191,7 @@ def _answer(catalog: Catalog, key: _Key, model_match: str) -> _Answer:
         provider_service=names.provider_service(catalog, model_id or used_id),
         params_range=params_range,
         generation_method=method,
+        block_scaled=chosen == BLOCK_SCALED_FP8,
     )
 
 
@@ -199,6 +204,21 @@ def _fine_tuning_share(catalog: Catalog, rows: np.ndarray, base_rows: np.ndarray
     published = own / (own + base)
     share = np.where(np.isfinite(published), published, FINE_TUNING_SHARE)
     return np.where(base_rows >= 0, share, 0.0)
+
+
+def _shared_params(catalog: Catalog, rows: np.ndarray, answers: list[_Answer]) -> np.ndarray:
+    """Per distinct model, the parameters every token uses of a mixture of experts whose
+    experts the catalog publishes: total - number_of_experts x params_per_expert_billions (NaN
+    when not published, or when inline sizes make it inconsistent)."""
+    models = catalog.models
+    experts = take(models["number_of_experts"], rows) * take(
+        models["params_per_expert_billions"], rows
+    )
+    total = floats(a.total_params_billions for a in answers)
+    active = floats(a.active_params_billions for a in answers)
+    shared = total - experts
+    with np.errstate(invalid="ignore"):
+        return np.where((shared > 0) & (shared <= active) & (active < total), shared, np.nan)
 
 
 def resolve_models(
@@ -243,6 +263,8 @@ def resolve_models(
         training_ratio=np.full(len(answers), TRAINING_RATIO),
         fine_tuning_share=_fine_tuning_share(catalog, rows, base_rows),
         denoiser=denoiser,
+        shared_params_billions=_shared_params(catalog, rows, answers),
+        block_scaled_8bit=np.array([a.block_scaled for a in answers], dtype=bool),
     )
     entries = [models.row(a.row) if a.row >= 0 else None for a in answers]
     resolved = ResolvedModel(

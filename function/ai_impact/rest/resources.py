@@ -34,12 +34,14 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any
 
-from ai_impact.catalog import SCHEMAS, Catalog, defaults
+from ai_impact.catalog import GPU_GENERATIONS, SCHEMAS, Catalog, defaults
 from ai_impact.fields import CODE_PATTERN, DATATYPE_BYTES, TASKS, Field
 
 # The hosted API's DataType enum (fields.DATATYPE_BYTES adds fp4 and the names serving stacks
 # use, which its enum lacks: rows accept them, catalog entries keep to the enum).
-_NOT_IN_SPEC = ("fp4", "mxfp4", "nvfp4", "awq", "gptq", "fp8_e4m3", "fp8_e5m2", "float16")
+_NOT_IN_SPEC = (
+    "fp4", "mxfp4", "nvfp4", "awq", "gptq", "fp8_e4m3", "fp8_e5m2", "float16", "fp8_block"
+)  # fmt: skip
 DATATYPES: tuple[str, ...] = tuple(d for d in DATATYPE_BYTES if d not in _NOT_IN_SPEC)
 # Ids travel in URL paths: no slash, no space.
 ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$"
@@ -176,6 +178,13 @@ GPU = Resource(
             ),
             _number("bf16_dense_tflops", extension=True, description="Default: ratio x h200's."),
             _number("idle_power_w", extension=True, description="Default: TDP x h200's idle/TDP."),
+            _text(
+                "generation",
+                enum=GPU_GENERATIONS,
+                extension=True,
+                description="The chip's architecture; blackwell takes the text model's "
+                "datatype factors fitted on B200. Default: none (those fitted on H100).",
+            ),
             *_extension_texts("vendor", "notes", "source"),
         ),
     ),
