@@ -12,7 +12,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import ai_impact
-from ai_impact import bigquery, uncertainty
+from ai_impact import bigquery, tasks, uncertainty
+from ai_impact.catalog.defaults import TRAINING_RATIO, TRAINING_RATIO_HIGH, TRAINING_RATIO_LOW
 from ai_impact.engine.columns import BLOCKS, METRICS
 from ai_impact.engine.ranges import Source, Uncertainty
 from conftest import Tokens, call
@@ -98,26 +99,39 @@ def test_giving_the_configuration_narrows_the_range() -> None:
     given_, only = ai_impact.estimate([CALIBRATED, MODEL_ONLY], ranges=True)
     assert _width(given_) < _width(only)
     # Given all of it, the width is the text calibration's residual spread alone.
-    assert math.isclose(_width(given_), math.exp(2 * uncertainty.TEXT_HALF_WIDTH), rel_tol=1e-9)
+    text_h = uncertainty.method_half_width(tasks.TEXT)
+    assert math.isclose(_width(given_), math.exp(2 * text_h), rel_tol=1e-9)
     for partial in ("gpu_id", "batch_size", "model_datatype"):
         row = {k: v for k, v in CALIBRATED.items() if k != partial}
         reply = ai_impact.estimate([row], ranges=True)[0]
         assert _width(given_) < _width(reply) <= _width(only) * (1 + 1e-12), partial
 
 
-def test_total_is_composed_not_summed() -> None:
+def test_training_and_total_carry_the_training_scenario() -> None:
+    """Training is r x inference: its range combines the inference block's with the training
+    rule's low/high r; the total, (1 + r) x inference, is that one product's range: inside
+    the sum of the blocks' bounds, not a sum of lows."""
     reply = ai_impact.estimate([CALIBRATED], ranges=True)[0]
     r = reply["ranges"]
-    inference, training = r["inference_impact"], r["training_impact"]
-    total = r["total_impact"]
-    metric = "usage_energy_wh"
-    assert reply["training_impact"][metric] > 0 and reply["inference_impact"][metric] > 0
-    assert total[metric][0] > inference[metric][0] + training[metric][0]
-    assert total[metric][1] < inference[metric][1] + training[metric][1]
-    # Quadrature of the parts' deviations.
-    p_i, p_t = reply["inference_impact"][metric], reply["training_impact"][metric]
-    expected_high = (p_i + p_t) + math.hypot(inference[metric][1] - p_i, training[metric][1] - p_t)
-    assert math.isclose(total[metric][1], expected_high, rel_tol=1e-9)
+    for metric in METRICS:
+        p_i, p_t = reply["inference_impact"][metric], reply["training_impact"][metric]
+        p_total = reply["total_impact"][metric]
+        assert p_t > 0 and p_i > 0
+        h = math.log(r["inference_impact"][metric][1] / p_i)
+        low, high = r["training_impact"][metric]
+        assert math.isclose(
+            math.log(high / p_t), math.hypot(h, math.log(TRAINING_RATIO_HIGH / TRAINING_RATIO))
+        )
+        assert math.isclose(
+            math.log(p_t / low), math.hypot(h, math.log(TRAINING_RATIO / TRAINING_RATIO_LOW))
+        )
+        assert high / low > r["inference_impact"][metric][1] / r["inference_impact"][metric][0]
+        t_low, t_high = r["total_impact"][metric]
+        up = math.log((1 + TRAINING_RATIO_HIGH) / (1 + TRAINING_RATIO))
+        assert math.isclose(math.log(t_high / p_total), math.hypot(h, up))
+        sum_lows = r["inference_impact"][metric][0] + low
+        sum_highs = r["inference_impact"][metric][1] + high
+        assert sum_lows < t_low < p_total < t_high < sum_highs
 
 
 def test_tiers() -> None:
@@ -155,7 +169,9 @@ def test_a_source_is_one_more_line() -> None:
     resolved = resolve(parsed, _catalog.default())
     base = uncertainty.uncertainty(parsed, resolved, _catalog.default())
     extra = Source("serving profile", "gpu", "hardware", np.array([math.log(2.0)]))
-    wider = Uncertainty([*base.sources, extra], base.datatype_given)
+    wider = Uncertainty(
+        [*base.sources, extra], base.training_ratio_low, base.training_ratio_high
+    )
     columns = (resolved.model.columns, resolved.hardware.columns, resolved.location.columns)
     a = compute(parsed.engine_usage(), *columns, uncertainty=base).ranges
     b = compute(parsed.engine_usage(), *columns, uncertainty=wider).ranges
@@ -218,15 +234,16 @@ def test_coverage_counts_inside_and_nests_the_residual_spread() -> None:
     h = np.full(4, 0.3)
     assert coverage.summary(ln_error, h) == (0.5, pytest.approx(math.exp(0.6)))
     # Nested: each model's half-width comes from the other models' residuals only.
+    text_h = uncertainty.method_half_width(tasks.TEXT)
     cases = coverage.Cases(
         "text",
         np.array(["a", "a", "b", "b"]),
         ln_error,
-        np.zeros(4),
-        np.full(4, uncertainty.TEXT_HALF_WIDTH),
-        np.full(4, 1.0),
+        {"configuration given": np.zeros(4)},
+        {"configuration given": np.full(4, text_h)},
     )
     nested = coverage.nested_half_width(cases)
     q = coverage.RESIDUAL_QUANTILE
     assert nested[0] == pytest.approx(np.quantile([0.5, 0.9], q))
     assert nested[2] == pytest.approx(np.quantile([0.1, 0.2], q))
+    assert coverage.residual_half_width(ln_error) == pytest.approx(np.quantile(np.abs(ln_error), q))
