@@ -169,9 +169,7 @@ def test_a_source_is_one_more_line() -> None:
     resolved = resolve(parsed, _catalog.default())
     base = uncertainty.uncertainty(parsed, resolved, _catalog.default())
     extra = Source("serving profile", "gpu", "hardware", np.array([math.log(2.0)]))
-    wider = Uncertainty(
-        [*base.sources, extra], base.training_ratio_low, base.training_ratio_high
-    )
+    wider = Uncertainty([*base.sources, extra], base.training_ratio_half_width)
     columns = (resolved.model.columns, resolved.hardware.columns, resolved.location.columns)
     a = compute(parsed.engine_usage(), *columns, uncertainty=base).ranges
     b = compute(parsed.engine_usage(), *columns, uncertainty=wider).ranges

@@ -19,7 +19,7 @@ import numpy as np
 
 from ai_impact import tasks
 from ai_impact.catalog import Catalog, names
-from ai_impact.catalog.defaults import TRAINING_RATIO, TRAINING_RATIO_HIGH, TRAINING_RATIO_LOW
+from ai_impact.catalog.defaults import TRAINING_RATIO_HIGH, TRAINING_RATIO_LOW
 from ai_impact.catalog.embodied import embodied_range
 from ai_impact.engine.ranges import InputRange, Source, Uncertainty
 from ai_impact.parse import Usage
@@ -86,6 +86,10 @@ PUE_DEFAULT_HALF_WIDTH = math.log(1.2)
 GRID_DATED_HALF_WIDTH = math.log(1.05)
 GRID_UNDATED_HALF_WIDTH = math.log(1.15)
 GRID_WORLD_HALF_WIDTH = math.log(2.0)
+# The training rule's scenario (docs/methodology.md section 8): the training:inference ratio
+# of Meta's fleet (low) and Google's (high) around their geometric mean, the central ratio:
+# half the log distance between them (x1.53 either way).
+TRAINING_RATIO_HALF_WIDTH = 0.5 * math.log(TRAINING_RATIO_HIGH / TRAINING_RATIO_LOW)
 # Water: on-site WUE varies with climate and season (x2 between a provider's sites), off-site
 # water intensity with the generation mix.
 WATER_HALF_WIDTH = math.log(2.0)
@@ -299,9 +303,7 @@ def sources(
 
 def uncertainty(usage: Usage, resolved: Resolved, catalog: Catalog) -> Uncertainty:
     """The engine's :class:`Uncertainty` for a batch: the sources, and per distinct model the
-    training rule's low and high scenario of the training ratio (docs/methodology.md 8:
-    ``TRAINING_RATIO_LOW``, ``TRAINING_RATIO_HIGH`` around the central ``TRAINING_RATIO``)."""
-    ratio = resolved.model.columns.training_ratio
+    half-width of the training rule's low/high scenario (:data:`TRAINING_RATIO_HALF_WIDTH`)."""
     return Uncertainty(
         sources=sources(
             resolved,
@@ -309,6 +311,5 @@ def uncertainty(usage: Usage, resolved: Resolved, catalog: Catalog) -> Uncertain
             given_per_model(usage, resolved, *SIZE_FIELDS),
             given_per_model(usage, resolved, "model_datatype"),
         ),
-        training_ratio_low=ratio * (TRAINING_RATIO_LOW / TRAINING_RATIO),
-        training_ratio_high=ratio * (TRAINING_RATIO_HIGH / TRAINING_RATIO),
+        training_ratio_half_width=np.full(len(resolved.model.by), TRAINING_RATIO_HALF_WIDTH),
     )

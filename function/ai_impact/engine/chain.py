@@ -268,11 +268,7 @@ def compute(
             (per_row[0], per_row[1], per_row[2]),
             _ranges(uncertainty, usage, model, hardware, location, first, dep),
             codes,
-            (
-                model.training_ratio[m],
-                uncertainty.training_ratio_low[m],
-                uncertainty.training_ratio_high[m],
-            ),
+            (model.training_ratio[m], uncertainty.training_ratio_half_width[m]),
             bool(per_tune.any()),
         )
     return Impacts(

@@ -25,8 +25,7 @@ total ``(1 + r)`` times it (``infrastructure.development_shares``): their ranges
 inference block's half-width with the training rule's low/high scenario of r, and the total
 is composed from that one product (its blocks share the inference error: not a sum of lows)::
 
-    training:  low = point exp(-sqrt(h^2 + ln(r / r_low)^2))
-               high = point exp(sqrt(h^2 + ln(r_high / r)^2))
+    training:  low, high = point exp(-+sqrt(h^2 + h_r^2))     (r_low, r_high = r exp(-+h_r))
     total:     low = point exp(-sqrt(h^2 + ln((1 + r) / (1 + r_low))^2)), high likewise
 
 Everything is computed once per distinct deployment and broadcast to the rows: per row remain
@@ -114,11 +113,11 @@ class InputRange:
 @dataclass(frozen=True)
 class Uncertainty:
     """What the engine needs to compute ranges: the sources (fixed half-widths and input
-    ranges), and per distinct model the low and high of the training ratio r."""
+    ranges), and per distinct model the half-width of the training ratio r (its scenario is
+    ``r exp(-h) .. r exp(h)``)."""
 
     sources: list[Source | InputRange] = field(default_factory=list)
-    training_ratio_low: Floats = field(default_factory=lambda: np.zeros(0))
-    training_ratio_high: Floats = field(default_factory=lambda: np.zeros(0))
+    training_ratio_half_width: Floats = field(default_factory=lambda: np.zeros(0))
 
 
 @dataclass(frozen=True)
@@ -213,29 +212,49 @@ _INFERENCE = {
 }
 
 
-def development_factors(
-    h: Floats, ratio: Floats, ratio_low: Floats, ratio_high: Floats
+def development_half_widths(
+    h: Floats, ratio: Floats, ratio_h: Floats
 ) -> tuple[tuple[Floats, Floats], tuple[Floats, Floats]]:
-    """Per deployment, ``(low, high)`` factors on the point of the training (and fine-tuning)
+    """Per deployment, the ``(down, up)`` log half-widths of the training (and fine-tuning)
     block and of the total, from the inference half-width ``h`` and the training ratio ``r``
-    with its scenario ``[r_low, r_high]`` (module docstring)."""
-    with np.errstate(invalid="ignore", divide="ignore"):
-        ends = [
-            (np.log(ratio / ratio_low), np.log(ratio_high / ratio)),
-            (np.log((1 + ratio) / (1 + ratio_low)), np.log((1 + ratio_high) / (1 + ratio))),
-        ]
-    out = []
-    for down, up in ends:
-        down, up = np.nan_to_num(np.maximum(down, 0.0)), np.nan_to_num(np.maximum(up, 0.0))
-        out.append((np.exp(-np.hypot(h, down)), np.exp(np.hypot(h, up))))
-    return out[0], out[1]
+    with its scenario ``r exp(-ratio_h) .. r exp(ratio_h)`` (module docstring). The training
+    block's are one array (symmetric)."""
+    training = np.hypot(h, ratio_h)
+    with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
+        down = np.log((1 + ratio) / (1 + ratio * np.exp(-ratio_h)))
+        up = np.log((1 + ratio * np.exp(ratio_h)) / (1 + ratio))
+    total = (np.hypot(h, np.nan_to_num(down)), np.hypot(h, np.nan_to_num(up)))
+    return (training, training), total
 
 
-def _scaled(point: Floats, factor: Floats, codes: np.ndarray) -> Floats:
-    """``point x factor[codes]`` (one gather, one multiplication in place)."""
-    out: Floats = np.take(factor, codes)
-    out *= point
-    return out
+# Rows per chunk of the broadcast: a gathered factor stays in the CPU cache while the bounds
+# that use it are written.
+_CHUNK = 1 << 15
+
+
+@dataclass
+class _Bounds:
+    """The bounds that one per-deployment factor scales: ``(point, out, divide)``."""
+
+    factor: Floats
+    uses: list[tuple[Floats, Floats, bool]] = field(default_factory=list)
+
+
+def _broadcast(jobs: list[_Bounds], codes: np.ndarray) -> None:
+    """``out = point x factor[codes]`` (or ``/``) of every use, chunk by chunk: one gather per
+    factor and chunk, written straight into the outputs."""
+    n = len(codes)
+    buffer = np.empty(min(n, _CHUNK))
+    for start in range(0, n, _CHUNK):
+        rows = slice(start, start + _CHUNK)
+        chunk = codes[rows]
+        gathered = buffer[: len(chunk)]
+        for job in jobs:
+            # mode="clip": with ``out``, the default "raise" copies through a buffer; the codes
+            # are valid by construction.
+            np.take(job.factor, chunk, out=gathered, mode="clip")
+            for point, out, divide in job.uses:
+                (np.divide if divide else np.multiply)(point[rows], gathered, out=out[rows])
 
 
 def compute_ranges(
@@ -243,45 +262,56 @@ def compute_ranges(
     energy: tuple[Floats, Floats, Floats],
     h: dict[str, Floats],
     deployment: np.ndarray,
-    training_ratio: tuple[Floats, Floats, Floats],
+    training_ratio: tuple[Floats, Floats],
     fine_tuning_present: bool,
 ) -> Ranges:
     """Low and high of every metric of every row (see the module docstring).
 
     ``blocks``: inference, training, fine-tuning, total; ``energy``: GPU, IT and facility Wh;
     ``h``: :func:`deployment_half_widths`; ``deployment``: each row's deployment;
-    ``training_ratio``: per deployment r and its low and high; ``fine_tuning_present``:
+    ``training_ratio``: per deployment r and its scenario's half-width; ``fine_tuning_present``:
     whether any row has a fine-tuning block (else its bounds are the zero points)."""
     inference, training, fine_tuning, total = blocks
+    n = len(deployment)
     out: dict[str, dict[str, tuple[Floats, Floats]]] = {b: {} for b in BLOCKS}
+    jobs: list[_Bounds] = []
+
+    def bounds(points: list[Floats], down: Floats, up: Floats) -> list[tuple[Floats, Floats]]:
+        """Low and high arrays of ``points`` (scheduled): ``low = point / exp(down)``, ``high =
+        point x exp(up)``, one gather when ``down`` is ``up`` (the same bits for a row whatever
+        the other rows of its batch)."""
+        pairs = [(np.empty(n), np.empty(n)) for _ in points]
+        low_job = _Bounds(np.exp(down))
+        high_job = low_job if up is down else _Bounds(np.exp(up))
+        for p, (low, high) in zip(points, pairs, strict=True):
+            low_job.uses.append((p, low, True))
+            high_job.uses.append((p, high, False))
+        jobs.extend([low_job] if high_job is low_job else [low_job, high_job])
+        return pairs
+
+    gpu_wh, it_wh, facility_wh = energy
+    h_gpu = np.nan_to_num(h["gpu"])
+    breakdown = dict(zip(("gpu_wh", "it_wh"), bounds([gpu_wh, it_wh], h_gpu, h_gpu), strict=True))
     for metric in METRICS:
         hm = np.nan_to_num(h[_INFERENCE[metric]])
-        (t_low, t_high), (s_low, s_high) = development_factors(hm, *training_ratio)
-        for name, block, low, high in (
-            ("inference_impact", inference, np.exp(-hm), np.exp(hm)),
-            ("training_impact", training, t_low, t_high),
-            ("fine_tuning_impact", fine_tuning, t_low, t_high),
-            ("total_impact", total, s_low, s_high),
+        developed_h, (s_down, s_up) = development_half_widths(hm, *training_ratio)
+        point = getattr(inference, metric)
+        if metric == "usage_energy_wh":  # facility energy shares its half-width
+            (out["inference_impact"][metric], breakdown["facility_wh"]) = bounds(
+                [point, facility_wh], hm, hm
+            )
+        else:
+            (out["inference_impact"][metric],) = bounds([point], hm, hm)
+        developed = [getattr(training, metric)]
+        if fine_tuning_present:
+            developed.append(getattr(fine_tuning, metric))
+        else:
+            zero = getattr(fine_tuning, metric)
+            out["fine_tuning_impact"][metric] = (zero, zero)  # zeros, read only
+        for name, pair in zip(
+            ("training_impact", "fine_tuning_impact"), bounds(developed, *developed_h), strict=False
         ):
-            point = getattr(block, metric)
-            if name == "fine_tuning_impact" and not fine_tuning_present:
-                out[name][metric] = (point, point)  # zeros, read only
-                continue
-            out[name][metric] = (_scaled(point, low, deployment), _scaled(point, high, deployment))
-    gpu_wh, it_wh, facility_wh = energy
-    h_gpu, h_facility = np.nan_to_num(h["gpu"]), np.nan_to_num(h["facility"])
-    breakdown = {
-        "gpu_wh": (
-            _scaled(gpu_wh, np.exp(-h_gpu), deployment),
-            _scaled(gpu_wh, np.exp(h_gpu), deployment),
-        ),
-        "it_wh": (
-            _scaled(it_wh, np.exp(-h_gpu), deployment),
-            _scaled(it_wh, np.exp(h_gpu), deployment),
-        ),
-        "facility_wh": (
-            _scaled(facility_wh, np.exp(-h_facility), deployment),
-            _scaled(facility_wh, np.exp(h_facility), deployment),
-        ),
-    }
+            out[name][metric] = pair
+        (out["total_impact"][metric],) = bounds([getattr(total, metric)], s_down, s_up)
+    _broadcast(jobs, deployment)
     return Ranges(out, breakdown, h)
