@@ -220,13 +220,11 @@ def spread_document(errors: dict[str, tuple[np.ndarray, np.ndarray]]) -> dict:
     }
 
 
-def report(cases: Sequence[Cases]) -> list[str]:
-    lines = [
-        "| method | inputs | configurations | coverage | median width (high/low) |",
-        "|---|---|---:|---:|---:|",
-    ]
+def table(cases: Sequence[Cases]) -> list[tuple[str, str, int, float, float]]:
+    """Per method and input completeness: (method, inputs, configurations, coverage, median
+    width high/low)."""
+    out = []
     for c in cases:
-        n = len(c.model)
         given = c.half_width["configuration given"]
         rows = [("configuration given", c.ln_error, given)]
         rows.append(("configuration given, nested", c.ln_error, nested_half_width(c)))
@@ -235,9 +233,17 @@ def report(cases: Sequence[Cases]) -> list[str]:
             for label, h in c.half_width.items()
             if label != "configuration given"
         ]
-        for label, err, h in rows:
-            cov, width = summary(err, h)
-            lines.append(f"| {c.method} | {label} | {n} | {cov:.1%} | x{width:.2f} |")
+        out += [(c.method, label, len(c.model), *summary(err, h)) for label, err, h in rows]
+    return out
+
+
+def report(cases: Sequence[Cases]) -> list[str]:
+    lines = [
+        "| method | inputs | configurations | coverage | median width (high/low) |",
+        "|---|---|---:|---:|---:|",
+    ]
+    for method, label, n, cov, width in table(cases):
+        lines.append(f"| {method} | {label} | {n} | {cov:.1%} | x{width:.2f} |")
     spread = uncertainty.residual_spread()
     for c in cases:
         h = spread["half_width"][c.method]
@@ -262,14 +268,28 @@ def main(argv: list[str] | None = None, out: Callable[[str], None] = print) -> i
         }
     )
     path: Path = uncertainty.RESIDUAL_SPREAD_JSON
-    if "--write" in argv:
+    write = "--write" in argv
+    if write:  # the engine's ranges below use the new spread
         path.write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
         uncertainty.residual_spread.cache_clear()
-        out(f"wrote {path}")
-    elif document != uncertainty.residual_spread():
+    elif {k: v for k, v in uncertainty.residual_spread().items() if k != "coverage"} != document:
         out(f"NOTE: {path.name} is not the current fit's: run `{COMMAND}`")
     cases = [text_cases(text_rows, text_ln), diffusion_cases(diffusion_rows, diffusion_ln)]
     out("\n".join(report(cases)))
+    if write:
+        document["coverage"] = [
+            {
+                "method": m,
+                "inputs": label,
+                "configurations": n,
+                "coverage": round(cov, 4),
+                "median_width": round(width, 3),
+            }
+            for m, label, n, cov, width in table(cases)
+        ]
+        path.write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
+        uncertainty.residual_spread.cache_clear()
+        out(f"\nwrote {path}")
     return 0
 
 
