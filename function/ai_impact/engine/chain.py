@@ -85,7 +85,7 @@ def _deployment(
         np.fmin(hardware.service_bytes_per_param[h], model.bytes_per_param[m]),
         model.bytes_per_param[m],
     )
-    bytes_pp = _given(change.bytes_per_param, bytes_pp)
+    bytes_pp = np.where(np.isnan(change.bytes_per_param), bytes_pp, change.bytes_per_param)
     tdp_w, memory_gb = hardware.gpu_tdp_w[h], hardware.gpu_memory_gb[h]
     bandwidth_tbps = hardware.gpu_memory_bandwidth_tbps[h]
     tflops = hardware.gpu_bf16_dense_tflops[h]

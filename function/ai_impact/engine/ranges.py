@@ -37,6 +37,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields
+from typing import Any
 
 import numpy as np
 
@@ -86,7 +87,7 @@ class Change:
 
 POINT = Change()
 INPUTS = tuple(f.name for f in fields(Change))
-_NEUTRAL = {f.name: f.default for f in fields(Change)}
+_NEUTRAL: dict[str, Any] = vars(POINT)
 
 
 @dataclass(frozen=True)
@@ -149,7 +150,8 @@ def _end(
     values: Mapping[str, Floats], codes: np.ndarray, given: np.ndarray
 ) -> tuple[Change, np.ndarray]:
     """The :class:`Change` of one end per deployment, and where it changes anything."""
-    out, moved = {}, np.zeros(len(codes), dtype=bool)
+    out: dict[str, Floats] = {}
+    moved = np.zeros(len(codes), dtype=bool)
     for name, per_key in values.items():
         v = np.asarray(per_key, dtype=np.float64)[codes]
         keep = given | ~np.isfinite(v)
@@ -191,8 +193,8 @@ def deployment_half_widths(
                 _proxy_j_per_token(evaluate(low).text),
                 _proxy_j_per_token(evaluate(high).text),
             )
-        h = np.where(is_text, h_text, np.nan_to_num(s.other_methods_half_width)[level])
-        squares["gpu"] += np.where(moved, np.square(h), 0.0)
+        h_input = np.where(is_text, h_text, np.nan_to_num(s.other_methods_half_width)[level])
+        squares["gpu"] += np.where(moved, np.square(h_input), 0.0)
     h = {q: np.sqrt(squares[q]) for q in QUANTITIES}
     h["facility"] = np.sqrt(squares["gpu"] + squares["pue"])
     h["emissions"] = np.sqrt(squares["gpu"] + squares["pue"] + squares["grid"])
