@@ -89,6 +89,10 @@ def test_low_point_high_on_every_metric(rows: list[dict]) -> None:
         assert reply["debug"]["confidence"] == reply["confidence"]
 
 
+def test_an_empty_batch_has_no_ranges() -> None:
+    assert ai_impact.estimate([], ranges=True, debug=True) == []
+
+
 def test_same_request_same_bytes() -> None:
     rows = [CALIBRATED, MODEL_ONLY, {"model_id": "gpt-4o", "output_tokens": 300}] * 5
     first = orjson.dumps(ai_impact.estimate(rows, ranges=True))
@@ -352,3 +356,18 @@ def test_residual_spread_is_the_current_fits_and_covers() -> None:
         if inputs.startswith("configuration given"):
             assert r["median_width"] <= 3.0, (method, inputs, r)
     assert uncertainty.method_half_width(tasks.TEXT) == spread["half_width"]["text"]
+
+
+def test_calibration_doc_shows_the_stored_coverage() -> None:
+    """docs/calibration.md "Ranges: coverage" is the coverage script's output (re-run it and
+    paste the table when the fit changes)."""
+    from pathlib import Path
+
+    doc = (Path(__file__).parents[1] / "docs" / "calibration.md").read_text(encoding="utf-8")
+    section = doc[doc.index("# Ranges: coverage") :]
+    for r in uncertainty.residual_spread()["coverage"]:
+        line = (
+            f"| {r['method']} | {r['inputs']} | {r['configurations']} | "
+            f"{r['coverage']:.1%} | x{r['median_width']:.2f} |"
+        )
+        assert line in section, line

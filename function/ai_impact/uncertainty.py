@@ -32,6 +32,7 @@ from ai_impact.resolve import Resolved
 # twice the text spread (assumed); audio generation (text-model tokens at an assumed token
 # rate) likewise.
 RESIDUAL_SPREAD_JSON = Path(__file__).parent / "calibration" / "residual_spread.json"
+UNMEASURED_FACTOR = 2.0
 
 
 @cache
@@ -50,7 +51,6 @@ def method_half_width(method: str) -> float:
     return float(measured.get(method, UNMEASURED_FACTOR * fitted["text"]))
 
 
-UNMEASURED_FACTOR = 2.0
 # Closed-model size without a published range, and the floor of a model resolved by a family
 # or size fallback (its architecture and exact size are not known): a factor of 2 either way
 # (assumed).
@@ -139,7 +139,7 @@ def _size(resolved: Resolved, size_given: np.ndarray) -> InputRange:
             for k, p in enumerate((point_total, point_total, point_active, point_active))
         )
     estimate = np.array(
-        [e is not None and e.get("params_is_estimate") == "yes" for e in model.entry]
+        [e is not None and e.get("params_is_estimate") == "yes" for e in model.entry], dtype=bool
     )
     fallback = np.isin(model.by.astype(str), names.FALLBACK_STEPS)
     with np.errstate(invalid="ignore"):

@@ -282,8 +282,8 @@ def main(argv: list[str] | None = None, out: Callable[[str], None] = print) -> i
                 "method": m,
                 "inputs": label,
                 "configurations": n,
-                "coverage": round(cov, 4),
-                "median_width": round(width, 3),
+                "coverage": round(cov, 6),
+                "median_width": round(width, 6),
             }
             for m, label, n, cov, width in table(cases)
         ]
