@@ -1,7 +1,8 @@
 """Benchmarks (``make bench``): ratios measured in one run on this machine, never pass/fail.
 
 1. Engine: rows/s of the numpy chain on 1M text rows, against EcoLogits' own per-request
-   computation (``ecologits.impacts.llm.compute_llm_impacts``) on the same machine, same run.
+   computation (``ecologits.impacts.llm.compute_llm_impacts``) on the same machine, same run;
+   the same rows with ranges (issue 11: every bound materialised), as a ratio to without.
 2. End to end ``ai_impact.estimate`` (parse + resolve + engine + render) rows/s.
 3. BigQuery handler: a 10,000-call batch, request bytes in -> reply bytes out, against the
    floor any JSON protocol pays (orjson loads + dumps of the same payloads); cold import time of

@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 
 from ai_impact import tasks
-from ai_impact.catalog import Catalog
+from ai_impact.catalog import Catalog, names
 from ai_impact.engine.keys import combine_codes
 from ai_impact.parse import Usage
 from ai_impact.resolve import Resolved
@@ -101,8 +101,10 @@ def _judge(
     assumed, extrapolated = [], []
     if closed_size:
         assumed.append("closed model: its size is an estimate")
-    if "fallback" in model_by:
-        assumed.append(f"model resolved by a fallback ({model_by})")
+    if model_by in names.FALLBACK_STEPS:
+        assumed.append(
+            f"model resolved by its {model_by} (fallback): an unlisted model, its size assumed"
+        )
     if hardware_by.startswith("managed_service_id"):
         assumed.append("hardware and batch from the managed service's serving profile")
     elif hardware_unknown(hardware_by):
@@ -120,7 +122,9 @@ def _judge(
             extrapolated.append(
                 f"{active_b:g} B active parameters outside the measured {low:g}-{high:g} B"
             )
-        if family not in m.families:
+        if family is None:
+            extrapolated.append("model not in the catalog: its family is not known")
+        elif family not in m.families:
             extrapolated.append(f"model family {family} not measured")
     if assumed:
         return "assumed", assumed + extrapolated

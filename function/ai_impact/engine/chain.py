@@ -71,14 +71,20 @@ def _architecture(model: ModelColumns, m: np.ndarray) -> text.Architecture | Non
 
 
 def _deployment(
-    usage: Usage, model: ModelColumns, hardware: HardwareColumns, first: np.ndarray
+    usage: Usage,
+    model: ModelColumns,
+    hardware: HardwareColumns,
+    first: np.ndarray,
+    change: rng.Change = rng.POINT,
 ) -> tuple[work.Deployment, np.ndarray, np.ndarray]:
     """The model on its replica, per deployment (``first``: a row of each): GPU count, batch
     size and datatype (the row's, else the managed service's serving profile for text models,
     else the defaults) and the text coefficients. Also returns the replica's own GPU count
-    (the deployment's is bounded, :func:`infra.modelled_gpu_count`) and the bytes per weight."""
+    (the deployment's is bounded, :func:`infra.modelled_gpu_count`) and the bytes per weight.
+    ``change`` moves the inputs to one end of their range (``engine.ranges``)."""
     m, h = model.codes[first], hardware.codes[first]
-    total_b, active_b = model.total_params_billions[m], model.active_params_billions[m]
+    total_b = model.total_params_billions[m] * change.total_params
+    active_b = model.active_params_billions[m] * change.active_params
     served = model.method[m] == tasks.TEXT
     # A service serves in its datatype, never in more bits than the model is published in
     # (an fp4 checkpoint stays fp4 on an fp8 service); NaN (no profile) leaves the model's.
@@ -87,10 +93,12 @@ def _deployment(
         np.fmin(hardware.service_bytes_per_param[h], model.bytes_per_param[m]),
         model.bytes_per_param[m],
     )
+    bytes_pp = np.where(np.isnan(change.bytes_per_param), bytes_pp, change.bytes_per_param)
     tdp_w, memory_gb = hardware.gpu_tdp_w[h], hardware.gpu_memory_gb[h]
     bandwidth_tbps = hardware.gpu_memory_bandwidth_tbps[h]
     tflops = hardware.gpu_bf16_dense_tflops[h]
     replica = _given(usage.gpu_count[first], infra.replica_gpu_count(total_b, bytes_pp, memory_gb))
+    replica = replica * change.gpu_count
     # The physics runs on at most the GPU count it was fitted on.
     gpu_count = infra.modelled_gpu_count(replica)
     default_batch = np.where(
@@ -98,7 +106,7 @@ def _deployment(
         _given(hardware.service_batch_size[h], model.default_batch_size[m]),
         model.default_batch_size[m],
     )
-    batch = _given(usage.batch_size[first], default_batch)
+    batch = _given(usage.batch_size[first], default_batch) * change.batch_size
     deployment = work.Deployment(
         method=model.method[m],
         active_params_billions=active_b,
@@ -274,21 +282,13 @@ def compute(
         ]
     ranges = None
     if uncertainty is not None:
-        # Whether any model of the batch has a training and a fine-tuning block (else zeros).
-        training_any, tuning_any = bool(per_train.any()), bool(per_tune.any())
-        present = ([training_any] * len(blocks[1]), [tuning_any] * len(blocks[2]))
-        ranges = _ranges(
-            uncertainty,
-            usage,
-            model,
-            hardware,
-            location,
-            first,
-            dep,
+        ranges = rng.compute_ranges(
+            (Block(*blocks[0]), Block(*blocks[1]), Block(*blocks[2]), Block(*blocks[3])),
+            (per_row[0], per_row[1], per_row[2]),
+            _ranges(uncertainty, usage, model, hardware, location, first, dep),
             codes,
-            blocks,
-            per_row,
-            present,
+            (model.training_ratio[m], uncertainty.training_ratio_half_width[m]),
+            bool(per_tune.any()),
         )
     return Impacts(
         inference=Block(*blocks[0]),
@@ -320,36 +320,21 @@ def _ranges(
     location: LocationColumns,
     first: np.ndarray,
     dep: work.Deployment,
-    codes: np.ndarray,
-    blocks: list[list[np.ndarray]],
-    per_row: list[np.ndarray],
-    present: tuple[list[bool], list[bool]],
-) -> rng.Ranges:
-    """Low and high of every metric (``engine.ranges``), half-widths per deployment."""
-    m = model.codes[first]
+) -> dict[str, np.ndarray]:
+    """Half-widths per deployment (``engine.ranges``), the deployment rebuilt by
+    :func:`_deployment` at the ends of each input's range."""
     with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
-        h = rng.deployment_half_widths(
+        return rng.deployment_half_widths(
             u,
-            m,
-            hardware.codes[first],
-            location.codes[first],
-            dep.method == tasks.TEXT,
-            np.isfinite(usage.batch_size[first]),
-            np.isfinite(usage.gpu_count[first]),
-            (
-                dep.active_params_billions,
-                dep.total_params_billions,
-                model.bytes_per_param[m],
-                dep.gpu_count,
-                dep.batch_size,
-                dep.gpu_tdp_w,
-                dep.gpu_memory_bandwidth_tbps,
-                dep.gpu_bf16_tflops,
-                hardware.gpu_memory_gb[hardware.codes[first]],
-            ),
+            dep,
+            lambda change: _deployment(usage, model, hardware, first, change)[0],
+            {
+                "model": model.codes[first],
+                "hardware": hardware.codes[first],
+                "location": location.codes[first],
+            },
+            {
+                "batch_size": np.isfinite(usage.batch_size[first]),
+                "gpu_count": np.isfinite(usage.gpu_count[first]),
+            },
         )
-    training_h = rng.model_half_width(u, "training", len(model.total_params_billions))
-    four = (Block(*blocks[0]), Block(*blocks[1]), Block(*blocks[2]), Block(*blocks[3]))
-    return rng.compute_ranges(
-        four, (per_row[0], per_row[1], per_row[2]), h, codes, training_h, model.codes, present
-    )
