@@ -6,7 +6,7 @@
 2. End to end ``ai_impact.estimate`` (parse + resolve + engine + render) rows/s.
 3. BigQuery handler: a 10,000-call batch, request bytes in -> reply bytes out, against the
    floor any JSON protocol pays (orjson loads + dumps of the same payloads); cold import time of
-   the entry module; peak memory of a 50,000-call batch (in a fresh process).
+   the entry module; peak memory of the largest batch the door accepts (MAX_CALLS, fresh process).
 """
 
 from __future__ import annotations
@@ -193,7 +193,7 @@ def bench_bigquery() -> None:
     print(f"cold import of function/main.py:          {min(imports):13.3f} s")
 
     with tempfile.NamedTemporaryFile(suffix=".json") as handle:
-        handle.write(bigquery_body(50_000))
+        handle.write(bigquery_body(bigquery.MAX_CALLS))
         handle.flush()
         memory_code = (
             "import sys,re; sys.path.insert(0,'function'); import main, ai_impact; "
@@ -209,7 +209,7 @@ def bench_bigquery() -> None:
     # VmHWM (peak resident memory of this process image; ru_maxrss would count the forked
     # parent's pages too).
     print(
-        f"peak RSS, 50k-call batch (whole process): {float(peak):13.0f} MB "
+        f"peak RSS, {bigquery.MAX_CALLS:,}-call batch (whole process): {float(peak):13.0f} MB "
         f"(after import and reading the request: {float(before):.0f} MB)"
     )
 
