@@ -161,6 +161,35 @@ def test_tiers() -> None:
     assert "docs/methodology.md#" in conf["method"]
 
 
+def test_hardware_reasons_name_where_the_node_came_from() -> None:
+    """A named but unknown service says so (not "no hardware given"); a serving profile the
+    model id's provider prefix selected is assumed like a named one, with its own reason, and
+    widens the range for the unknown GPU as a named service does."""
+    open_model = "meta-llama/Llama-3.1-8B-Instruct"
+    rows = [
+        {**MODEL_ONLY, "managed_service_id": "no-such-service"},
+        {**MODEL_ONLY, "model_id": f"together_ai/{open_model}"},
+        {**MODEL_ONLY, "model_id": open_model, "managed_service_id": "together"},
+        MODEL_ONLY,
+    ]
+    replies = ai_impact.estimate(rows, ranges=True, debug=True)
+    by = [r["debug"]["assumptions"]["hardware_resolved_by"] for r in replies]
+    assert by == [
+        "default node (managed_service_id 'no-such-service' unknown)",
+        "model prefix service default node",
+        "managed_service_id default node",
+        "default node",
+    ]
+    reasons = [r["confidence"]["reasons"] for r in replies]
+    assert all(r["confidence"]["tier"] == "assumed" for r in replies)
+    assert reasons[0] == ["managed_service_id names an unknown service: default node assumed"]
+    assert len(reasons[1]) == 1 and "provider prefix" in reasons[1][0]
+    assert reasons[2] == ["hardware and batch from the managed service's serving profile"]
+    assert reasons[3] == ["no hardware given: default node"]
+    # Same model, same service: the prefix and the named service give the same range.
+    assert replies[1]["ranges"] == replies[2]["ranges"]
+
+
 def test_a_closed_model_is_wider_than_an_open_one_on_the_same_hardware() -> None:
     rows = [
         {**CALIBRATED, "model_id": "gpt-4o"},

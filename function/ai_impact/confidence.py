@@ -2,7 +2,7 @@
 (docs/methodology.md section 13.3, whose table these rules implement).
 
 - ``assumed``: a guess carries the result: the size of a closed model, a managed service's
-  serving profile, or the defaults used when the row names neither hardware nor a size
+  serving profile (named on the row or selected by the model id's provider prefix), or the defaults used when the row names neither hardware nor a size
   (default node, a family/size fallback of the model name).
 - ``extrapolated``: a model outside what was measured: a method without measurement
   (encoders, speech, audio), a GPU or a model size outside the measured configurations, a
@@ -27,6 +27,7 @@ from ai_impact.catalog import Catalog, names
 from ai_impact.engine.keys import combine_codes
 from ai_impact.parse import Usage
 from ai_impact.resolve import Resolved
+from ai_impact.resolve.hardware import PREFIX_SERVICE_BY
 from ai_impact.uncertainty import SIZE_FIELDS, given_per_model, hardware_unknown
 
 METHODOLOGY_VERSION = "ai-impact methodology 2026-11"
@@ -107,6 +108,13 @@ def _judge(
         )
     if hardware_by.startswith("managed_service_id"):
         assumed.append("hardware and batch from the managed service's serving profile")
+    elif hardware_by.startswith(PREFIX_SERVICE_BY):
+        assumed.append(
+            "hardware and batch from the serving profile of the service the model id's"
+            " provider prefix selects (the row names no managed_service_id)"
+        )
+    elif "managed_service_id" in hardware_by and hardware_unknown(hardware_by):
+        assumed.append("managed_service_id names an unknown service: default node assumed")
     elif hardware_unknown(hardware_by):
         assumed.append("no hardware given: default node")
     m = ranges.get(method)

@@ -24,6 +24,7 @@ from ai_impact.catalog.embodied import embodied_range
 from ai_impact.engine.ranges import InputRange, Source, Uncertainty
 from ai_impact.parse import Usage
 from ai_impact.resolve import Resolved
+from ai_impact.resolve.hardware import PREFIX_SERVICE_BY
 
 # Calibration residual spread per method: the quantile of the leave-one-model-out
 # |ln(predicted / measured)| GPU energy of the ML.ENERGY configurations, derived from the
@@ -158,9 +159,10 @@ def _size(resolved: Resolved, size_given: np.ndarray) -> InputRange:
 
 
 def hardware_unknown(by: str) -> bool:
-    """Whether the GPU was assumed: the default node, or a managed service's serving profile."""
+    """Whether the GPU was assumed: the default node, or a managed service's serving profile
+    (named on the row or selected by the model id's provider prefix)."""
     return (by.startswith("default node") and "gpu_id" not in by) or by.startswith(
-        "managed_service_id"
+        ("managed_service_id", PREFIX_SERVICE_BY)
     )
 
 

@@ -48,6 +48,9 @@ class _Answer:
     datatype_given: bool  # the row names its own model_datatype (the profile's does not apply)
 
 
+# hardware_resolved_by of a row whose serving profile its model id's provider prefix selected.
+PREFIX_SERVICE_BY = "model prefix service default node"
+
 # node_id, cloud_id, cloud_instance_id, managed_service_id, gpu_id, model_datatype, the model
 # prefix's service
 _Key = tuple[str | None, str | None, str | None, str | None, str | None, str | None, str | None]
@@ -80,7 +83,7 @@ def _answer(catalog: Catalog, key: _Key) -> _Answer:
     elif service is not None:
         node = nodes.find(services["default_node_id"][service])
         by = (
-            "managed_service_id default node" if service_id else "model prefix service default node"
+            "managed_service_id default node" if service_id else PREFIX_SERVICE_BY
         )
     else:
         node = nodes.find(DEFAULT_NODE_ID)
