@@ -3,13 +3,18 @@ quantised datatypes, reasoning tokens, and the fitted coefficients file the engi
 
 from __future__ import annotations
 
+import csv
+from pathlib import Path
+
 import numpy as np
 import pytest
 
 import ai_impact
+from ai_impact import catalog
 from ai_impact.engine import text
 from ai_impact.fields import DATATYPE_BYTES
 
+CALIBRATION_CSV = Path(ai_impact.__file__).parent / "calibration" / "mlenergy_llm.csv"
 LLAMA_70B_4XH100 = {
     "active_params_billions": 70.6,
     "total_params_billions": 70.6,
@@ -283,3 +288,27 @@ def test_every_gpu_names_its_generation() -> None:
     blackwell = {g for g, gen in generations.items() if gen in text.BLACKWELL_GENERATIONS}
     assert blackwell == {"b200", "gb200", "b300", "rtx_pro_6000_bse"}
     assert generations["h100"] == "hopper" and generations["a100_80gb"] == "ampere"
+
+
+def test_catalog_experts_and_fp8_scaling_match_the_calibrated_configurations() -> None:
+    """The catalog serves a calibrated model as it was measured: the experts recorded from its
+    config.json with the ML.ENERGY rows (routed experts only; a shared expert is part of the
+    always-active parameters) and, for FP8 checkpoints, the same scaling (DeepSeek-V3.x:
+    128x128 block scales, arXiv:2412.19437 section 3.3 -> datatype fp8_block)."""
+    models = catalog.default().models
+    checked = set()
+    with open(CALIBRATION_CSV, newline="", encoding="utf-8") as handle:
+        for r in csv.DictReader(handle):
+            row = models.find(r["model_id"])
+            if row is None or not r["number_of_experts"]:
+                continue
+            model_id = str(models["model_id"][row])
+            assert models["number_of_experts"][row] == float(r["number_of_experts"]), model_id
+            assert models["params_per_expert_billions"][row] == pytest.approx(
+                float(r["params_per_expert_b"]), rel=0.01
+            ), model_id
+            datatype = str(models["datatype"][row])
+            if r["weight_precision"] == "fp8" and datatype.startswith("fp8"):
+                assert (datatype == "fp8_block") is (r["fp8_scaling"] == "block"), model_id
+            checked.add(model_id)
+    assert {"deepseek_v31", "deepseek_r1", "qwen3_coder_480b", "llama_4_maverick"} <= checked
