@@ -2,7 +2,8 @@
 (docs/methodology.md section 13.3, whose table these rules implement).
 
 - ``assumed``: a guess carries the result: the size of a closed model, a managed service's
-  serving profile (named on the row or selected by the model id's provider prefix), or the defaults used when the row names neither hardware nor a size
+  serving profile (named on the row or selected by the model id's provider prefix), or the
+  defaults used when the row names neither hardware nor a size
   (default node, a family/size fallback of the model name).
 - ``extrapolated``: a model outside what was measured: a method without measurement
   (encoders, speech, audio), a GPU or a model size outside the measured configurations, a

@@ -82,9 +82,7 @@ def _answer(catalog: Catalog, key: _Key) -> _Answer:
             )
     elif service is not None:
         node = nodes.find(services["default_node_id"][service])
-        by = (
-            "managed_service_id default node" if service_id else PREFIX_SERVICE_BY
-        )
+        by = "managed_service_id default node" if service_id else PREFIX_SERVICE_BY
     else:
         node = nodes.find(DEFAULT_NODE_ID)
         by = "default node" + (
