@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from ai_impact.catalog import Catalog, lookup_key, pick_year
+from ai_impact.catalog import Catalog, Table, lookup_key, pick_year
 
 EMISSIONS_BASES = ("location", "market")
 DEFAULT_EMISSIONS_BASIS = "location"
@@ -64,10 +64,17 @@ def zone_intensity(catalog: Catalog, zone: str, year: int) -> dict[str, Any] | N
     years = catalog.grid_years.get(lookup_key(zone))
     if years is None:
         return None
+    return _intensity_of_year(catalog.grid_intensity, years, year)[1]
+
+
+def _intensity_of_year(
+    table: Table, years: tuple[np.ndarray, np.ndarray], year: int
+) -> tuple[int, dict[str, Any]]:
+    """The row of ``table`` that ``year`` picks among a zone's ``years`` rows
+    (:func:`pick_year`), and its intensity, year, year rule, basis and source."""
     row = pick_year(years, year)
-    table = catalog.grid_intensity
     chosen = int(table["year"][row])
-    return {
+    return row, {
         "gco2e_per_kwh": float(table["gco2e_per_kwh"][row]),
         "grid_year": chosen,
         "grid_year_rule": year_rule(years[0], chosen, year),
@@ -85,17 +92,9 @@ def region_intensity(
     years = catalog.region_years.get(lookup_key(cloud_id) + "|" + lookup_key(cloud_region))
     if years is None:
         return None
-    row = pick_year(years, year)
     table = catalog.cloud_region_intensity
-    chosen = int(table["year"][row])
-    return {
-        "gco2e_per_kwh": float(table["gco2e_per_kwh"][row]),
-        "grid_year": chosen,
-        "grid_year_rule": year_rule(years[0], chosen, year),
-        "grid_basis": table["basis"][row],
-        "grid_source": table["source"][row],
-        "cfe_pct": float(table["cfe_pct"][row]),
-    }
+    row, intensity = _intensity_of_year(table, years, year)
+    return {**intensity, "cfe_pct": float(table["cfe_pct"][row])}
 
 
 def provider_of(
