@@ -50,6 +50,7 @@ sys.path.insert(0, str(ROOT / "function"))
 
 from ai_impact import cli  # noqa: E402
 from ai_impact.bigquery import SCOPE3_ARGS, SCOPE3_MIN_ARGS  # noqa: E402
+from ai_impact.fields import QUANTITY_FIELDS  # noqa: E402
 
 SERVER_LIFETIME_S = 3600
 MAX_ERROR_MESSAGE_BYTES = 1000
@@ -80,15 +81,6 @@ FIELDS = [
     "model_datatype",
     "model_total_params_billions",
     "request_duration_ms",
-]
-QUANTITIES = [
-    "input_tokens",
-    "output_tokens",
-    "input_images",
-    "output_images",
-    "input_audio_seconds",
-    "output_audio_seconds",
-    "output_video_frames",
 ]
 TYPOS = ["output_token", "input_token", "modelid", "gpuid", "outputTokens", "zzz"]
 PATHS = [
@@ -263,7 +255,7 @@ def _zero_only(call: object, signature: str) -> bool:
         return False
     if signature == "scope3":
         named = dict(zip(SCOPE3_ARGS, call, strict=False))
-        values = [named.get(name) for name in QUANTITIES]
+        values = [named.get(name) for name in QUANTITY_FIELDS]
     else:
         row = call[0]
         if isinstance(row, str):
@@ -273,7 +265,7 @@ def _zero_only(call: object, signature: str) -> bool:
                 return False
         if not isinstance(row, dict):
             return False
-        values = [row.get(name) for name in QUANTITIES]
+        values = [row.get(name) for name in QUANTITY_FIELDS]
     stated = [value for value in values if value is not None]
     for value in stated:
         if isinstance(value, bool) or not isinstance(value, int | float | str):
