@@ -481,6 +481,26 @@ def test_vendor_prefix_never_leaves_a_bare_tier(catalog: cat.Catalog) -> None:
         assert _resolved_task(catalog, name) == "text-generation"
 
 
+@pytest.mark.parametrize(
+    ("name", "like"),
+    [
+        ("mistral-medium-2508", "mistral_medium_3"),
+        ("mistral/mistral-medium-latest", "mistral_medium_3"),
+        ("whisper-medium", "whisper_medium"),
+        ("gpt-5-high", "gpt_5"),
+        ("o4-mini-low", "o4_mini"),
+    ],
+)
+def test_a_tier_word_is_an_effort_only_after_a_version(
+    catalog: cat.Catalog, name: str, like: str
+) -> None:
+    """``-medium`` after a version is a reasoning effort (``gpt-5-high``); after a family name it
+    is the size tier: ``mistral-medium-2508`` is Mistral Medium, not ``mistral`` (Mistral 7B)."""
+    match = names.find_model(catalog, name)
+    assert match is not None and match.row is not None
+    assert catalog.models["model_id"][match.row] == like, match.detail
+
+
 def test_fireworks_size_spelling() -> None:
     assert names.size_of("qwen3-embedding-0p6b") == pytest.approx((0.6, 0.6))
 

@@ -138,9 +138,13 @@ _SUFFIXES = tuple(
         r":(?:free|thinking|exacto|nitro|floor|online|beta|extended|latest)$",
         r"-(?:fp8|fp16|bf16|fp4|nvfp4|awq|gptq|int4|int8|w4a16|w8a8|gguf|mlx|4bit|8bit)$",
         r"-(?:turbo|instruct|chat|it|hf|fast|versatile|instant|thinking|reasoning)$",
-        r"-(?:tput|lite-tput|maas|global|free|nothink|non-thinking|high|low|medium)$",
+        r"-(?:tput|lite-tput|maas|global|free|nothink|non-thinking)$",
     )
 )
+# A reasoning-effort word (``gpt-5-high``, ``o4-mini-low``) is removed only after a version
+# number: in ``mistral-medium`` or ``whisper-medium`` the word is the model's size tier.
+_EFFORT_SUFFIX = re.compile(r"-(?:high|low|medium)$", re.IGNORECASE)
+_DIGIT = re.compile(r"\d")
 _VENDOR_DASH = re.compile(
     r"^(?:databricks|fw|cohere|anthropic|openai|meta|mistral|zai|coding|azure|ai21|google|xai|"
     r"amazon|nvidia|deepseek-ai|moonshotai|system[-.]ai|perplexity|xiaomi)[-.](?=[a-z])",
@@ -273,6 +277,10 @@ def spellings(catalog: Catalog, value: str) -> list[str]:
                     if stripped and stripped != text:
                         text = stripped
                         add(text)
+                stripped = _EFFORT_SUFFIX.sub("", text)
+                if stripped != text and _DIGIT.search(stripped):
+                    text = stripped
+                    add(text)
                 if text == before:
                     break
     return out
