@@ -129,6 +129,7 @@ def _one(row: dict, **options: object) -> dict:
         ("gpt-5.6-mini", "gpt_54_mini"),
         ("gemini-3.7-flash-lite", "gemini_31_flash_lite"),
         ("grok-4.3", "grok_4"),
+        ("gpt-5.1-codex-mini", "gpt_5_mini"),  # a line word before the tier
     ],
 )
 def test_unlisted_versions_resolve_by_family(catalog: cat.Catalog, name: str, like: str) -> None:
@@ -489,13 +490,15 @@ def test_vendor_prefix_never_leaves_a_bare_tier(catalog: cat.Catalog) -> None:
         ("whisper-medium", "whisper_medium"),
         ("gpt-5-high", "gpt_5"),
         ("o4-mini-low", "o4_mini"),
+        ("CohereForAI/c4ai-command-r-plus-08-2024", "command_r_plus"),  # -MM-YYYY version
     ],
 )
-def test_a_tier_word_is_an_effort_only_after_a_version(
+def test_version_and_effort_suffixes(
     catalog: cat.Catalog, name: str, like: str
 ) -> None:
     """``-medium`` after a version is a reasoning effort (``gpt-5-high``); after a family name it
-    is the size tier: ``mistral-medium-2508`` is Mistral Medium, not ``mistral`` (Mistral 7B)."""
+    is the size tier: ``mistral-medium-2508`` is Mistral Medium, not ``mistral`` (Mistral 7B).
+    Cohere's ``-MM-YYYY`` is a version suffix."""
     match = names.find_model(catalog, name)
     assert match is not None and match.row is not None
     assert catalog.models["model_id"][match.row] == like, match.detail

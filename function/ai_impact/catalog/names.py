@@ -130,6 +130,7 @@ _SUFFIXES = tuple(
         r":\d+$",  # :0 (Bedrock), :8b-like tags are handled by _TAG_SIZE
         r"@[\w.-]*$",  # Vertex @20240620, @001, @default
         r"-\d{4}-\d{2}-\d{2}$",
+        r"-\d{2}-\d{4}$",  # Cohere: -08-2024
         r"-\d{8}$",
         r"-\d{6}$",  # -260215 (Volcano Engine: yymmdd)
         r"-(?:preview|exp)-\d{2}-\d{2,4}$",  # Google: -preview-06-17, -preview-10-2025
@@ -146,7 +147,7 @@ _SUFFIXES = tuple(
 _EFFORT_SUFFIX = re.compile(r"-(?:high|low|medium)$", re.IGNORECASE)
 _DIGIT = re.compile(r"\d")
 _VENDOR_DASH = re.compile(
-    r"^(?:databricks|fw|cohere|anthropic|openai|meta|mistral|zai|coding|azure|ai21|google|xai|"
+    r"^(?:databricks|fw|c4ai|cohere|anthropic|openai|meta|mistral|zai|coding|azure|ai21|google|xai|"
     r"amazon|nvidia|deepseek-ai|moonshotai|system[-.]ai|perplexity|xiaomi)[-.](?=[a-z])",
     re.IGNORECASE,
 )
@@ -512,7 +513,9 @@ FAMILIES: tuple[tuple[str, re.Pattern], ...] = tuple(
         ("gpt-oss", r"^gpt-oss-(?:safeguard-)?(?P<tier>20b|120b)"),
         (
             "gpt",
-            r"^(?:chatgpt-|openai-)?gpt-(?P<ver>\d+(?:-\d+)?o?)(?:-(?P<tier>nano|mini|pro))?(?!-?\d*b\b)",
+            # A line word may stand between the version and the tier (gpt-5.1-codex-mini).
+            r"^(?:chatgpt-|openai-)?gpt-(?P<ver>\d+(?:-\d+)?o?)"
+            r"(?:(?:-[a-z]+)*?-(?P<tier>nano|mini|pro)(?=-|$))?(?!-?\d*b\b)",
         ),
         ("o-series", r"^o-(?P<ver>\d+)(?:-(?P<tier>mini|pro))?(?:-|$)"),
         ("claude", r"^claude-(?:(?P<ver>\d+(?:-\d+)?)-)?(?P<tier>haiku|sonnet|opus)(?:-|$)"),
