@@ -493,9 +493,7 @@ def test_vendor_prefix_never_leaves_a_bare_tier(catalog: cat.Catalog) -> None:
         ("CohereForAI/c4ai-command-r-plus-08-2024", "command_r_plus"),  # -MM-YYYY version
     ],
 )
-def test_version_and_effort_suffixes(
-    catalog: cat.Catalog, name: str, like: str
-) -> None:
+def test_version_and_effort_suffixes(catalog: cat.Catalog, name: str, like: str) -> None:
     """``-medium`` after a version is a reasoning effort (``gpt-5-high``); after a family name it
     is the size tier: ``mistral-medium-2508`` is Mistral Medium, not ``mistral`` (Mistral 7B).
     Cohere's ``-MM-YYYY`` is a version suffix."""

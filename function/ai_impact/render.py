@@ -32,6 +32,8 @@ _MODEL_FIELDS = (
     "total_params_billions",
     "number_of_experts",
     "params_per_expert_billions",
+    "kv_layer_fraction",
+    "recurrent_state_gb",
     "datatype",
     "task",
     "training_usage_energy_kwh",

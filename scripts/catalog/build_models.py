@@ -11,6 +11,9 @@
    (docs/methodology.md, "Closed models"); the fit's leave-one-out error (a factor) is printed
    and sets the range. Where EcoLogits has a range too, the point is the geometric mean of the
    fit and EcoLogits' midpoint and the range spans both.
+3. ``scripts/catalog/architectures.csv``: hybrid state-space and linear-attention models' share of
+   layers with a KV cache and per-sequence recurrent state (GB), each derived from the model's
+   config.json (the derivation and its source are written into the row's notes and source).
 
 Blended price = (3 x input + output) / 4 US$ per million tokens (a 3:1 input:output mix).
 ``--check`` exits 1 if models.csv differs from what this script would write (nothing written).
@@ -169,6 +172,22 @@ def _claim_names(rows: list[dict], add: dict) -> None:
             row["aliases"] = "|".join(kept)
 
 
+def apply_architectures(by_id: dict[str, dict]) -> None:
+    """Set ``kv_layer_fraction`` and ``recurrent_state_gb`` from architectures.csv, with the
+    derivation in the notes and its source in the source column (each added once)."""
+    with (HERE / "architectures.csv").open(newline="", encoding="utf-8") as handle:
+        for arch in csv.DictReader(handle):
+            row = by_id[arch["model_id"]]
+            row["kv_layer_fraction"] = arch["kv_layer_fraction"]
+            row["recurrent_state_gb"] = arch["recurrent_state_gb"]
+            for column, text in (
+                ("notes", f"hybrid layers: {arch['derivation']}; state {arch['state_dtype']}"),
+                ("source", f"hybrid layers: {arch['source']}"),
+            ):
+                if text not in row[column]:
+                    row[column] = f"{row[column]} | {text}" if row[column] else text
+
+
 def build() -> tuple[str, list[str]]:
     with MODELS.open(newline="", encoding="utf-8") as handle:
         reader = csv.DictReader(handle)
@@ -252,6 +271,7 @@ def build() -> tuple[str, list[str]]:
                 point = float(row[f"{kind}_params_billions"])
                 row[f"{kind}_params_low_billions"] = _num(point / LEGACY_RANGE_FACTOR)
                 row[f"{kind}_params_high_billions"] = _num(point * LEGACY_RANGE_FACTOR)
+    apply_architectures(by_id)
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, header, lineterminator="\n")
     writer.writeheader()

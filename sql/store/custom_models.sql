@@ -15,6 +15,8 @@ CREATE TABLE IF NOT EXISTS `${project_id}.${dataset_id}.custom_models` (
   total_params_billions FLOAT64,
   number_of_experts INT64,
   params_per_expert_billions FLOAT64,
+  kv_layer_fraction FLOAT64,
+  recurrent_state_gb FLOAT64,
   datatype STRING,
   task STRING,
   training_usage_energy_kwh FLOAT64,

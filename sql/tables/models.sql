@@ -16,6 +16,8 @@ CREATE OR REPLACE TABLE `${project_id}.${dataset_id}.models` (
   active_params_billions FLOAT64,
   number_of_experts INT64,
   params_per_expert_billions FLOAT64,
+  kv_layer_fraction FLOAT64,
+  recurrent_state_gb FLOAT64,
   datatype STRING,
   params_is_estimate STRING,
   total_params_low_billions FLOAT64,

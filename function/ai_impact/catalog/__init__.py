@@ -164,6 +164,9 @@ SCHEMAS: dict[str, Schema] = {
             _pos("active_params_billions", 100_000, required=False),
             Col("number_of_experts", "int", False, 1, 100_000),
             _pos("params_per_expert_billions", 100_000, required=False),
+            # Hybrid state-space / linear-attention layers (engine.text.Architecture).
+            Col("kv_layer_fraction", "float", False, 0, 1),
+            _nonneg("recurrent_state_gb", 1000, required=False),
             Col("datatype"),
             Col("params_is_estimate"),
             _pos("total_params_low_billions", 100_000, required=False),

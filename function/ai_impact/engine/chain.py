@@ -63,11 +63,14 @@ def _given(value: np.ndarray, default: np.ndarray | float) -> np.ndarray:
 
 
 def _architecture(model: ModelColumns, m: np.ndarray) -> text.Architecture | None:
-    """The published architecture of each deployment's model (experts), None when unknown."""
-    if model.shared_params_billions is None:
+    """The published architecture of each deployment's model (experts, hybrid layers), None
+    when unknown."""
+    arch = model.architecture
+    if arch is None:
         return None
-    nan = np.full(len(m), np.nan)
-    return text.Architecture(model.shared_params_billions[m], nan, nan)
+    return text.Architecture(
+        arch.shared_params_billions[m], arch.kv_layer_fraction[m], arch.recurrent_state_gb[m]
+    )
 
 
 def _deployment(

@@ -24,6 +24,7 @@ import numpy.typing as npt
 
 from ai_impact.engine.diffusion import Denoiser
 from ai_impact.engine.errors import RowErrors
+from ai_impact.engine.text import Architecture
 
 if TYPE_CHECKING:
     from ai_impact.engine.ranges import Ranges
@@ -113,9 +114,10 @@ class ModelColumns:
     # Image and video generators: the architecture the catalog's generation_method states
     # (None: the default of engine.diffusion, a latent diffusion transformer).
     denoiser: Denoiser | None = None
-    # Parameters every token uses of a mixture of experts with published experts (total -
-    # experts x params per expert), NaN otherwise or absent: engine.text.Architecture.
-    shared_params_billions: np.ndarray | None = None
+    # The published architecture per distinct model (engine.text.Architecture: the parameters
+    # every token uses of a mixture of experts, the hybrids' KV-layer share and recurrent
+    # state; NaN where not published); None: every model a transformer of the defaults.
+    architecture: Architecture | None = None
     # FP8 weights with block-wise scales (datatype fp8_block), bool; None: none.
     block_scaled_8bit: np.ndarray | None = None
 

@@ -20,6 +20,7 @@ from ai_impact.catalog.defaults import (
 )
 from ai_impact.engine import diffusion
 from ai_impact.engine.columns import ModelColumns
+from ai_impact.engine.text import Architecture
 from ai_impact.errors import RowErrors
 from ai_impact.fields import DATATYPE_BYTES
 from ai_impact.parse import Usage
@@ -263,7 +264,11 @@ def resolve_models(
         training_ratio=np.full(len(answers), TRAINING_RATIO),
         fine_tuning_share=_fine_tuning_share(catalog, rows, base_rows),
         denoiser=denoiser,
-        shared_params_billions=_shared_params(catalog, rows, answers),
+        architecture=Architecture(
+            shared_params_billions=_shared_params(catalog, rows, answers),
+            kv_layer_fraction=take(models["kv_layer_fraction"], rows),
+            recurrent_state_gb=take(models["recurrent_state_gb"], rows),
+        ),
         block_scaled_8bit=np.array([a.block_scaled for a in answers], dtype=bool),
     )
     entries = [models.row(a.row) if a.row >= 0 else None for a in answers]

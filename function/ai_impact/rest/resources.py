@@ -299,6 +299,16 @@ MODEL = Resource(
             _number("total_params_billions"),
             Field("number_of_experts", "integer", column="number_of_experts"),
             _number("params_per_expert_billions"),
+            _number(
+                "kv_layer_fraction",
+                extension=True,
+                description="Hybrid state-space models: share of layers with a KV cache.",
+            ),
+            _number(
+                "recurrent_state_gb",
+                extension=True,
+                description="Hybrid state-space models: per-sequence recurrent state (GB).",
+            ),
             _text("datatype", enum=DATATYPES),
             _text("task", enum=TASKS),
             *(_number(name) for name in _TRAINING),
