@@ -502,6 +502,54 @@ def test_version_and_effort_suffixes(catalog: cat.Catalog, name: str, like: str)
     assert catalog.models["model_id"][match.row] == like, match.detail
 
 
+@pytest.mark.parametrize(
+    ("name", "model_id"),
+    [
+        ("ollama/llama3.1", "llama_31_8b"),
+        ("ollama_chat/llama3", "llama_3_8b"),
+        ("llama2", "llama_2_7b"),
+        ("qwen2.5:latest", "qwen25_7b"),
+        ("qwen3", "qwen3_8b"),
+        ("gemma2", "gemma_2_9b"),
+        ("gpt-oss", "gpt_oss_20b"),
+        ("llama3.2-vision", "llama_32_11b_vision"),
+    ],
+)
+def test_an_untagged_ollama_name_is_its_latest_tag(
+    catalog: cat.Catalog, name: str, model_id: str
+) -> None:
+    """Ollama names a model without a size tag as ``name:latest`` (its default size): before,
+    ``llama3.1`` fell to the family step and took the last-listed 3.1 row (Sonar, 70 B)."""
+    match = names.find_model(catalog, name)
+    assert match is not None and match.row is not None
+    assert catalog.models["model_id"][match.row] == model_id, match.detail
+
+
+def test_a_squeezed_spelling_does_not_date_a_family_row(catalog: cat.Catalog) -> None:
+    """``llama_v31_8b`` (an alias) reads as version 31; ``llama-3.1-8b`` says 3.1, which dates
+    the row, so an unlisted Llama 3.1 name sits among the 3.1 rows, not after Llama 4."""
+    versions = {
+        str(catalog.models["model_id"][row]): version
+        for version, row in names.family_rows(catalog)[("llama", "")]
+    }
+    assert versions["llama_31_8b"] == (3, 1)
+    assert versions["llama_31_405b"] == (3, 1)
+
+
+def test_a_bare_gpt_oss_is_not_a_gpt_tier(catalog: cat.Catalog) -> None:
+    """``gpt-oss`` (an alias) must not join GPT's tiers: an unknown GPT tier word takes the
+    geometric mean of the GPT tiers, which a 20 B open model would pull down."""
+    assert names.family_of("gpt-oss") == names.Family("gpt-oss", "", ())
+    gpt_rows = [
+        row
+        for (family, _), members in names.family_rows(catalog).items()
+        if family == "gpt"
+        for _, row in members
+    ]
+    assert gpt_rows
+    assert not any(str(catalog.models["model_id"][r]).startswith("gpt_oss") for r in gpt_rows)
+
+
 def test_fireworks_size_spelling() -> None:
     assert names.size_of("qwen3-embedding-0p6b") == pytest.approx((0.6, 0.6))
 

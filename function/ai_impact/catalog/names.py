@@ -510,7 +510,7 @@ FAMILIES: tuple[tuple[str, re.Pattern], ...] = tuple(
         ("openai-tts", r"^tts-(?P<ver>1)(?:-(?P<tier>hd))?"),
         ("openai-embedding", r"^text-embedding-(?P<ver>3)-(?P<tier>small|large)"),
         ("sora", r"^sora-(?P<ver>\d+)(?:-(?P<tier>pro))?"),
-        ("gpt-oss", r"^gpt-oss-(?:safeguard-)?(?P<tier>20b|120b)"),
+        ("gpt-oss", r"^gpt-oss(?:-(?:safeguard-)?(?P<tier>20b|120b)|(?=-|$))"),
         (
             "gpt",
             # A line word may stand between the version and the tier (gpt-5.1-codex-mini).
@@ -744,15 +744,18 @@ def family_rows(catalog: Catalog) -> dict[tuple[str, str], list[tuple[tuple[int,
         if not np.isfinite(models["total_params_billions"][i]):
             continue
         # Aliases first: they carry the vendor's spelling ("claude-3-5-sonnet"), ids may not; the
-        # first spelling of each (family, tier) gives the version.
+        # first spelling of each (family, tier) gives the version, unless it is another
+        # spelling's version squeezed ("llama_v31_8b" -> 31 where "llama-3.1-8b" says 3.1).
         names = [*(models["aliases"][i] or "").split("|"), models["model_id"][i]]
-        parsed: dict[tuple[str, str], tuple[int, ...]] = {}
+        parsed: dict[tuple[str, str], list[tuple[int, ...]]] = {}
         for name in names:
             fam = family_of(name) if name else None
             if fam is not None:
-                parsed.setdefault((fam.family, fam.tier), fam.version)
-        for key, version in parsed.items():
-            out.setdefault(key, []).append((version, i))
+                parsed.setdefault((fam.family, fam.tier), []).append(fam.version)
+        for key, versions in parsed.items():
+            spelt = {"".join(map(str, v)) for v in versions if len(v) > 1}
+            unsqueezed = [v for v in versions if not (len(v) == 1 and str(v[0]) in spelt)]
+            out.setdefault(key, []).append(((unsqueezed or versions)[0], i))
     for rows in out.values():
         rows.sort()
     _FAMILY_ROWS[catalog] = out
