@@ -19,7 +19,7 @@ import pytest
 
 import ai_impact
 from ai_impact import catalog
-from ai_impact.calibration import fit_text
+from ai_impact.calibration import fit_diffusion, fit_text
 from ai_impact.catalog import names
 
 CALIBRATION_CSV = fit_text.DATA_CSV
@@ -104,6 +104,33 @@ def test_nominal_size_exceptions_are_still_needed() -> None:
     for model_id, published in NOMINAL_SIZE.items():
         nominal = float(MEASURED[model_id]["total_params_b"])
         assert not math.isclose(published, nominal, rel_tol=0.10), model_id
+
+
+def _measured_diffusion_models() -> list[str]:
+    with open(fit_diffusion.DATA_CSV, newline="", encoding="utf-8") as handle:
+        return sorted({r["model_id"] for r in csv.DictReader(handle)})
+
+
+@pytest.mark.parametrize("model_id", _measured_diffusion_models())
+def test_measured_diffusion_model_has_its_own_row_as_calibrated(
+    cat: catalog.Catalog, model_id: str
+) -> None:
+    """Each image and video model of mlenergy_diffusion.csv resolves to its own row whose
+    denoiser size, generation method and (for ML.ENERGY v2, which ran the pipelines at their
+    default size) per-frame resolution are those the diffusion fit used
+    (``fit_diffusion.MODEL_PARAMS``, ``ARCHITECTURES``, ``V2_RESOLUTION``)."""
+    match = names.find_model(cat, model_id)
+    assert match is not None and match.row is not None, model_id
+    assert match.how in OWN_ROW, (model_id, match.how)
+    m, row = cat.models, match.row
+    fitted = fit_diffusion.MODEL_PARAMS[model_id][0]
+    assert float(m["total_params_billions"][row]) == pytest.approx(fitted, rel=0.05), model_id
+    assert m["generation_method"][row] == fit_diffusion.ARCHITECTURES[model_id][0], model_id
+    assert float(m["default_steps"][row]) >= 1, model_id
+    if model_id in fit_diffusion.V2_RESOLUTION:
+        width, height = fit_diffusion.V2_RESOLUTION[model_id]
+        assert float(m["default_width_px"][row]) == width, model_id
+        assert float(m["default_height_px"][row]) == height, model_id
 
 
 def _gpu_wh(model: dict[str, dict[str, object]]) -> tuple[np.ndarray, np.ndarray, set[str]]:
