@@ -106,6 +106,19 @@ def test_nominal_size_exceptions_are_still_needed() -> None:
         assert not math.isclose(published, nominal, rel_tol=0.10), model_id
 
 
+def test_added_rows_join_no_other_family(cat: catalog.Catalog) -> None:
+    """A row names.py counts as a member of a family (by its id or an alias) answers for that
+    family's unlisted names: LLaVA-NeXT on Llama 3 8B must not answer for ``llama3-405b``, nor
+    Code Llama for Llama 2 (their ids and aliases say ``llava``/``codellama`` first)."""
+    m = cat.models
+    for (family, _), members in names.family_rows(cat).items():
+        for _, row in members:
+            assert m["family"][row] not in ("llava", "codellama") or family == m["family"][row], (
+                family,
+                m["model_id"][row],
+            )
+
+
 def _measured_diffusion_models() -> list[str]:
     with open(fit_diffusion.DATA_CSV, newline="", encoding="utf-8") as handle:
         return sorted({r["model_id"] for r in csv.DictReader(handle)})
