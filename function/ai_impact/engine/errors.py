@@ -11,16 +11,38 @@ import numpy as np
 
 
 class RowErrors:
-    """The first error of each row: code, field and message, or None where the row is fine."""
+    """The first error of each row: code, field and message, or None where the row is fine.
+
+    The three object columns are made at the first error (or the first read): a batch
+    without errors, the common case, never fills millions of ``None``."""
 
     def __init__(self, n_rows: int) -> None:
-        self.code = np.full(n_rows, None, dtype=object)
-        self.field = np.full(n_rows, None, dtype=object)
-        self.message = np.full(n_rows, None, dtype=object)
         self._has = np.zeros(n_rows, dtype=bool)
+        self._columns: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
 
     def __len__(self) -> int:
-        return len(self.code)
+        return len(self._has)
+
+    def _texts(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        if self._columns is None:
+            n = len(self._has)  # np.empty of dtype object holds None everywhere
+            self._columns = (np.empty(n, object), np.empty(n, object), np.empty(n, object))
+        return self._columns
+
+    @property
+    def code(self) -> np.ndarray:
+        """The error code of each row (object array, None where the row is fine)."""
+        return self._texts()[0]
+
+    @property
+    def field(self) -> np.ndarray:
+        """The field each error names (object array, None where the row is fine)."""
+        return self._texts()[1]
+
+    @property
+    def message(self) -> np.ndarray:
+        """The message of each error (object array, None where the row is fine)."""
+        return self._texts()[2]
 
     @property
     def any(self) -> np.ndarray:
@@ -44,12 +66,13 @@ class RowErrors:
 
     def add_each(self, rows: np.ndarray, code: str, field: str, messages: list[str]) -> None:
         """Record ``code`` with one message per row index in ``rows`` (where no error yet)."""
+        codes, fields, texts = self._texts()
         for row, message in zip(rows.tolist(), messages, strict=True):
             if not self._has[row]:
                 self._has[row] = True
-                self.code[row] = code
-                self.field[row] = field
-                self.message[row] = message
+                codes[row] = code
+                fields[row] = field
+                texts[row] = message
 
     def merge(self, other: RowErrors) -> None:
         """Take ``other``'s errors on the rows that have none yet (``other`` comes later)."""

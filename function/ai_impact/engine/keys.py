@@ -50,10 +50,13 @@ def combine_codes(parts: Sequence[tuple[np.ndarray, int]]) -> tuple[np.ndarray, 
     """
     key, size = parts[0]  # size: the range of key, as a Python int (exact)
     for codes, count in parts[1:]:
+        if count == 1:  # one value (codes all 0): the key is unchanged
+            continue
         if size * count > _KEY_LIMIT:
             key, first = _factorize_ints(key)
             size = len(first)
-        key = key * count + codes
+        key = key * count  # a new array: the caller's codes are left as they are
+        key += codes
         size *= count
     return _factorize_ints(key)
 

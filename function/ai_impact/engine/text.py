@@ -498,7 +498,7 @@ def coefficients(
     arch: Architecture | None = None,
     block_scaled: np.ndarray | None = None,
 ) -> Coefficients:
-    """The coefficients of :func:`request_gpu_energy_j` and :func:`request_busy_time_s`.
+    """The coefficients of :func:`request_gpu_j_and_busy_s`.
 
     Parameters are those of :func:`decode_energy_per_token_j`; see :func:`gpu_energy_j` and
     :func:`busy_time_s` for the formulas they enter. ``blackwell`` (optional, per deployment)
@@ -550,49 +550,56 @@ def _prompt_part(tokens: np.ndarray, per_token: np.ndarray, per_token_sq: np.nda
     return tokens * (per_token + tokens * per_token_sq)
 
 
-def request_gpu_energy_j(
+def context_power(context_tokens: np.ndarray, exponent: float) -> np.ndarray:
+    """``(ctx / 1000) ** exponent`` of each row, the power computed once per distinct context.
+
+    Token counts are whole, so a request's average context ``T_in + T_out / 2`` is a multiple
+    of 0.5: when every ``2 * ctx`` is a whole number below the number of rows, the powers of
+    ``0, 0.5, 1, ...`` up to the largest context are computed once and each row reads its
+    own, the very float64 the row's own power gives (the same input to the same power). Else
+    (fractional token counts, a batch smaller than its largest context) each row's power.
+    A float power costs ~20 ns a row, the rest of a text request's arithmetic about as much.
+    """
+    twice = 2.0 * context_tokens
+    index = twice.astype(np.int64)  # NaN, inf and overflow become negative
+    if len(index) and index.min() >= 0 and index.max() < len(index) and (index == twice).all():
+        table: np.ndarray = (1e-3 * (0.5 * np.arange(index.max() + 1))) ** exponent
+        return table[index]
+    out: np.ndarray = (1e-3 * context_tokens) ** exponent
+    return out
+
+
+def request_gpu_j_and_busy_s(
     input_tokens: np.ndarray,
     output_tokens: np.ndarray,
     c: Coefficients,
     cached_tokens: np.ndarray | None = None,
-) -> np.ndarray:
-    """GPU energy of one request from its deployment's coefficients (rows), J::
+) -> tuple[np.ndarray, np.ndarray]:
+    """GPU energy (J) and busy time (s) of each request from its deployment's coefficients
+    (rows)::
 
         ctx = T_in + T_out / 2                       average context while decoding
         E   = T_out * (e_dec + e_kv * ctx) + (T_in - T_c) * e_pre + (T_in^2 - T_c^2) * e_att
+        T   = 1e-3 * [T_out * (t_0 + t_ctx * (ctx/1000)^gamma)
+                      + (T_in - T_c) * t_pre + (T_in^2 - T_c^2) * t_att]
 
-    ``cached_tokens`` (``T_c``) None means none.
+    (``gamma``: ``time_context_exponent``, :func:`context_power`). ``cached_tokens``
+    (``T_c``) None means none.
     """
     context = input_tokens + 0.5 * output_tokens
     energy = output_tokens * (
         c.decode_j_per_token + c.attention_j_per_token * context
     ) + _prompt_part(input_tokens, c.prefill_j_per_token, c.prefill_attention_j)
-    if cached_tokens is not None:
-        energy -= _prompt_part(cached_tokens, c.prefill_j_per_token, c.prefill_attention_j)
-    return energy
-
-
-def request_busy_time_s(
-    input_tokens: np.ndarray,
-    output_tokens: np.ndarray,
-    c: Coefficients,
-    cached_tokens: np.ndarray | None = None,
-) -> np.ndarray:
-    """Busy time of one request from its deployment's coefficients (s)::
-
-    T = 1e-3 * [T_out * (t_0 + t_ctx * (ctx/1000)^gamma)
-                + (T_in - T_c) * t_pre + (T_in^2 - T_c^2) * t_att]
-    """
-    context = input_tokens + 0.5 * output_tokens
-    step_ms = c.step_fixed_ms + c.step_context_ms * (1e-3 * context) ** float(
-        PHYSICS.time_context_exponent
+    step_ms = c.step_fixed_ms + c.step_context_ms * context_power(
+        context, float(PHYSICS.time_context_exponent)
     )
     ms = output_tokens * step_ms + _prompt_part(
         input_tokens, c.prefill_ms_per_token, c.prefill_attention_ms
     )
     if cached_tokens is not None:
+        energy -= _prompt_part(cached_tokens, c.prefill_j_per_token, c.prefill_attention_j)
         ms -= _prompt_part(cached_tokens, c.prefill_ms_per_token, c.prefill_attention_ms)
-    return 1e-3 * ms
+    return energy, 1e-3 * ms
 
 
 def gpu_energy_j(
@@ -641,7 +648,7 @@ def gpu_energy_j(
         gpu_bf16_tflops,
         gpu_memory_gb,
     )
-    return request_gpu_energy_j(input_tokens, output_tokens, c, cached_tokens)
+    return request_gpu_j_and_busy_s(input_tokens, output_tokens, c, cached_tokens)[0]
 
 
 def busy_time_s(
@@ -684,4 +691,4 @@ def busy_time_s(
         gpu_bf16_tflops,
         gpu_memory_gb,
     )
-    return request_busy_time_s(input_tokens, output_tokens, c, cached_tokens)
+    return request_gpu_j_and_busy_s(input_tokens, output_tokens, c, cached_tokens)[1]

@@ -85,8 +85,7 @@ def request_work(
         default = typical if cached is None else np.maximum(typical, cached)
         input_tokens = np.where(np.isfinite(prompt), prompt, default)
         coef = dep.text.take(codes)
-        gpu_j = text.request_gpu_energy_j(input_tokens, output_tokens, coef, cached)
-        busy_s = text.request_busy_time_s(input_tokens, output_tokens, coef, cached)
+        gpu_j, busy_s = text.request_gpu_j_and_busy_s(input_tokens, output_tokens, coef, cached)
         if not with_steps:
             return Work(gpu_j, busy_s)
         zero = np.zeros(n)
@@ -155,8 +154,7 @@ def _mixed_work(
     )
     row_coef = coef.take(codes)
     cached = _zeros_where(generates_tokens, _zero_if_absent(usage.input_cached_tokens))
-    gpu_j = text.request_gpu_energy_j(prompt, output, row_coef, cached)
-    busy_s = text.request_busy_time_s(prompt, output, row_coef, cached)
+    gpu_j, busy_s = text.request_gpu_j_and_busy_s(prompt, output, row_coef, cached)
     steps: list[Step] = []
     if with_steps:
         # The prompt's image and audio tokens, listed as their own steps (their prompt-processing
@@ -381,8 +379,7 @@ def _add_token_images(
     target = np.flatnonzero(np.bincount(rows, minlength=n))
     prompt = _zero_if_absent(usage.input_tokens)[target]
     coef = dep.text.take(codes[target])
-    energy = text.request_gpu_energy_j(prompt, tokens[target], coef)
-    latency = text.request_busy_time_s(prompt, tokens[target], coef)
+    energy, latency = text.request_gpu_j_and_busy_s(prompt, tokens[target], coef)
     add("image generation: image tokens decoded by the model", target, energy, latency, 1.0)
 
 
