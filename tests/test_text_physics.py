@@ -259,7 +259,9 @@ def test_the_engine_applies_the_datatype_factors_of_the_gpu_generation() -> None
                  bytes_per_param=nbytes, gpu_count=2.0, batch_size=64.0, **specs)  # fmt: skip
         for blackwell, same in ((True, True), (False, nbytes == 2.0)):
             c = text.coefficients(**a, blackwell=np.array([blackwell]))
-            j = text.request_gpu_j_and_busy_s(np.array([400.0]), np.array([500.0]), c)[0][0]
+            j = text.request_gpu_j_and_busy_s(
+                np.array([400.0]), np.array([500.0]), c, np.zeros(1, int)
+            )[0][0]
             got = o["debug"]["energy_breakdown"]["gpu_wh"] * 3600
             assert bool(got == pytest.approx(j, rel=1e-9)) is same, (nbytes, blackwell)
 
@@ -277,7 +279,9 @@ def test_block_scaled_fp8_takes_its_own_fitted_factors() -> None:
     assert (block > channel) is (p.bytes_8bit_block > p.bytes_8bit)
     a = _args(1, bytes_per_param=1.0, active_params_billions=70.55, total_params_billions=70.55)
     c = text.coefficients(**a, block_scaled=np.array([True]))
-    j = text.request_gpu_j_and_busy_s(np.array([400.0]), np.array([500.0]), c)[0][0]
+    j = text.request_gpu_j_and_busy_s(np.array([400.0]), np.array([500.0]), c, np.zeros(1, int))[0][
+        0
+    ]
     assert block * 3600 == pytest.approx(j, rel=1e-9)
 
 

@@ -23,6 +23,7 @@ from ai_impact.engine import infrastructure as infra
 from ai_impact.engine import ranges as rng
 from ai_impact.engine import text, work
 from ai_impact.engine.columns import (
+    METRICS,
     Block,
     HardwareColumns,
     Impacts,
@@ -32,7 +33,7 @@ from ai_impact.engine.columns import (
     Usage,
 )
 from ai_impact.engine.errors import RowErrors
-from ai_impact.engine.keys import combine_codes, value_codes
+from ai_impact.engine.keys import Scaled, broadcast, combine_codes, value_codes
 
 
 def deployments(
@@ -207,6 +208,43 @@ def _factors(
     )
 
 
+def _per_row(
+    gpu_j: np.ndarray,
+    busy_s: np.ndarray,
+    f: _Factors,
+    multiples: list[np.ndarray],
+    codes: np.ndarray,
+) -> tuple[list[np.ndarray], list[list[np.ndarray]]]:
+    """Per row: GPU and IT energy (Wh), on- and off-site water (mL), and the inference block
+    followed by each of its ``multiples`` (per deployment, e.g. training per unit of
+    inference), from the GPU energy (J) and busy time (s) of the rows and their deployment
+    (``codes``). Every per-deployment factor is applied by ``keys.broadcast``."""
+    n = len(codes)
+    gpu_wh = gpu_j / 3600.0
+    it_wh = gpu_wh + busy_s * f.overhead_w[codes] / 3600.0
+    onsite, offsite = np.empty(n), np.empty(n)
+    inference = [np.empty(n) for _ in METRICS]
+    by_factor = (
+        (f.pue, it_wh, inference[0]),
+        (f.gco2e_per_it_wh, it_wh, inference[1]),
+        (f.water_onsite_ml_per_it_wh, it_wh, onsite),
+        (f.water_offsite_ml_per_it_wh, it_wh, offsite),
+        (f.embodied_g_per_s, busy_s, inference[3]),
+        (f.embodied_ml_per_s, busy_s, inference[4]),
+    )
+    broadcast([Scaled(factor, [(point, out, False)]) for factor, point, out in by_factor], codes)
+    np.add(onsite, offsite, out=inference[2])
+    blocks = [[np.empty(n) for _ in METRICS] for _ in multiples]
+    broadcast(
+        [
+            Scaled(x, [(i, out, False) for i, out in zip(inference, block, strict=True)])
+            for x, block in zip(multiples, blocks, strict=True)
+        ],
+        codes,
+    )
+    return [gpu_wh, it_wh, onsite, offsite], [inference, *blocks]
+
+
 def compute(
     usage: Usage,
     model: ModelColumns,
@@ -237,32 +275,20 @@ def compute(
 
         # Per row.
         done = work.request_work(usage, dep, codes, errors, with_steps)
-        gpu_j, busy_s = done.gpu_j, done.busy_s
-        gpu_wh = gpu_j / 3600.0
-        it_wh = gpu_wh + busy_s * f.overhead_w[codes] / 3600.0
-        facility_wh = it_wh * f.pue[codes]
-        water_onsite_ml = it_wh * f.water_onsite_ml_per_it_wh[codes]
-        water_offsite_ml = it_wh * f.water_offsite_ml_per_it_wh[codes]
-        inference = [
-            facility_wh,
-            it_wh * f.gco2e_per_it_wh[codes],
-            water_onsite_ml + water_offsite_ml,
-            busy_s * f.embodied_g_per_s[codes],
-            busy_s * f.embodied_ml_per_s[codes],
-        ]
         # Training and fine-tuning: per deployment, their multiple of the inference block.
         m = model.codes[first]
         per_train, per_tune = infra.development_shares(
             np.ones(len(first)), model.training_ratio[m], model.fine_tuning_share[m]
         )
-        train_x, total_x = per_train[codes], (1.0 + per_train + per_tune)[codes]
-        training = [train_x * i for i in inference]
-        if per_tune.any():
-            tune_x = per_tune[codes]
-            fine_tuning = [tune_x * i for i in inference]
-        else:
-            fine_tuning = [np.zeros(usage.n_rows)] * len(inference)  # read-only, shared
-        total = [total_x * i for i in inference]
+        tuned = bool(per_tune.any())
+        multiples = [per_train, 1.0 + per_train + per_tune] + ([per_tune] if tuned else [])
+        (gpu_wh, it_wh, water_onsite_ml, water_offsite_ml), developed = _per_row(
+            done.gpu_j, done.busy_s, f, multiples, codes
+        )
+        inference, training, total = developed[:3]
+        # Without fine-tuning its block is zeros: one read-only array shared by the metrics.
+        fine_tuning = developed[3] if tuned else [np.zeros(usage.n_rows)] * len(METRICS)
+        busy_s, facility_wh = done.busy_s, inference[0]
 
     if not complete.all():
         errors.add(
@@ -291,7 +317,7 @@ def compute(
             _ranges(uncertainty, usage, model, hardware, location, first, dep),
             codes,
             (model.training_ratio[m], uncertainty.training_ratio_half_width[m]),
-            bool(per_tune.any()),
+            tuned,
         )
     return Impacts(
         inference=Block(*blocks[0]),

@@ -1,10 +1,12 @@
 """Codes of distinct keys over columns, without overflow: what the engine computes once per
-distinct deployment (or image setting) and broadcasts to the rows.
+distinct deployment (or image setting) and broadcasts to the rows; and the chunks of rows that
+broadcast runs over.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -13,6 +15,44 @@ _TABLE_LIMIT = 1 << 22  # distinct-key ranges up to this are factorised with a l
 # (its range becomes the number of distinct keys, at most the number of rows) before the next
 # part is combined, so a key never overflows int64 (issue 14: 8,193 rows with distinct parts).
 _KEY_LIMIT = 1 << 62
+# Rows per chunk of the per-row arithmetic (:func:`row_chunks`): a chunk's columns (256 KiB
+# each) stay in the CPU cache while a formula's dozen steps run over them.
+ROWS_PER_CHUNK = 1 << 15
+
+
+def row_chunks(n_rows: int) -> Iterator[slice]:
+    """Consecutive slices of at most :data:`ROWS_PER_CHUNK` rows covering ``0..n_rows``.
+
+    A formula over many columns (per-deployment values gathered for each row, intermediate
+    results) run chunk by chunk reads and writes main memory once per input and output: over
+    whole columns of a million rows every step would stream its operands from memory.
+    """
+    return (slice(start, start + ROWS_PER_CHUNK) for start in range(0, n_rows, ROWS_PER_CHUNK))
+
+
+@dataclass
+class Scaled:
+    """One per-deployment ``factor`` and the columns it scales: ``out = point x factor[codes]``
+    (``point / factor[codes]`` where ``divide``) for each ``(point, out, divide)`` of ``uses``."""
+
+    factor: np.ndarray
+    uses: list[tuple[np.ndarray, np.ndarray, bool]] = field(default_factory=list)
+
+
+def broadcast(jobs: Sequence[Scaled], codes: np.ndarray) -> None:
+    """Write every use of ``jobs`` (``codes``: the deployment of each row), chunk by chunk
+    (:func:`row_chunks`): one gather per factor and chunk, which stays in the CPU cache while
+    the columns that use it are written straight into their outputs."""
+    buffer = np.empty(min(len(codes), ROWS_PER_CHUNK))
+    for rows in row_chunks(len(codes)):
+        chunk = codes[rows]
+        gathered = buffer[: len(chunk)]
+        for job in jobs:
+            # mode="clip": with ``out``, the default "raise" copies through a buffer; the codes
+            # are valid by construction.
+            np.take(job.factor, chunk, out=gathered, mode="clip")
+            for point, out, divide in job.uses:
+                (np.divide if divide else np.multiply)(point[rows], gathered, out=out[rows])
 
 
 def _factorize_ints(key: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -44,6 +44,7 @@ import numpy as np
 from ai_impact import tasks
 from ai_impact.engine import text, work
 from ai_impact.engine.columns import BLOCKS, METRICS, Block, Floats
+from ai_impact.engine.keys import Scaled, broadcast
 
 # The quantities a fixed-width source can widen.
 QUANTITIES = (
@@ -229,36 +230,6 @@ def development_half_widths(
     return (training, training), total
 
 
-# Rows per chunk of the broadcast: a gathered factor stays in the CPU cache while the bounds
-# that use it are written.
-_CHUNK = 1 << 15
-
-
-@dataclass
-class _Bounds:
-    """The bounds that one per-deployment factor scales: ``(point, out, divide)``."""
-
-    factor: Floats
-    uses: list[tuple[Floats, Floats, bool]] = field(default_factory=list)
-
-
-def _broadcast(jobs: list[_Bounds], codes: np.ndarray) -> None:
-    """``out = point x factor[codes]`` (or ``/``) of every use, chunk by chunk: one gather per
-    factor and chunk, written straight into the outputs."""
-    n = len(codes)
-    buffer = np.empty(min(n, _CHUNK))
-    for start in range(0, n, _CHUNK):
-        rows = slice(start, start + _CHUNK)
-        chunk = codes[rows]
-        gathered = buffer[: len(chunk)]
-        for job in jobs:
-            # mode="clip": with ``out``, the default "raise" copies through a buffer; the codes
-            # are valid by construction.
-            np.take(job.factor, chunk, out=gathered, mode="clip")
-            for point, out, divide in job.uses:
-                (np.divide if divide else np.multiply)(point[rows], gathered, out=out[rows])
-
-
 def compute_ranges(
     blocks: tuple[Block, Block, Block, Block],
     energy: tuple[Floats, Floats, Floats],
@@ -276,15 +247,15 @@ def compute_ranges(
     inference, training, fine_tuning, total = blocks
     n = len(deployment)
     out: dict[str, dict[str, tuple[Floats, Floats]]] = {b: {} for b in BLOCKS}
-    jobs: list[_Bounds] = []
+    jobs: list[Scaled] = []
 
     def bounds(points: list[Floats], down: Floats, up: Floats) -> list[tuple[Floats, Floats]]:
         """Low and high arrays of ``points`` (scheduled): ``low = point / exp(down)``, ``high =
         point x exp(up)``, one gather when ``down`` is ``up`` (the same bits for a row whatever
         the other rows of its batch)."""
         pairs = [(np.empty(n), np.empty(n)) for _ in points]
-        low_job = _Bounds(np.exp(down))
-        high_job = low_job if up is down else _Bounds(np.exp(up))
+        low_job = Scaled(np.exp(down))
+        high_job = low_job if up is down else Scaled(np.exp(up))
         for p, (low, high) in zip(points, pairs, strict=True):
             low_job.uses.append((p, low, True))
             high_job.uses.append((p, high, False))
@@ -315,5 +286,5 @@ def compute_ranges(
         ):
             out[name][metric] = pair
         (out["total_impact"][metric],) = bounds([getattr(total, metric)], s_down, s_up)
-    _broadcast(jobs, deployment)
+    broadcast(jobs, deployment)
     return Ranges(out, breakdown, h)

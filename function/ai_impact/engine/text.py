@@ -52,6 +52,8 @@ from importlib import resources
 
 import numpy as np
 
+from ai_impact.engine.keys import row_chunks
+
 Scalar = float | np.ndarray
 
 COEFFICIENTS_FILE = "text_coefficients.json"
@@ -480,7 +482,10 @@ class Coefficients:
 
     def take(self, codes: np.ndarray) -> Coefficients:
         """The coefficients of each row, from the row's deployment code."""
-        return Coefficients(**{f.name: getattr(self, f.name)[codes] for f in fields(self)})
+        # mode="clip" skips the bounds check of the default (the codes are valid by construction).
+        return Coefficients(
+            **{f.name: np.take(getattr(self, f.name), codes, mode="clip") for f in fields(self)}
+        )
 
 
 def coefficients(
@@ -573,10 +578,11 @@ def request_gpu_j_and_busy_s(
     input_tokens: np.ndarray,
     output_tokens: np.ndarray,
     c: Coefficients,
+    codes: np.ndarray,
     cached_tokens: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """GPU energy (J) and busy time (s) of each request from its deployment's coefficients
-    (rows)::
+    """GPU energy (J) and busy time (s) of each request (row) from the coefficients ``c`` of
+    its deployment (``codes``: the deployment of each row)::
 
         ctx = T_in + T_out / 2                       average context while decoding
         E   = T_out * (e_dec + e_kv * ctx) + (T_in - T_c) * e_pre + (T_in^2 - T_c^2) * e_att
@@ -584,22 +590,28 @@ def request_gpu_j_and_busy_s(
                       + (T_in - T_c) * t_pre + (T_in^2 - T_c^2) * t_att]
 
     (``gamma``: ``time_context_exponent``, :func:`context_power`). ``cached_tokens``
-    (``T_c``) None means none.
+    (``T_c``) None means none. The rows run in chunks (``keys.row_chunks``), each gathering
+    its rows' coefficients.
     """
     context = input_tokens + 0.5 * output_tokens
-    energy = output_tokens * (
-        c.decode_j_per_token + c.attention_j_per_token * context
-    ) + _prompt_part(input_tokens, c.prefill_j_per_token, c.prefill_attention_j)
-    step_ms = c.step_fixed_ms + c.step_context_ms * context_power(
-        context, float(PHYSICS.time_context_exponent)
-    )
-    ms = output_tokens * step_ms + _prompt_part(
-        input_tokens, c.prefill_ms_per_token, c.prefill_attention_ms
-    )
-    if cached_tokens is not None:
-        energy -= _prompt_part(cached_tokens, c.prefill_j_per_token, c.prefill_attention_j)
-        ms -= _prompt_part(cached_tokens, c.prefill_ms_per_token, c.prefill_attention_ms)
-    return energy, 1e-3 * ms
+    power = context_power(context, float(PHYSICS.time_context_exponent))
+    energy_j, busy_s = np.empty(len(codes)), np.empty(len(codes))
+    for rows in row_chunks(len(codes)):
+        r = c.take(codes[rows])
+        t_in, t_out = input_tokens[rows], output_tokens[rows]
+        energy = t_out * (
+            r.decode_j_per_token + r.attention_j_per_token * context[rows]
+        ) + _prompt_part(t_in, r.prefill_j_per_token, r.prefill_attention_j)
+        ms = t_out * (r.step_fixed_ms + r.step_context_ms * power[rows]) + _prompt_part(
+            t_in, r.prefill_ms_per_token, r.prefill_attention_ms
+        )
+        if cached_tokens is not None:
+            t_c = cached_tokens[rows]
+            energy -= _prompt_part(t_c, r.prefill_j_per_token, r.prefill_attention_j)
+            ms -= _prompt_part(t_c, r.prefill_ms_per_token, r.prefill_attention_ms)
+        energy_j[rows] = energy
+        busy_s[rows] = 1e-3 * ms
+    return energy_j, busy_s
 
 
 def gpu_energy_j(
@@ -648,7 +660,8 @@ def gpu_energy_j(
         gpu_bf16_tflops,
         gpu_memory_gb,
     )
-    return request_gpu_j_and_busy_s(input_tokens, output_tokens, c, cached_tokens)[0]
+    rows = np.arange(len(input_tokens))
+    return request_gpu_j_and_busy_s(input_tokens, output_tokens, c, rows, cached_tokens)[0]
 
 
 def busy_time_s(
@@ -691,4 +704,5 @@ def busy_time_s(
         gpu_bf16_tflops,
         gpu_memory_gb,
     )
-    return request_gpu_j_and_busy_s(input_tokens, output_tokens, c, cached_tokens)[1]
+    rows = np.arange(len(input_tokens))
+    return request_gpu_j_and_busy_s(input_tokens, output_tokens, c, rows, cached_tokens)[1]

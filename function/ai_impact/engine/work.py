@@ -81,11 +81,11 @@ def request_work(
     if all(m == tasks.TEXT for m in dep.method.tolist()) and not usage.has_media():
         # An absent prompt is a typical one (text.TYPICAL_PROMPT_TOKENS), a given one is exact.
         typical = text.TYPICAL_PROMPT_TOKENS
-        prompt = usage.input_tokens
         default = typical if cached is None else np.maximum(typical, cached)
-        input_tokens = np.where(np.isfinite(prompt), prompt, default)
-        coef = dep.text.take(codes)
-        gpu_j, busy_s = text.request_gpu_j_and_busy_s(input_tokens, output_tokens, coef, cached)
+        input_tokens = _given(usage.input_tokens, default)
+        gpu_j, busy_s = text.request_gpu_j_and_busy_s(
+            input_tokens, output_tokens, dep.text, codes, cached
+        )
         if not with_steps:
             return Work(gpu_j, busy_s)
         zero = np.zeros(n)
@@ -99,11 +99,14 @@ TEXT_STEP = "text: prompt processing and token generation"
 
 
 def _zero_if_absent(values: np.ndarray) -> np.ndarray:
-    return np.where(np.isfinite(values), values, 0.0)
+    return _given(values, 0.0)
 
 
-def _given(value: np.ndarray, default: np.ndarray) -> np.ndarray:
-    return np.where(np.isfinite(value), value, default)
+def _given(value: np.ndarray, default: np.ndarray | float) -> np.ndarray:
+    """``value`` where given (finite), else ``default``: ``value`` itself (read only, not a
+    copy) when every row gives it."""
+    finite = np.isfinite(value)
+    return value if finite.all() else np.where(finite, value, default)
 
 
 def _scatter(n: int, rows: np.ndarray, values: np.ndarray | float) -> np.ndarray:
@@ -152,9 +155,8 @@ def _mixed_work(
     output = _zeros_where(
         generates_tokens, output_tokens + np.where(is_speech, 0.0, audio_out_tokens)
     )
-    row_coef = coef.take(codes)
     cached = _zeros_where(generates_tokens, _zero_if_absent(usage.input_cached_tokens))
-    gpu_j, busy_s = text.request_gpu_j_and_busy_s(prompt, output, row_coef, cached)
+    gpu_j, busy_s = text.request_gpu_j_and_busy_s(prompt, output, coef, codes, cached)
     steps: list[Step] = []
     if with_steps:
         # The prompt's image and audio tokens, listed as their own steps (their prompt-processing
@@ -378,8 +380,7 @@ def _add_token_images(
     tokens = modalities.per_row(rows, image_tokens.output_tokens(width_px, height_px), n)
     target = np.flatnonzero(np.bincount(rows, minlength=n))
     prompt = _zero_if_absent(usage.input_tokens)[target]
-    coef = dep.text.take(codes[target])
-    energy, latency = text.request_gpu_j_and_busy_s(prompt, tokens[target], coef)
+    energy, latency = text.request_gpu_j_and_busy_s(prompt, tokens[target], dep.text, codes[target])
     add("image generation: image tokens decoded by the model", target, energy, latency, 1.0)
 
 
