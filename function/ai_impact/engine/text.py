@@ -566,8 +566,8 @@ def context_power(context_tokens: np.ndarray, exponent: float) -> np.ndarray:
     A float power costs ~20 ns a row, the rest of a text request's arithmetic about as much.
     """
     twice = 2.0 * context_tokens
-    with np.errstate(invalid="ignore"):
-        index = twice.astype(np.int64)  # NaN, inf and overflow become negative
+    with np.errstate(invalid="ignore"):  # NaN, inf, huge: whatever the cast gives, the
+        index = twice.astype(np.int64)  # range and equality checks below send them to the power
     if len(index) and index.min() >= 0 and index.max() < len(index) and (index == twice).all():
         table: np.ndarray = (1e-3 * (0.5 * np.arange(index.max() + 1))) ** exponent
         return table[index]
