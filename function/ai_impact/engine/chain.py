@@ -9,7 +9,9 @@ gives every formula, coefficient and source.
 
 Everything that does not depend on a request's token counts is computed once per distinct
 *deployment* (model x hardware x location x batch size x GPU count) and broadcast to the rows;
-per row remain a handful of multiply-adds (``text.request_*`` and the lines below).
+per row remain a handful of multiply-adds (``text.request_gpu_j_and_busy_s`` and
+:func:`_per_row`). Those run over chunks of rows (``keys.row_chunks``): the values gathered for
+a chunk and its intermediate columns stay in the CPU cache, only the outputs go to memory.
 """
 
 from __future__ import annotations
