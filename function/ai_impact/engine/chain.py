@@ -42,9 +42,14 @@ def deployments(
     usage: Usage, model: ModelColumns, hardware: HardwareColumns, location: LocationColumns
 ) -> tuple[np.ndarray, np.ndarray]:
     """Row -> deployment codes, and the first row of each deployment."""
+    # The codes index the per-distinct columns: their length is the codes' range.
     parts = [
-        (p.codes.astype(np.int64, copy=False), int(p.codes.max(initial=0)) + 1)
-        for p in (model, hardware, location)
+        (p.codes.astype(np.int64, copy=False), len(column))
+        for p, column in (
+            (model, model.method),
+            (hardware, hardware.gpu_tdp_w),
+            (location, location.pue),
+        )
     ]
     parts += [value_codes(usage.batch_size), value_codes(usage.gpu_count)]
     return combine_codes(parts)
