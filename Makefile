@@ -17,6 +17,12 @@ INSTALL := $(UV) pip install --quiet --python $(PY)
 RUNTIME := $(VENV)/.runtime-$(shell cat $(LOCK) | cksum | cut -d' ' -f1)
 DEV := $(VENV)/.dev-$(shell cat pyproject.toml $(LOCK) | cksum | cut -d' ' -f1)
 PORT ?= 8080
+# pytest runs on every core (pytest-xdist), whole files to one worker: a file's server process,
+# emulator or calibration refit is made once and its tests keep their order. Python writes its
+# bytecode caches (gitignored) even where PYTHONDONTWRITEBYTECODE is set, so that the workers
+# and the servers they start do not each compile the same few thousand modules again.
+PYTEST_WORKERS ?= $(shell nproc 2>/dev/null || echo 2)
+PYTEST := env -u PYTHONDONTWRITEBYTECODE $(PY) -m pytest -n $(PYTEST_WORKERS) --dist loadfile
 # Tests that start a server process, the BigQuery emulator or Terraform.
 SLOW_TESTS := tests/test_bigquery_e2e.py tests/test_bigquery_store.py tests/test_permissions.py \
 	tests/test_rest_api.py tests/test_sdk.py tests/test_sql_emulator.py tests/test_terraform.py
@@ -55,10 +61,10 @@ run: $(RUNTIME)
 	cd function && exec ../$(PY) -m ai_impact.serve --host=127.0.0.1 --port=$(PORT)
 
 test: $(DEV) lint bqemulator chromium
-	$(PY) -m pytest
+	$(PYTEST)
 
 test-fast: $(DEV)
-	$(PY) -m pytest $(addprefix --ignore=,$(SLOW_TESTS)) -k "not live_server and not served_document"
+	$(PYTEST) $(addprefix --ignore=,$(SLOW_TESTS)) -k "not live_server and not served_document"
 
 # The local BigQuery emulator the SQL and store tests run on, in .venv/bq (offline fixes
 # included); the tests install it themselves too, and fail if it cannot be installed.

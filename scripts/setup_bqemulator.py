@@ -19,6 +19,7 @@ Usage: python3 scripts/setup_bqemulator.py   (run by `make test`, and by the tes
 
 from __future__ import annotations
 
+import fcntl
 import shutil
 import subprocess
 import sys
@@ -45,8 +46,17 @@ def _run(*command: str | Path) -> str:
 
 
 def install() -> None:
+    """Install once: concurrent callers (the workers of ``pytest -n``) wait for the first."""
     if STAMP.exists():
         return
+    VENV.parent.mkdir(parents=True, exist_ok=True)
+    with open(VENV.parent / "bq.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not STAMP.exists():
+            _install()
+
+
+def _install() -> None:
     if UV.exists():  # the project's installer (make puts it in .venv): seconds, not minutes
         if not PYTHON.exists():
             _run(UV, "venv", "--quiet", "--python", sys.executable, VENV)

@@ -8,10 +8,12 @@ Usage: python3 scripts/setup_chromium.py   (run by `make test`, and by the test 
 
 from __future__ import annotations
 
+import fcntl
 import os
 import shutil
 import subprocess
 import sys
+import tempfile
 
 PACKAGES = ("chromium", "chromium-driver")
 
@@ -24,9 +26,16 @@ def found() -> tuple[str, str] | None:
 
 
 def install() -> tuple[str, str]:
+    """Install once: concurrent callers (the workers of ``pytest -n``) wait for the first."""
     paths = found()
     if paths:
         return paths
+    with open(os.path.join(tempfile.gettempdir(), "ai-impact-setup-chromium.lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        return found() or _install()
+
+
+def _install() -> tuple[str, str]:
     if shutil.which("apt-get") is None:
         sys.exit(
             "setup_chromium: chromium is not installed and apt-get is missing: install "

@@ -28,6 +28,21 @@ ROOT = Path(__file__).resolve().parents[1]
 SERVER_LIFETIME_S = 3600
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Every test has its own id. Schemathesis (4.32 on pytest 9) names its tests
+    ``test[GET /gpu]`` but leaves all of them the function's node id, and pytest-xdist, which
+    sends tests to its workers by id, would then run one operation of the 26 and report the
+    others as never collected. A duplicate id left after this fails the run."""
+    for item in items:
+        module, _, _ = item.nodeid.rpartition("::")
+        if item.nodeid != f"{module}::{item.name}":
+            item._id = type(item.id).parse(f"{module}::{item.name}")  # pytest 9's structured id
+    seen: set[str] = set()
+    duplicates = {item.nodeid for item in items if item.nodeid in seen or seen.add(item.nodeid)}
+    if duplicates:
+        raise pytest.UsageError(f"tests with the same id: {sorted(duplicates)[:5]}")
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
