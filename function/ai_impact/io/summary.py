@@ -12,6 +12,8 @@ from typing import Any
 
 import numpy as np
 
+from ai_impact.factorize import factorize
+
 # Summed per group: requests, error rows, then the five metrics of total_impact.
 METRIC_COLUMNS = (
     "total_usage_energy_wh",
@@ -194,8 +196,9 @@ def _encoded(key: Any) -> tuple[np.ndarray, list]:
 
 
 def _days(values: Any, n: int) -> tuple[np.ndarray, list]:
-    """The day (YYYY-MM-DD) of each row's utc_datetime, as ``_encoded`` gives keys; text that
-    does not start with a date has none. Worked out once per distinct value."""
+    """The day (YYYY-MM-DD) of each row's utc_datetime, as ``_encoded`` gives keys (each day
+    once); text that does not start with a date has none. Worked out once per distinct day:
+    timestamps are floored to the day, text cut to its first 10 characters, before encoding."""
     import pyarrow as pa
     import pyarrow.compute as pc
 
@@ -205,12 +208,20 @@ def _days(values: Any, n: int) -> tuple[np.ndarray, list]:
         values = pc.floor_temporal(values, unit="day")
         index, stamps = _encoded(values)
         days = pc.strftime(pa.array(stamps[:-1], values.type), "%Y-%m-%d").to_pylist()
-        return index, [*days, UNKNOWN]
-    index, when = _encoded(_strings(values, n))
-    text = pa.array(when[:-1], pa.string())
-    dated = pc.match_substring_regex(text, r"^\d{4}-\d{2}-\d{2}")
-    days = pc.if_else(dated, pc.utf8_slice_codeunits(text, 0, 10), None).to_pylist()
-    return index, [d if d is not None else UNKNOWN for d in days] + [UNKNOWN]
+        return _merged(index, [*days, UNKNOWN])
+    index, heads = _encoded(pc.utf8_slice_codeunits(_strings(values, n), 0, 10))
+    text = pa.array(heads[:-1], pa.string())
+    dated = pc.match_substring_regex(text, r"^\d{4}-\d{2}-\d{2}$")
+    days = pc.if_else(dated, text, None).to_pylist()
+    return _merged(index, [d if d is not None else UNKNOWN for d in days] + [UNKNOWN])
+
+
+def _merged(index: np.ndarray, names: list) -> tuple[np.ndarray, list]:
+    """``index`` into ``names`` with each name once (several keys may name one day)."""
+    codes, distinct = factorize(names)
+    if len(distinct) == len(names):
+        return index, names
+    return np.asarray(codes, dtype=np.int64)[index], distinct
 
 
 def _strings(values: Sequence[Any] | np.ndarray | None, n: int) -> Any:
