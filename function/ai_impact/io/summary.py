@@ -74,11 +74,11 @@ class Summary:
         n = len(impacts["error_code"])
         if not n:
             return
-        failed = impacts["error_code"].astype(bool)  # a code, or None (false)
+        failed = np.not_equal(impacts["error_code"], None)  # a code, or None
         # Error rows have zero impacts already; keep them out of sums anyway (no NaN can leak).
         values = {"rows": np.ones(n), "errors": failed.astype(np.float64)}
         for c in METRIC_COLUMNS:
-            values[c] = np.where(failed, 0.0, np.nan_to_num(impacts[c]))
+            values[c] = _kept(impacts[c], failed)
         self.overall += np.array([values[f].sum() for f in FIELDS])
         model = pc.coalesce(
             _strings(request.get("model_id"), n), _strings(request.get("model_name"), n)
@@ -92,15 +92,14 @@ class Summary:
         if ranged:
             self.ranged = True
             for b in BOUNDS:
-                values[b] = np.where(failed, 0.0, np.nan_to_num(impacts[b]))
+                values[b] = _kept(impacts[b], failed)
             self.overall_bounds += np.array([values[b].sum() for b in BOUNDS])
             index, names = _encoded(_strings(impacts["confidence_tier"], n))
             _add(self.tiers, index, names, values, TIER_FIELDS)
             self.tiers.pop(UNKNOWN, None)  # error rows
-        for group, (index, names) in keys.items():
-            _add(self.groups[group], index, names, values, FIELDS)
-            if ranged:
-                _add(self.bounds[group], index, names, values, BOUNDS)
+        _add_groups(self.groups, keys, values, FIELDS)
+        if ranged:
+            _add_groups(self.bounds, keys, values, BOUNDS)
         if failed.any():
             rows = np.flatnonzero(failed)
             codes = impacts["error_code"][rows].astype(str)
@@ -166,6 +165,42 @@ class Summary:
         return "\n".join(lines)
 
 
+def _kept(values: np.ndarray, failed: np.ndarray) -> np.ndarray:
+    """``values`` with error rows and non-finite values made 0 (``np.nan_to_num``): copied
+    only when there is one."""
+    if failed.any() or not np.isfinite(values).all():
+        return np.where(failed, 0.0, np.nan_to_num(values))
+    return values
+
+
+def _add_groups(
+    into: dict[str, dict[str, np.ndarray]],
+    keys: Mapping[str, tuple[np.ndarray, list]],
+    values: Mapping[str, np.ndarray],
+    fields: Sequence[str],
+) -> None:
+    """``_add`` for each group of ``keys``: one pass over the rows per field for all groups
+    together (sums per combination of keys, then per key), when the combinations are few."""
+    sizes = [len(names) for _, names in keys.values()]
+    cells = int(np.prod(sizes))
+    n = len(next(iter(keys.values()))[0])
+    if cells > max(n, 4096):  # too many combinations: one pass per group
+        for group, (index, names) in keys.items():
+            _add(into[group], index, names, values, fields)
+        return
+    combined = np.zeros(n, dtype=np.intp)
+    for (index, _), size in zip(keys.values(), sizes, strict=True):
+        combined *= size
+        combined += index
+    counts = np.bincount(combined, minlength=cells).reshape(sizes)
+    totals = np.stack(
+        [np.bincount(combined, weights=values[f], minlength=cells) for f in fields], axis=-1
+    ).reshape((*sizes, len(fields)))
+    for axis, (group, (_, names)) in enumerate(keys.items()):
+        others = tuple(a for a in range(len(sizes)) if a != axis)
+        _merge(into[group], names, counts.sum(axis=others), totals.sum(axis=others))
+
+
 def _add(
     into: dict[str, np.ndarray],
     index: np.ndarray,
@@ -179,6 +214,13 @@ def _add(
     totals = np.column_stack(
         [np.bincount(index, weights=values[f], minlength=len(names)) for f in fields]
     )
+    _merge(into, names, counts, totals)
+
+
+def _merge(
+    into: dict[str, np.ndarray], names: list, counts: np.ndarray, totals: np.ndarray
+) -> None:
+    """Add each key's row of ``totals`` to ``into``, but keys of no row (``counts`` 0)."""
     for name, count, row in zip(names, counts, totals, strict=True):
         if not count:
             continue
@@ -192,7 +234,8 @@ def _encoded(key: Any) -> tuple[np.ndarray, list]:
     """Per row the index of its key in the names, and the names (nulls: ``UNKNOWN``, last)."""
     encoded = key.dictionary_encode()
     names = [*encoded.dictionary.to_pylist(), UNKNOWN]
-    return encoded.indices.fill_null(len(names) - 1).to_numpy(), names
+    index = encoded.indices.fill_null(len(names) - 1).to_numpy().astype(np.intp)
+    return index, names  # intp: np.bincount would convert Arrow's int32 at each call
 
 
 def _days(values: Any, n: int) -> tuple[np.ndarray, list]:

@@ -188,6 +188,20 @@ def _csv_cell(value: object) -> str:
     return text
 
 
+def _is_text(kind: Any) -> bool:
+    """Whether a column of this Arrow type holds text (or bytes, or dictionaries of them)."""
+    import pyarrow as pa
+
+    if pa.types.is_dictionary(kind):
+        kind = kind.value_type
+    return bool(
+        pa.types.is_string(kind)
+        or pa.types.is_large_string(kind)
+        or pa.types.is_binary(kind)
+        or pa.types.is_large_binary(kind)
+    )
+
+
 def output_format(path: str) -> str:
     """``csv``, ``jsonl`` or ``parquet`` from the output name (``-``: JSON lines to stdout)."""
     if path == "-":
@@ -341,20 +355,22 @@ class Writer:
             values = impacts[name]
             if values.dtype != object:
                 arrays.append(pa.array(values, pa.float64()))
-            elif values.tolist().count(None) == len(values):  # no text (no error in the chunk)
+            elif not np.not_equal(values, None).any():  # no text (no error in the chunk)
                 arrays.append(pa.nulls(len(values), pa.string()))
             else:
                 arrays.append(pa.array(values.tolist(), pa.string()))
         table = pa.Table.from_arrays(arrays, names=self.columns + self.names)
         if self._parquet is None:
             self._schema = table.schema
-            # Dictionary pages for the input's columns and the text columns; not for the
-            # impact floats, nearly all distinct (a dictionary would be built, then dropped).
-            floats = {n for n in self.names if impacts[n].dtype != object}
+            # Dictionary pages for text (models, providers, error codes: few distinct values);
+            # not for numbers and times, nearly all distinct in a log (a dictionary would be
+            # built, then dropped). Values are encoded 64k at a time (pyarrow's default, 1k,
+            # costs a call per 1k values of each column).
             self._parquet = pq.ParquetWriter(
                 self._file,
                 self._schema,
-                use_dictionary=[n for n in table.schema.names if n not in floats],
+                use_dictionary=[f.name for f in table.schema if _is_text(f.type)],
+                write_batch_size=64 * 1024,
             )
         elif table.schema != self._schema:
             try:
