@@ -225,6 +225,26 @@ def test_broken_csv_line_is_an_error_row(tmp_path):
     rows = [orjson.loads(line) for line in out.read_bytes().splitlines()]
     assert [r["error_code"] for r in rows] == [None, "invalid_field", None]
     assert "3 fields, the header 2" in rows[1]["error_message"]
+    assert "model_id" not in rows[1]  # written as a row that was no object: no input fields
+    assert rows[0]["model_id"] == "gpt-4o"
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".jsonl", ".parquet"])
+def test_broken_csv_lines_the_same_both_ways(tmp_path, suffix):
+    """CSV chunks are Arrow batches on the columnar path; the row path reads them as rows:
+    both give the same output, broken lines and a repeated column name included."""
+    source = tmp_path / "in.csv"
+    source.write_text(
+        'model_id,output_tokens,note\ngpt-4o,5,"a,b"\ngpt-4o,5,x,extra\n"bad"quote,1,\n'
+        "llama_31_8b,,\nllama_31_8b,7,z\n"
+    )
+    twice = tmp_path / "twice.csv"
+    twice.write_text("model_id,output_tokens,model_id\nnope,5,gpt-4o\nshort\n")
+    for path in (source, twice):
+        fast, slow = tmp_path / f"fast{suffix}", tmp_path / f"slow{suffix}"
+        assert aio.run([str(path)], str(fast), chunk_rows=2).rows > 1
+        aio.run([str(path)], str(slow), chunk_rows=2, estimate=ai_impact.estimate)
+        assert fast.read_bytes() == slow.read_bytes()
 
 
 @pytest.mark.parametrize(

@@ -20,7 +20,7 @@ import io
 import os
 import sys
 import tempfile
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from operator import itemgetter
 from pathlib import Path
 from types import TracebackType
@@ -278,15 +278,28 @@ class Writer:
         else:
             self.abort()
 
-    def write(self, columns: list[str], records: list | None, batch: Any, impacts: dict) -> None:
+    def write(
+        self,
+        columns: list[str],
+        records: list | None,
+        batch: Any,
+        impacts: dict,
+        unreadable: Collection[int] = (),
+    ) -> None:
+        """One chunk: its ``records`` or Arrow ``batch`` (whose ``unreadable`` rows, all null,
+        are written as rows that were no object), then its impact columns."""
         if self.columns is None:
             self.columns = [c for c in columns if c not in impacts]
         if self.format == "parquet":
             self._write_parquet(records, batch, impacts)
         elif self.format == "csv":
-            self._write_csv(records if records is not None else batch.to_pylist(), impacts)
+            self._write_csv(records, impacts, batch)
         else:
-            self._write_jsonl(records if records is not None else batch.to_pylist(), impacts)
+            if records is None:
+                records = batch.to_pylist()
+                for row in unreadable:
+                    records[row] = None
+            self._write_jsonl(records, impacts)
 
     def _write_jsonl(self, records: list, impacts: dict) -> None:
         names = self.names
@@ -313,7 +326,7 @@ class Writer:
         if lines:
             self._stream.write(b"\n".join(lines) + b"\n")
 
-    def _write_csv(self, records: list, impacts: dict) -> None:
+    def _write_csv(self, records: list | None, impacts: dict, batch: Any = None) -> None:
         """Rows of CSV text, built column by column: the input cells, then the float impact
         columns (``_float_rows``), then the text ones (once per distinct value)."""
         assert self.columns is not None
@@ -325,7 +338,15 @@ class Writer:
         texts = [n for n in self.names if impacts[n].dtype == object]
         if self.names != floats + texts:
             raise ValueError("the text impact columns must follow the float ones")
-        cells = [_csv_column(values) for values in _input_columns(records, self.columns)]
+        if records is None:  # an Arrow batch (its unreadable rows are all null: empty cells)
+            given = set(batch.schema.names)
+            inputs: list[Sequence] = [
+                batch.column(c).to_pylist() if c in given else [None] * batch.num_rows
+                for c in self.columns
+            ]
+        else:
+            inputs = _input_columns(records, self.columns)
+        cells = [_csv_column(values) for values in inputs]
         if floats:
             cells.append(_float_rows(floats, impacts))
         cells += [_encoded_text(impacts[n], _csv_cell) for n in texts]
