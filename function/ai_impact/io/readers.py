@@ -67,7 +67,7 @@ class Chunk:
         return self.records
 
     def not_objects(self) -> Any:
-        """Per row, whether its record is not an object (numpy bools), or None when all are."""
+        """Per row, whether its record is not an object (numpy bools); None when all are."""
         import numpy as np
 
         if self.batch is not None:
@@ -77,6 +77,8 @@ class Chunk:
             mask[list(self.unreadable)] = True
             return mask
         records = self.records or []
+        if set(map(type, records)) <= {dict}:
+            return None
         return np.fromiter(
             (type(r) is not dict and not isinstance(r, Mapping) for r in records),
             dtype=bool,
@@ -297,16 +299,36 @@ def _parquet_chunks(path: Path, chunk_rows: int) -> Iterator[Chunk]:
     columns = parquet.schema_arrow.names
     read = 0
     empty = True
-    for groups in _row_group_runs(parquet.metadata, chunk_rows):
-        # A reader per run of row groups: one reader over a whole file holds on to more memory
-        # at each row group (pyarrow 25: +30 MB every few of 1M rows), so a 10M-row file would
-        # not stream in the memory of a 1M-row one.
-        for batch in parquet.iter_batches(batch_size=chunk_rows, row_groups=groups):
-            read += batch.num_rows
-            empty = False
-            yield Chunk(columns, batch=batch, done=min(1.0, read / total))
+    # A reader per run of row groups: one reader over a whole file holds on to more memory at
+    # each row group (pyarrow 25: +30 MB every few of 1M rows), so a 10M-row file would not
+    # stream in the memory of a 1M-row one.
+    batches = (
+        batch
+        for groups in _row_group_runs(parquet.metadata, chunk_rows)
+        for batch in parquet.iter_batches(batch_size=chunk_rows, row_groups=groups)
+    )
+    for batch in _read_ahead(batches):
+        read += batch.num_rows
+        empty = False
+        yield Chunk(columns, batch=batch, done=min(1.0, read / total))
     if empty:
         yield Chunk(columns, [])
+
+
+def _read_ahead(items: Iterator[Any]) -> Iterator[Any]:
+    """``items``, the next one read in a thread while the caller works on this one (Parquet
+    decoding lets go of the GIL): one item ahead, no more."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    end = object()
+    with ThreadPoolExecutor(1, thread_name_prefix="ai-impact-reader") as pool:
+        ahead = pool.submit(next, items, end)
+        try:
+            while (item := ahead.result()) is not end:
+                ahead = pool.submit(next, items, end)
+                yield item
+        finally:  # stopped early (an error downstream): let the read in flight finish first
+            ahead.cancel() or ahead.exception()
 
 
 def _row_group_runs(metadata: Any, chunk_rows: int) -> Iterator[list[int]]:
