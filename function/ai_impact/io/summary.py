@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 
 from ai_impact.factorize import factorize
+from ai_impact.io.writers import not_none
 
 # Summed per group: requests, error rows, then the five metrics of total_impact.
 METRIC_COLUMNS = (
@@ -74,7 +75,7 @@ class Summary:
         n = len(impacts["error_code"])
         if not n:
             return
-        failed = np.not_equal(impacts["error_code"], None)  # a code, or None
+        failed = not_none(impacts["error_code"])  # a code, or None
         # Error rows have zero impacts already; keep them out of sums anyway (no NaN can leak).
         values = {"rows": np.ones(n), "errors": failed.astype(np.float64)}
         for c in METRIC_COLUMNS:

@@ -122,10 +122,18 @@ def _json_fragments(names: list[str], impacts: Mapping[str, np.ndarray]) -> list
     raise ValueError("the text impact columns must follow the float ones")
 
 
+_NONE = np.array(None, dtype=object)
+
+
+def not_none(values: np.ndarray) -> np.ndarray:
+    """Per value of an object column, whether it is not None (one C pass)."""
+    return np.not_equal(values, _NONE)
+
+
 def _encoded_text(values: np.ndarray, encode: Callable[[Any], Any]) -> list:
     """``encode`` of each value of a text column (objects: text or None), once per distinct
     value; the common column of nothing but None (no error in the chunk) in one step."""
-    given = np.flatnonzero(np.not_equal(values, None))
+    given = np.flatnonzero(not_none(values))
     out = [encode(None)] * len(values)
     if len(given):
         codes, distinct = factorize(values[given].tolist())
@@ -324,7 +332,8 @@ class Writer:
                 )
             ]
         if lines:
-            self._stream.write(b"\n".join(lines) + b"\n")
+            self._stream.write(b"\n".join(lines))
+            self._stream.write(b"\n")
 
     def _write_csv(self, records: list | None, impacts: dict, batch: Any = None) -> None:
         """Rows of CSV text, built column by column: the input cells, then the float impact
@@ -376,7 +385,7 @@ class Writer:
             values = impacts[name]
             if values.dtype != object:
                 arrays.append(pa.array(values, pa.float64()))
-            elif not np.not_equal(values, None).any():  # no text (no error in the chunk)
+            elif not not_none(values).any():  # no text (no error in the chunk)
                 arrays.append(pa.nulls(len(values), pa.string()))
             else:
                 arrays.append(pa.array(values.tolist(), pa.string()))
