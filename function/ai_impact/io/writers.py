@@ -385,10 +385,8 @@ class Writer:
             values = impacts[name]
             if values.dtype != object:
                 arrays.append(pa.array(values, pa.float64()))
-            elif not not_none(values).any():  # no text (no error in the chunk)
-                arrays.append(pa.nulls(len(values), pa.string()))
-            else:
-                arrays.append(pa.array(values.tolist(), pa.string()))
+            else:  # text or None, converted in Arrow
+                arrays.append(pa.array(values, pa.string()))
         table = pa.Table.from_arrays(arrays, names=self.columns + self.names)
         if self._parquet is None:
             self._schema = table.schema
