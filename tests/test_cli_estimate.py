@@ -107,6 +107,71 @@ def test_parquet_in_keeps_typed_columns_and_matches_the_row_path(tmp_path):
     assert table.column("error_code").to_pylist().count("unknown_model") == 5
 
 
+def test_csv_cells_are_quoted_as_the_csv_module_quotes_them(tmp_path):
+    """The CSV writer builds its text column by column; the csv module reads it back to the
+    same cells, and the floats to the same bits as estimate()'s."""
+    notes = ["plain", "a,comma", 'a "quote"', "two\nlines", "", "é ü 😀", "cr\rhere"]
+    rows = [
+        {"model_id": "gpt-4o", "note": note, "input_tokens": str(10 + i), "output_tokens": "5"}
+        for i, note in enumerate(notes)
+    ]
+    source = tmp_path / "in.csv"
+    with open(source, "w", newline="", encoding="utf-8") as f:
+        writer = csv.DictWriter(f, list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    out = tmp_path / "out.csv"
+    assert cli.main(["estimate", str(source), "-o", str(out), "-q", "--from", "scope3"]) == 0
+    got = read_csv(out)
+    assert [r["note"] for r in got] == notes
+    expected = ai_impact.estimate([{k: v for k, v in r.items() if v} for r in rows])
+    for row, reply in zip(got, expected, strict=True):
+        for block in ("inference", "total"):
+            for metric, value in reply[f"{block}_impact"].items():
+                assert float(row[f"{block}_{metric}"]) == value  # shortest text, same bits
+    with open(out, "rb") as f:  # the csv module's own line ends
+        assert f.readline().endswith(b"\r\n")
+
+
+def test_parquet_of_many_row_groups_streams_in_order(tmp_path):
+    """Row groups smaller and larger than a chunk, read in runs: every row once, in order."""
+    rows = [
+        {"model_id": ["gpt-4o", "llama_31_8b"][i % 2], "input_tokens": i + 1, "output_tokens": 7}
+        for i in range(50)
+    ]
+    source = tmp_path / "in.parquet"
+    pq.write_table(pa.Table.from_pylist(rows), source, row_group_size=3)
+    big = tmp_path / "big.parquet"
+    pq.write_table(pa.Table.from_pylist(rows), big, row_group_size=40)
+    want = [r["total_impact"]["usage_energy_wh"] for r in ai_impact.estimate(rows)]
+    for path in (source, big):
+        out = tmp_path / f"out_{path.name}"
+        assert cli.main(["estimate", str(path), "-o", str(out), "-q", "--chunk-rows", "7"]) == 0
+        table = pq.read_table(out)
+        assert table.column("input_tokens").to_pylist() == list(range(1, 51))
+        assert table.column("total_usage_energy_wh").to_pylist() == want
+
+
+def test_summary_days_are_each_one_key(tmp_path):
+    """Text times of one day (all distinct) make one day key, summed over its rows."""
+    rows = [
+        {
+            "model_id": "gpt-4o",
+            "input_tokens": 10,
+            "output_tokens": 5,
+            "utc_datetime": f"2025-03-0{1 + i % 2}T00:00:{i:02d}Z",
+        }
+        for i in range(40)
+    ] + [{"model_id": "gpt-4o", "input_tokens": 1, "output_tokens": 1, "utc_datetime": "soon"}]
+    source = tmp_path / "in.jsonl"
+    source.write_bytes(b"\n".join(orjson.dumps(r) for r in rows))
+    summary = aio.run([str(source)], None, chunk_rows=16)
+    days = summary.groups["day"]
+    assert sorted(days) == ["(not given)", "2025-03-01", "2025-03-02"]
+    assert days["2025-03-01"][0] == days["2025-03-02"][0] == 20
+    assert days["(not given)"][0] == 1
+
+
 def test_parquet_timestamps_and_structs(tmp_path):
     import datetime as dt
 
@@ -160,6 +225,26 @@ def test_broken_csv_line_is_an_error_row(tmp_path):
     rows = [orjson.loads(line) for line in out.read_bytes().splitlines()]
     assert [r["error_code"] for r in rows] == [None, "invalid_field", None]
     assert "3 fields, the header 2" in rows[1]["error_message"]
+    assert "model_id" not in rows[1]  # written as a row that was no object: no input fields
+    assert rows[0]["model_id"] == "gpt-4o"
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".jsonl", ".parquet"])
+def test_broken_csv_lines_the_same_both_ways(tmp_path, suffix):
+    """CSV chunks are Arrow batches on the columnar path; the row path reads them as rows:
+    both give the same output, broken lines and a repeated column name included."""
+    source = tmp_path / "in.csv"
+    source.write_text(
+        'model_id,output_tokens,note\ngpt-4o,5,"a,b"\ngpt-4o,5,x,extra\n"bad"quote,1,\n'
+        "llama_31_8b,,\nllama_31_8b,7,z\n"
+    )
+    twice = tmp_path / "twice.csv"
+    twice.write_text("model_id,output_tokens,model_id\nnope,5,gpt-4o\nshort\n")
+    for path in (source, twice):
+        fast, slow = tmp_path / f"fast{suffix}", tmp_path / f"slow{suffix}"
+        assert aio.run([str(path)], str(fast), chunk_rows=2).rows > 1
+        aio.run([str(path)], str(slow), chunk_rows=2, estimate=ai_impact.estimate)
+        assert fast.read_bytes() == slow.read_bytes()
 
 
 @pytest.mark.parametrize(

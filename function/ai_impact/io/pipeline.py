@@ -16,8 +16,6 @@ from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from typing import IO, Any
 
-import numpy as np
-
 import ai_impact
 from ai_impact.engine.columns import BLOCKS, METRICS
 from ai_impact.io.columnar import estimate_columns, to_arrow
@@ -122,18 +120,8 @@ def _estimate_chunk(
     (``columnar`` off, or should the columnar path ever raise: a bug must not cost the run)."""
     n = len(chunk)
     if columnar:
-        records = chunk.records if chunk.batch is None else None
-        not_objects = (
-            np.fromiter(
-                (type(r) is not dict and not isinstance(r, Mapping) for r in records),
-                dtype=bool,
-                count=n,
-            )
-            if records is not None
-            else None
-        )
         try:
-            impacts = estimate_columns(request, n, not_objects=not_objects, ranges=ranges)
+            impacts = estimate_columns(request, n, not_objects=chunk.not_objects(), ranges=ranges)
         except Exception as exc:
             warnings.warn(
                 f"the columnar path failed on a chunk ({type(exc).__name__}: {exc}); "
@@ -149,7 +137,8 @@ def _estimate_chunk(
             return impacts
     if columnar:  # the request as the row path reads it (Python values, timestamps as text)
         request = mapper.columns(chunk.records, chunk.batch)
-    rows = rows_of(request, n, chunk.records if chunk.batch is None else None)
+    records = chunk.as_records() if chunk.batch is None or chunk.unreadable else None
+    rows = rows_of(request, n, records)
     return impact_columns(_guarded(estimate, rows), chunk.unreadable, ranges)
 
 
@@ -231,7 +220,12 @@ def run(
                     if pending is not None:
                         pending.result()
                     pending = pool.submit(
-                        writer.write, chunk.columns, chunk.records, chunk.batch, impacts
+                        writer.write,
+                        chunk.columns,
+                        chunk.records,
+                        chunk.batch,
+                        impacts,
+                        chunk.unreadable,
                     )
                 summary.add(request, impacts)
                 if on_chunk is not None:

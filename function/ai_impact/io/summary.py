@@ -12,6 +12,9 @@ from typing import Any
 
 import numpy as np
 
+from ai_impact.factorize import factorize
+from ai_impact.io.writers import not_none
+
 # Summed per group: requests, error rows, then the five metrics of total_impact.
 METRIC_COLUMNS = (
     "total_usage_energy_wh",
@@ -72,11 +75,11 @@ class Summary:
         n = len(impacts["error_code"])
         if not n:
             return
-        failed = impacts["error_code"].astype(bool)  # a code, or None (false)
+        failed = not_none(impacts["error_code"])  # a code, or None
         # Error rows have zero impacts already; keep them out of sums anyway (no NaN can leak).
         values = {"rows": np.ones(n), "errors": failed.astype(np.float64)}
         for c in METRIC_COLUMNS:
-            values[c] = np.where(failed, 0.0, np.nan_to_num(impacts[c]))
+            values[c] = _kept(impacts[c], failed)
         self.overall += np.array([values[f].sum() for f in FIELDS])
         model = pc.coalesce(
             _strings(request.get("model_id"), n), _strings(request.get("model_name"), n)
@@ -90,15 +93,14 @@ class Summary:
         if ranged:
             self.ranged = True
             for b in BOUNDS:
-                values[b] = np.where(failed, 0.0, np.nan_to_num(impacts[b]))
+                values[b] = _kept(impacts[b], failed)
             self.overall_bounds += np.array([values[b].sum() for b in BOUNDS])
             index, names = _encoded(_strings(impacts["confidence_tier"], n))
             _add(self.tiers, index, names, values, TIER_FIELDS)
             self.tiers.pop(UNKNOWN, None)  # error rows
-        for group, (index, names) in keys.items():
-            _add(self.groups[group], index, names, values, FIELDS)
-            if ranged:
-                _add(self.bounds[group], index, names, values, BOUNDS)
+        _add_groups(self.groups, keys, values, FIELDS)
+        if ranged:
+            _add_groups(self.bounds, keys, values, BOUNDS)
         if failed.any():
             rows = np.flatnonzero(failed)
             codes = impacts["error_code"][rows].astype(str)
@@ -164,6 +166,42 @@ class Summary:
         return "\n".join(lines)
 
 
+def _kept(values: np.ndarray, failed: np.ndarray) -> np.ndarray:
+    """``values`` with error rows and non-finite values made 0 (``np.nan_to_num``): copied
+    only when there is one."""
+    if failed.any() or not np.isfinite(values).all():
+        return np.where(failed, 0.0, np.nan_to_num(values))
+    return values
+
+
+def _add_groups(
+    into: dict[str, dict[str, np.ndarray]],
+    keys: Mapping[str, tuple[np.ndarray, list]],
+    values: Mapping[str, np.ndarray],
+    fields: Sequence[str],
+) -> None:
+    """``_add`` for each group of ``keys``: one pass over the rows per field for all groups
+    together (sums per combination of keys, then per key), when the combinations are few."""
+    sizes = [len(names) for _, names in keys.values()]
+    cells = int(np.prod(sizes))
+    n = len(next(iter(keys.values()))[0])
+    if cells > max(n, 4096):  # too many combinations: one pass per group
+        for group, (index, names) in keys.items():
+            _add(into[group], index, names, values, fields)
+        return
+    combined = np.zeros(n, dtype=np.intp)
+    for (index, _), size in zip(keys.values(), sizes, strict=True):
+        combined *= size
+        combined += index
+    counts = np.bincount(combined, minlength=cells).reshape(sizes)
+    totals = np.stack(
+        [np.bincount(combined, weights=values[f], minlength=cells) for f in fields], axis=-1
+    ).reshape((*sizes, len(fields)))
+    for axis, (group, (_, names)) in enumerate(keys.items()):
+        others = tuple(a for a in range(len(sizes)) if a != axis)
+        _merge(into[group], names, counts.sum(axis=others), totals.sum(axis=others))
+
+
 def _add(
     into: dict[str, np.ndarray],
     index: np.ndarray,
@@ -177,6 +215,13 @@ def _add(
     totals = np.column_stack(
         [np.bincount(index, weights=values[f], minlength=len(names)) for f in fields]
     )
+    _merge(into, names, counts, totals)
+
+
+def _merge(
+    into: dict[str, np.ndarray], names: list, counts: np.ndarray, totals: np.ndarray
+) -> None:
+    """Add each key's row of ``totals`` to ``into``, but keys of no row (``counts`` 0)."""
     for name, count, row in zip(names, counts, totals, strict=True):
         if not count:
             continue
@@ -190,12 +235,14 @@ def _encoded(key: Any) -> tuple[np.ndarray, list]:
     """Per row the index of its key in the names, and the names (nulls: ``UNKNOWN``, last)."""
     encoded = key.dictionary_encode()
     names = [*encoded.dictionary.to_pylist(), UNKNOWN]
-    return encoded.indices.fill_null(len(names) - 1).to_numpy(), names
+    index = encoded.indices.fill_null(len(names) - 1).to_numpy().astype(np.intp)
+    return index, names  # intp: np.bincount would convert Arrow's int32 at each call
 
 
 def _days(values: Any, n: int) -> tuple[np.ndarray, list]:
-    """The day (YYYY-MM-DD) of each row's utc_datetime, as ``_encoded`` gives keys; text that
-    does not start with a date has none. Worked out once per distinct value."""
+    """The day (YYYY-MM-DD) of each row's utc_datetime, as ``_encoded`` gives keys (each day
+    once); text that does not start with a date has none. Worked out once per distinct day:
+    timestamps are floored to the day, text cut to its first 10 characters, before encoding."""
     import pyarrow as pa
     import pyarrow.compute as pc
 
@@ -205,12 +252,20 @@ def _days(values: Any, n: int) -> tuple[np.ndarray, list]:
         values = pc.floor_temporal(values, unit="day")
         index, stamps = _encoded(values)
         days = pc.strftime(pa.array(stamps[:-1], values.type), "%Y-%m-%d").to_pylist()
-        return index, [*days, UNKNOWN]
-    index, when = _encoded(_strings(values, n))
-    text = pa.array(when[:-1], pa.string())
-    dated = pc.match_substring_regex(text, r"^\d{4}-\d{2}-\d{2}")
-    days = pc.if_else(dated, pc.utf8_slice_codeunits(text, 0, 10), None).to_pylist()
-    return index, [d if d is not None else UNKNOWN for d in days] + [UNKNOWN]
+        return _merged(index, [*days, UNKNOWN])
+    index, heads = _encoded(pc.utf8_slice_codeunits(_strings(values, n), 0, 10))
+    text = pa.array(heads[:-1], pa.string())
+    dated = pc.match_substring_regex(text, r"^\d{4}-\d{2}-\d{2}$")
+    days = pc.if_else(dated, text, None).to_pylist()
+    return _merged(index, [d if d is not None else UNKNOWN for d in days] + [UNKNOWN])
+
+
+def _merged(index: np.ndarray, names: list) -> tuple[np.ndarray, list]:
+    """``index`` into ``names`` with each name once (several keys may name one day)."""
+    codes, distinct = factorize(names)
+    if len(distinct) == len(names):
+        return index, names
+    return np.asarray(codes, dtype=np.int64)[index], distinct
 
 
 def _strings(values: Sequence[Any] | np.ndarray | None, n: int) -> Any:

@@ -20,7 +20,7 @@ import io
 import os
 import sys
 import tempfile
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from operator import itemgetter
 from pathlib import Path
 from types import TracebackType
@@ -110,9 +110,7 @@ def _json_fragments(names: list[str], impacts: Mapping[str, np.ndarray]) -> list
         if impacts[name].dtype != object:
             template.append(key + b":%s")
             continue
-        codes, distinct = factorize(impacts[name].tolist())
-        encoded = np.array([orjson.dumps(v) for v in distinct], dtype=object)
-        parts.append(encoded[codes].tolist())
+        parts.append(_encoded_text(impacts[name], orjson.dumps))
         template.append(key + b":%s")
     layout = b",".join(template) + b"}"
     # The float values of a row are its text split on commas; text columns follow, in order.
@@ -124,23 +122,92 @@ def _json_fragments(names: list[str], impacts: Mapping[str, np.ndarray]) -> list
     raise ValueError("the text impact columns must follow the float ones")
 
 
-def _text_only(records: list, width: int) -> bool:
-    """Whether every record is a dict of ``width`` values, each text or None."""
-    if not all(type(r) is dict and len(r) == width for r in records):
-        return False
-    kinds = {type(v) for r in records for v in r.values()}
-    return kinds <= {str, type(None)}
+_NONE = np.array(None, dtype=object)
 
 
-def _csv_cells(values: np.ndarray) -> list:
-    """CSV cells of an impact column: floats as they are, empty for NaN (no range on an error
-    row) and for null text."""
-    if values.dtype == object:
-        return [_text(v) for v in values]
-    cells = values.tolist()
-    if np.isnan(values).any():
-        return [v if v == v else "" for v in cells]
-    return cells
+def not_none(values: np.ndarray) -> np.ndarray:
+    """Per value of an object column, whether it is not None (one C pass)."""
+    return np.not_equal(values, _NONE)
+
+
+def _encoded_text(values: np.ndarray, encode: Callable[[Any], Any]) -> list:
+    """``encode`` of each value of a text column (objects: text or None), once per distinct
+    value; the common column of nothing but None (no error in the chunk) in one step."""
+    given = np.flatnonzero(not_none(values))
+    out = [encode(None)] * len(values)
+    if len(given):
+        codes, distinct = factorize(values[given].tolist())
+        encoded = np.array([encode(v) for v in distinct], dtype=object)[codes]
+        cells = np.array(out, dtype=object)
+        cells[given] = encoded
+        out = cells.tolist()
+    return out
+
+
+def _float_rows(names: list[str], impacts: Mapping[str, np.ndarray]) -> list[str]:
+    """Per row its float impact columns as CSV text, ``a,b,c``: one orjson call for all rows
+    (shortest text that reads back to the same float), NaN (no range) as an empty cell."""
+    matrix = np.column_stack([impacts[name] for name in names])
+    if not len(matrix):
+        return []
+    text = orjson.dumps(matrix, option=orjson.OPT_SERIALIZE_NUMPY).decode()
+    rows = text[2:-2].split("],[")
+    if np.isnan(matrix).any():
+        rows = [row.replace("null", "") for row in rows]
+    return rows
+
+
+_CSV_SPECIAL = r'[,"\r\n]'  # characters that make the csv module quote a cell
+
+
+def _input_columns(records: list, columns: list[str]) -> list[Sequence]:
+    """The values of each input column (None for absent keys and rows that are no object)."""
+    if columns and all(type(r) is dict for r in records):
+        try:  # every key in every record (CSV input): one pass, transposed
+            rows = list(map(itemgetter(*columns), records))
+        except KeyError:
+            pass
+        else:
+            if len(columns) == 1:
+                return [rows]
+            return list(zip(*rows, strict=True)) if rows else [[] for _ in columns]
+    return [[r.get(c) if isinstance(r, dict) else None for r in records] for c in columns]
+
+
+def _csv_column(values: Sequence) -> list[str]:
+    """The CSV cells of an input column: text with nothing to quote (checked in Arrow) as it
+    is, None as an empty cell, anything else by ``_csv_cell``."""
+    if set(map(type, values)) <= {str, type(None)}:
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        quoted = pc.match_substring_regex(pa.array(values, pa.string()), _CSV_SPECIAL)
+        if not pc.any(quoted).as_py():
+            return [v if v is not None else "" for v in values]
+    return list(map(_csv_cell, values))
+
+
+def _csv_cell(value: object) -> str:
+    """A CSV cell as the csv module writes it (minimal quoting): quoted, its quotes doubled,
+    when it holds a comma, a quote or a line break."""
+    text = _text(value)
+    if "," in text or '"' in text or "\n" in text or "\r" in text:
+        return '"' + text.replace('"', '""') + '"'
+    return text
+
+
+def _is_text(kind: Any) -> bool:
+    """Whether a column of this Arrow type holds text (or bytes, or dictionaries of them)."""
+    import pyarrow as pa
+
+    if pa.types.is_dictionary(kind):
+        kind = kind.value_type
+    return bool(
+        pa.types.is_string(kind)
+        or pa.types.is_large_string(kind)
+        or pa.types.is_binary(kind)
+        or pa.types.is_large_binary(kind)
+    )
 
 
 def output_format(path: str) -> str:
@@ -219,15 +286,28 @@ class Writer:
         else:
             self.abort()
 
-    def write(self, columns: list[str], records: list | None, batch: Any, impacts: dict) -> None:
+    def write(
+        self,
+        columns: list[str],
+        records: list | None,
+        batch: Any,
+        impacts: dict,
+        unreadable: Collection[int] = (),
+    ) -> None:
+        """One chunk: its ``records`` or Arrow ``batch`` (whose ``unreadable`` rows, all null,
+        are written as rows that were no object), then its impact columns."""
         if self.columns is None:
             self.columns = [c for c in columns if c not in impacts]
         if self.format == "parquet":
             self._write_parquet(records, batch, impacts)
         elif self.format == "csv":
-            self._write_csv(records if records is not None else batch.to_pylist(), impacts)
+            self._write_csv(records, impacts, batch)
         else:
-            self._write_jsonl(records if records is not None else batch.to_pylist(), impacts)
+            if records is None:
+                records = batch.to_pylist()
+                for row in unreadable:
+                    records[row] = None
+            self._write_jsonl(records, impacts)
 
     def _write_jsonl(self, records: list, impacts: dict) -> None:
         names = self.names
@@ -252,32 +332,36 @@ class Writer:
                 )
             ]
         if lines:
-            self._stream.write(b"\n".join(lines) + b"\n")
+            self._stream.write(b"\n".join(lines))
+            self._stream.write(b"\n")
 
-    def _write_csv(self, records: list, impacts: dict) -> None:
+    def _write_csv(self, records: list | None, impacts: dict, batch: Any = None) -> None:
+        """Rows of CSV text, built column by column: the input cells, then the float impact
+        columns (``_float_rows``), then the text ones (once per distinct value)."""
         assert self.columns is not None
         if self._csv is None:
             self._text = io.TextIOWrapper(self._stream, encoding="utf-8", newline="")
             self._csv = csv.writer(self._text)
             self._csv.writerow(self.columns + self.names)
-        columns = self.columns
-        inputs: list[Any] | None = None
-        if len(columns) > 1 and _text_only(records, len(columns)):
-            # CSV input (text, None for empty cells, every column in every record): the csv
-            # module writes both as _text would (None as an empty cell).
-            try:
-                inputs = list(map(itemgetter(*columns), records))
-            except KeyError:  # another file's columns: the general path
-                inputs = None
-        if inputs is None:
-            inputs = [
-                [_text(r.get(c)) for c in columns] if isinstance(r, dict) else [""] * len(columns)
-                for r in records
+        floats = [n for n in self.names if impacts[n].dtype != object]
+        texts = [n for n in self.names if impacts[n].dtype == object]
+        if self.names != floats + texts:
+            raise ValueError("the text impact columns must follow the float ones")
+        if records is None:  # an Arrow batch (its unreadable rows are all null: empty cells)
+            given = set(batch.schema.names)
+            inputs: list[Sequence] = [
+                batch.column(c).to_pylist() if c in given else [None] * batch.num_rows
+                for c in self.columns
             ]
-        outputs = [_csv_cells(impacts[n]) for n in self.names]
-        self._csv.writerows(
-            (*a, *b) for a, b in zip(inputs, zip(*outputs, strict=True), strict=True)
-        )
+        else:
+            inputs = _input_columns(records, self.columns)
+        cells = [_csv_column(values) for values in inputs]
+        if floats:
+            cells.append(_float_rows(floats, impacts))
+        cells += [_encoded_text(impacts[n], _csv_cell) for n in texts]
+        lines = list(map(",".join, zip(*cells, strict=True)))
+        if lines:
+            self._text.write("\r\n".join(lines) + "\r\n")
 
     def _write_parquet(self, records: list | None, batch: Any, impacts: dict) -> None:
         import pyarrow as pa
@@ -301,20 +385,20 @@ class Writer:
             values = impacts[name]
             if values.dtype != object:
                 arrays.append(pa.array(values, pa.float64()))
-            elif values.tolist().count(None) == len(values):  # no text (no error in the chunk)
-                arrays.append(pa.nulls(len(values), pa.string()))
-            else:
-                arrays.append(pa.array(values.tolist(), pa.string()))
+            else:  # text or None, converted in Arrow
+                arrays.append(pa.array(values, pa.string()))
         table = pa.Table.from_arrays(arrays, names=self.columns + self.names)
         if self._parquet is None:
             self._schema = table.schema
-            # Dictionary pages for the input's columns and the text columns; not for the
-            # impact floats, nearly all distinct (a dictionary would be built, then dropped).
-            floats = {n for n in self.names if impacts[n].dtype != object}
+            # Dictionary pages for text (models, providers, error codes: few distinct values);
+            # not for numbers and times, nearly all distinct in a log (a dictionary would be
+            # built, then dropped). Values are encoded 64k at a time (pyarrow's default, 1k,
+            # costs a call per 1k values of each column).
             self._parquet = pq.ParquetWriter(
                 self._file,
                 self._schema,
-                use_dictionary=[n for n in table.schema.names if n not in floats],
+                use_dictionary=[f.name for f in table.schema if _is_text(f.type)],
+                write_batch_size=64 * 1024,
             )
         elif table.schema != self._schema:
             try:
