@@ -14,8 +14,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import ai_impact
-from ai_impact import bigquery, http, rest
+from ai_impact import bigquery, http
 from ai_impact.errors import MAX_MESSAGE_BYTES
+from ai_impact.rest import service
 from conftest import ROOT, make_token
 
 ROW = {"model_id": "llama_31_8b", "input_tokens": 100, "output_tokens": 500}
@@ -27,7 +28,7 @@ def client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[FlaskClie
     token = make_token(db, "--role", "user", "--customer", "edges")
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("AI_IMPACT_DB", str(db))
-        patch.setattr(rest.app, "_service", None)
+        patch.setattr(service, "_service", None)
         app = create_app("ai_impact", str(ROOT / "function" / "main.py"))
         yield app.test_client(), token
 

@@ -12,7 +12,7 @@ from flask import Request
 from werkzeug.test import EnvironBuilder
 
 from ai_impact import http
-from ai_impact.rest import app
+from ai_impact.rest import service
 
 BATCH = orjson.dumps(
     {
@@ -30,7 +30,7 @@ def _unopenable_store(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setenv("AI_IMPACT_DB", str(tmp_path))
     monkeypatch.delenv("AI_IMPACT_BIGQUERY_DATASET", raising=False)
     monkeypatch.delenv(http.ENV_DOORS, raising=False)
-    monkeypatch.setattr(app, "_service", None)
+    monkeypatch.setattr(service, "_service", None)
 
 
 def send(method: str, path: str, body: bytes | None = None, **headers: str) -> tuple[int, dict]:

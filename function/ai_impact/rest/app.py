@@ -7,7 +7,6 @@ spent its limit of requests without a valid token), 429 (rate of the token), 406
 from __future__ import annotations
 
 import sqlite3
-import threading
 import traceback
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -17,7 +16,6 @@ from flask import Request
 from werkzeug.exceptions import MethodNotAllowed, NotFound, RequestEntityTooLarge
 from werkzeug.routing import Map, RequestRedirect, Rule
 
-from ai_impact import catalog as _catalog
 from ai_impact.catalog.grid import check_emissions_basis
 from ai_impact.catalog.names import MODEL_MATCH
 from ai_impact.rest import entries, openapi
@@ -25,12 +23,11 @@ from ai_impact.rest.auth import authenticate
 from ai_impact.rest.entries import Caller
 from ai_impact.rest.errors import ApiError, bad_request, forbidden
 from ai_impact.rest.impact import impact
-from ai_impact.rest.ratelimit import RateLimiter, client_address, proxy_hops
+from ai_impact.rest.ratelimit import client_address, proxy_hops
 from ai_impact.rest.resources import RESOURCES, Resource
 from ai_impact.rest.routes import ROUTES
 from ai_impact.rest.schemas import query_flag
-from ai_impact.rest.tenancy import Catalogs, Estimate
-from ai_impact.store import Store, open_store
+from ai_impact.rest.service import Service, service
 
 # The URL map of the REST routes (routes.py); a rule's endpoint is its index in ROUTES.
 RULES = Map(
@@ -50,49 +47,6 @@ class Reply:
     body: bytes
     headers: dict[str, str] = field(default_factory=dict)
     log: dict = field(default_factory=dict)
-
-
-class Service:
-    """The state behind the REST API: store, catalogs, rate limits."""
-
-    def __init__(self, store: Store) -> None:
-        self.store = store
-        self.catalogs = Catalogs(store)
-        self.limiter = RateLimiter()
-
-    def reload(self) -> dict:
-        """Re-read the bundled catalog; keep the loaded one if the files do not validate."""
-        try:
-            _catalog.load()
-        except _catalog.CatalogError as exc:
-            return {"ready": False, "reason": f"kept the loaded catalog: {exc}"}
-        _catalog.default.cache_clear()
-        try:
-            self.catalogs.check(None)
-        except (_catalog.CatalogError, ValueError) as exc:
-            return {"ready": False, "reason": f"custom entries conflict with the catalog: {exc}"}
-        return {"ready": True, "reason": "Cache reloaded successfully"}
-
-
-_service: Service | None = None
-_service_lock = threading.Lock()
-
-
-def service() -> Service:
-    """The process's service, its store opened on first use (``$AI_IMPACT_DB``)."""
-    global _service
-    with _service_lock:
-        if _service is None:
-            _service = Service(open_store())
-        return _service
-
-
-def estimator_for_project(project: str | None) -> Estimate:
-    """The estimate function of a BigQuery caller: over the catalog of the customer its
-    project is mapped to (``ai-impact project map``), else over the global catalog."""
-    svc = service()
-    customer_id = svc.store.project_customer(project) if project else None
-    return svc.catalogs.estimator(customer_id)
 
 
 def _body(request: Request) -> object:
