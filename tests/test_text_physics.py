@@ -4,7 +4,6 @@ quantised datatypes, reasoning tokens, and the fitted coefficients file the engi
 from __future__ import annotations
 
 import csv
-import json
 from pathlib import Path
 
 import numpy as np
@@ -12,9 +11,10 @@ import pytest
 
 import ai_impact
 from ai_impact import catalog
-from ai_impact.calibration import fit_text
 from ai_impact.engine import text
 from ai_impact.fields import DATATYPE_BYTES
+from measured import gpu_wh as measured_gpu_wh
+from measured import median_error
 
 CALIBRATION_CSV = Path(ai_impact.__file__).parent / "calibration" / "mlenergy_llm.csv"
 LLAMA_70B_4XH100 = {
@@ -320,45 +320,17 @@ def test_catalog_experts_and_fp8_scaling_match_the_calibrated_configurations() -
     assert {"deepseek_v31", "deepseek_r1", "qwen3_coder_480b", "llama_4_maverick"} <= checked
 
 
-def _nemotron_gpu_wh(model: dict[str, object]) -> tuple[np.ndarray, np.ndarray]:
-    """(engine GPU Wh, measured Wh) per request on each ML.ENERGY v3 configuration of
-    Nemotron-Nano-9B-v2 (GPU, count, batch, output tokens; the prompt: its workload's mean in
-    text_coefficients.json), the model given as ``model`` (by id, or inline)."""
-    document = json.loads(fit_text.COEFFICIENTS_JSON.read_text(encoding="utf-8"))
-    prompt = {w: v["mean"] for w, v in document["prompt_tokens"].items()}
-    rows, measured_j = [], []
-    with open(CALIBRATION_CSV, newline="", encoding="utf-8") as handle:
-        for r in csv.DictReader(handle):
-            if r["model_id"] != "nvidia/NVIDIA-Nemotron-Nano-9B-v2" or "v3" not in r["benchmark"]:
-                continue
-            rows.append(
-                model
-                | {
-                    "gpu_id": r["gpu"].lower(),
-                    "gpu_count": int(r["num_gpus"]),
-                    "batch_size": float(r["avg_batch_size"]),
-                    "input_tokens": round(prompt[fit_text.TASK_WORKLOAD[r["task"]]]),
-                    "output_tokens": round(float(r["avg_output_tokens"])),
-                }
-            )
-            measured_j.append(float(r["energy_per_output_token_J"]) * float(r["avg_output_tokens"]))
-    out = ai_impact.estimate(rows, debug=True)
-    assert len(out) >= 10 and all(o["error"] is None for o in out)
-    engine_wh = np.array([o["debug"]["energy_breakdown"]["gpu_wh"] for o in out])
-    return engine_wh, np.array(measured_j) / 3600.0
-
-
 def test_catalog_hybrid_layers_bring_nemotron_h_nearer_its_measurements() -> None:
     """Nemotron-Nano-9B-v2 keeps a KV cache in 4 of its 56 layers and a fixed Mamba-2 state in
     27 (catalog kv_layer_fraction, recurrent_state_gb; scripts/catalog/architectures.csv). Named
     by its id, the engine reads them; given inline with the same size it is a transformer.
     Against ML.ENERGY's measured energy per request, the hybrid is nearer (median error)."""
-    hybrid, measured = _nemotron_gpu_wh({"model_id": "nvidia/NVIDIA-Nemotron-Nano-9B-v2"})
-    dense, _ = _nemotron_gpu_wh({"model_total_params_billions": 8.89})
-    error_hybrid = float(np.median(np.abs(np.log(hybrid / measured))))
-    error_dense = float(np.median(np.abs(np.log(dense / measured))))
-    assert error_hybrid < error_dense
-    assert np.exp(error_hybrid) < 1.3
+    checkpoint = "nvidia/NVIDIA-Nemotron-Nano-9B-v2"
+    hybrid, measured, _ = measured_gpu_wh({checkpoint: {"model_id": checkpoint}})
+    dense, _, _ = measured_gpu_wh({checkpoint: {"model_total_params_billions": 8.89}})
+    error_hybrid, error_dense = median_error(hybrid, measured), median_error(dense, measured)
+    assert error_hybrid < error_dense, (error_hybrid, error_dense)
+    assert error_hybrid < 1.3, error_hybrid
 
 
 def test_catalog_hybrid_layers_match_the_calibrated_configurations() -> None:

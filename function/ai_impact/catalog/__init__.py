@@ -67,6 +67,12 @@ def _nonneg(name: str, maximum: float | None = None, required: bool = True) -> C
 
 _SOURCE = Col("source", required=True)
 _NOTES = Col("notes")
+# Columns several tables share, with one range each.
+_YEAR = Col("year", "int", True, 1990, 2100)
+_PUE = Col("pue", "float", False, 1, 3)  # optional where a fleet or year row may lack it
+_WUE = _nonneg("wue_l_per_kwh", 20, required=False)
+_CONTRACT = _nonneg("contract_gco2e_per_kwh", 2000, required=False)
+_CFE = Col("cfe_pct", "float", False, 0, 100)  # carbon-free share, market basis
 # What a carbon intensity counts: lifecycle (upstream fuel, construction) or combustion only;
 # generation in the zone (production) or electricity used there, imports included (consumption).
 GRID_BASES = (
@@ -201,7 +207,7 @@ SCHEMAS: dict[str, Schema] = {
             Col("zone_id", required=True),
             Col("country"),
             Col("region"),
-            Col("year", "int", True, 1990, 2100),
+            _YEAR,
             _nonneg("gco2e_per_kwh", 2000),
             _BASIS,
             _NOTES,
@@ -221,8 +227,8 @@ SCHEMAS: dict[str, Schema] = {
             Col("cloud_region", required=True),
             Col("country", required=True),
             Col("region"),
-            Col("pue", "float", False, 1, 3),
-            _nonneg("wue_l_per_kwh", 20, required=False),
+            _PUE,
+            _WUE,
             _NOTES,
             _SOURCE,
         ),
@@ -233,10 +239,10 @@ SCHEMAS: dict[str, Schema] = {
         (
             Col("cloud_id", required=True),
             Col("cloud_region", required=True),
-            Col("year", "int", True, 1990, 2100),
+            _YEAR,
             _nonneg("gco2e_per_kwh", 2000),
             _BASIS,
-            Col("cfe_pct", "float", False, 0, 100),
+            _CFE,
             _NOTES,
             _SOURCE,
         ),
@@ -246,9 +252,9 @@ SCHEMAS: dict[str, Schema] = {
         "provider_efficiency.csv",
         (
             Col("cloud_id", required=True),
-            Col("year", "int", True, 1990, 2100),
-            Col("pue", "float", False, 1, 3),
-            _nonneg("wue_l_per_kwh", 20, required=False),
+            _YEAR,
+            _PUE,
+            _WUE,
             _NOTES,
             _SOURCE,
         ),
@@ -258,7 +264,7 @@ SCHEMAS: dict[str, Schema] = {
         "market_factors.csv",
         (
             Col("cloud_id", required=True),
-            Col("year", "int", True, 1990, 2100),
+            _YEAR,
             _pos("scope2_location_tco2e", 1e10),
             _nonneg("scope2_market_tco2e", 1e10),
             _NOTES,
@@ -276,13 +282,13 @@ SCHEMAS: dict[str, Schema] = {
             Col("region"),
             Col("cloud_id"),
             Col("cloud_region"),
-            Col("year", "int", True, 1990, 2100),
-            Col("pue", "float", False, 1, 3),
-            _nonneg("wue_l_per_kwh", 20, required=False),
-            _nonneg("contract_gco2e_per_kwh", 2000, required=False),
+            _YEAR,
+            _PUE,
+            _WUE,
+            _CONTRACT,
             _NOTES,
             _SOURCE,
-            Col("cfe_pct", "float", False, 0, 100),  # carbon-free share, market basis
+            _CFE,
         ),
         key=("datacenter_id",),  # one row per site: its figures of `year`
     ),
@@ -292,11 +298,11 @@ SCHEMAS: dict[str, Schema] = {
         "datacenter_years.csv",
         (
             Col("datacenter_id", required=True),
-            Col("year", "int", True, 1990, 2100),
-            Col("pue", "float", False, 1, 3),
-            _nonneg("wue_l_per_kwh", 20, required=False),
-            _nonneg("contract_gco2e_per_kwh", 2000, required=False),
-            Col("cfe_pct", "float", False, 0, 100),
+            _YEAR,
+            _PUE,
+            _WUE,
+            _CONTRACT,
+            _CFE,
             _NOTES,
             _SOURCE,
         ),
