@@ -332,17 +332,3 @@ def test_catalog_hybrid_layers_bring_nemotron_h_nearer_its_measurements() -> Non
     assert error_hybrid < error_dense, (error_hybrid, error_dense)
     assert error_hybrid < 1.3, error_hybrid
 
-
-def test_catalog_hybrid_layers_match_the_calibrated_configurations() -> None:
-    """The catalog's hybrid layers are those the calibration recorded from config.json."""
-    models = catalog.default().models
-    checked = set()
-    with open(CALIBRATION_CSV, newline="", encoding="utf-8") as handle:
-        for r in csv.DictReader(handle):
-            row = models.find(r["model_id"])
-            if row is None or not r["kv_layer_fraction"]:
-                continue
-            for column in ("kv_layer_fraction", "recurrent_state_gb"):
-                assert models[column][row] == pytest.approx(float(r[column]), rel=1e-3), column
-            checked.add(str(models["model_id"][row]))
-    assert "nemotron_nano_9b_v2" in checked
