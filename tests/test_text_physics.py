@@ -331,4 +331,3 @@ def test_catalog_hybrid_layers_bring_nemotron_h_nearer_its_measurements() -> Non
     error_hybrid, error_dense = median_error(hybrid, measured), median_error(dense, measured)
     assert error_hybrid < error_dense, (error_hybrid, error_dense)
     assert error_hybrid < 1.3, error_hybrid
-
