@@ -217,6 +217,55 @@ def test_unreadable_lines_become_counted_error_rows(tmp_path, capsys):
     assert "errors 3" in capsys.readouterr().out
 
 
+def test_json_lines_are_kept_as_written_and_the_impacts_added(tmp_path):
+    """Each output line is its input line as written (spacing, key order, 1.0, a repeated
+    key, line ends), its impact members added; a line with no member or no object gets an
+    object of impacts alone; failed rows' ranges are null. Every line is valid JSON whose
+    numbers are estimate()'s, to the bit."""
+    lines = [
+        '{ "output_tokens" : 5.0,  "model_id":"gpt-4o",  "note": "é 😀" }  \r\n',
+        "{}\n",
+        '{"model_id": "gpt-4o", "model_id": "llama_31_8b", "input_tokens": 10}\n',
+        "[1, 2]\n",
+        "{broken\n",
+        '{"model_id": "nope", "output_tokens": 3}',
+    ]
+    source = tmp_path / "in.jsonl"
+    source.write_bytes("".join(lines).encode())
+    out = tmp_path / "out.jsonl"
+    args = ["estimate", str(source), "-o", str(out), "-q", "--from", "scope3", "--ranges"]
+    assert cli.main([*args, "--chunk-rows", "4"]) == 0
+    written = out.read_bytes().splitlines(keepends=True)
+    assert len(written) == len(lines) and all(w.endswith(b"}\n") for w in written)
+    assert written[0].startswith(lines[0].rstrip()[:-1].encode() + b',"inference_usage_energy_wh":')
+    assert written[2].startswith(lines[2][:-2].encode() + b",")
+    for i in (1, 3, 4):  # no member, no object, unreadable: the impacts alone
+        assert written[i].startswith(b'{"inference_usage_energy_wh":')
+    rows = [orjson.loads(w) for w in written]
+    readable = [{"output_tokens": 5.0, "model_id": "gpt-4o", "note": "é 😀"}, {}]
+    readable += [
+        {"model_id": "llama_31_8b", "input_tokens": 10},
+        [1, 2],
+        "x",
+        orjson.loads(lines[5]),
+    ]
+    expected = ai_impact.estimate(readable, ranges=True)
+    names = aio.impact_column_names(True)
+    for row, given, reply in zip(rows, readable, expected, strict=True):
+        assert list(row)[-len(names) :] == names
+        if isinstance(given, dict):
+            assert {k: row[k] for k in given} == given
+        if reply["error"] is None:
+            for block in ("inference_impact", "total_impact"):
+                for metric, value in reply[block].items():
+                    assert row[f"{block.removesuffix('_impact')}_{metric}"] == value
+        else:
+            assert row["total_usage_energy_wh_low"] is None and row["error_code"]
+    assert rows[4]["error_message"].startswith("line 5 is not valid JSON")
+    assert [r["error_code"] is None for r in rows] == [True, False, True, False, False, False]
+    assert cli.main(args) == 0 and out.read_bytes() == b"".join(written)  # chunks: same text
+
+
 def test_broken_csv_line_is_an_error_row(tmp_path):
     source = tmp_path / "in.csv"
     source.write_text("model_id,output_tokens\ngpt-4o,5\ngpt-4o,5,extra\nllama_31_8b,7\n")

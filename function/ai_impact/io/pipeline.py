@@ -219,14 +219,7 @@ def run(
                 if writer is not None:
                     if pending is not None:
                         pending.result()
-                    pending = pool.submit(
-                        writer.write,
-                        chunk.columns,
-                        chunk.records,
-                        chunk.batch,
-                        impacts,
-                        chunk.unreadable,
-                    )
+                    pending = pool.submit(writer.write, chunk, impacts)
                 summary.add(request, impacts)
                 if on_chunk is not None:
                     on_chunk(request, impacts)

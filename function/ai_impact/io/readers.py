@@ -46,7 +46,8 @@ class Chunk:
 
     ``records``: dicts (or, for unreadable lines, the raw text: not an object); ``batch``: the
     Arrow record batch when the input is Parquet (records are then built only if asked);
-    ``unreadable``: {index in chunk: reason}; ``done``: fraction of the input read so far.
+    ``unreadable``: {index in chunk: reason}; ``done``: fraction of the input read so far;
+    ``lines``: for JSON lines input, each record's text as read (the output keeps it as it is).
     """
 
     columns: list[str]
@@ -54,6 +55,7 @@ class Chunk:
     batch: Any = None  # pyarrow.RecordBatch for Parquet input
     unreadable: dict[int, str] = field(default_factory=dict)
     done: float | None = None
+    lines: list[bytes] | None = None
 
     def __len__(self) -> int:
         return self.batch.num_rows if self.batch is not None else len(self.records or [])
@@ -182,6 +184,7 @@ def _json_chunks(
         return
     columns: list[str] | None = None
     records: list[Any] = []
+    texts: list[bytes] = []  # the line of each record
     unreadable: dict[int, str] = {}
     number = 0  # lines read
     while True:
@@ -191,6 +194,7 @@ def _json_chunks(
         try:  # no blank nor broken line (the common case): one pass of orjson
             parsed = list(map(orjson.loads, lines))
             records.extend(parsed)
+            texts.extend(lines)
         except orjson.JSONDecodeError:  # a blank or broken line: line by line
             for offset, line in enumerate(lines, number + 1):
                 if not line.strip():
@@ -200,13 +204,16 @@ def _json_chunks(
                 except orjson.JSONDecodeError as exc:
                     unreadable[len(records)] = f"line {offset} is not valid JSON ({exc})"
                     records.append(line.decode("utf-8", "replace").rstrip("\n"))
+                texts.append(line)
         number += len(lines)
         if len(records) >= chunk_rows:
             columns = columns or _columns(records)
-            yield Chunk(columns, records, unreadable=unreadable, done=done())
-            records, unreadable = [], {}
+            yield Chunk(columns, records, unreadable=unreadable, done=done(), lines=texts)
+            records, texts, unreadable = [], [], {}
     if records or columns is None:
-        yield Chunk(columns or _columns(records), records, unreadable=unreadable, done=done())
+        yield Chunk(
+            columns or _columns(records), records, unreadable=unreadable, done=done(), lines=texts
+        )
 
 
 def _columns(records: list) -> list[str]:

@@ -14,13 +14,11 @@ failed run never leaves half a file under the target name.
 
 from __future__ import annotations
 
-import csv
 import gzip
-import io
 import os
 import sys
 import tempfile
-from collections.abc import Callable, Collection, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from operator import itemgetter
 from pathlib import Path
 from types import TracebackType
@@ -31,6 +29,7 @@ import orjson
 
 from ai_impact.engine.columns import BLOCKS, METRICS
 from ai_impact.factorize import factorize
+from ai_impact.io.readers import Chunk
 
 BLOCK_PREFIXES = {block: block.removesuffix("_impact") for block in BLOCKS}
 ERROR_COLUMNS = ("error_code", "error_field", "error_message")
@@ -91,37 +90,6 @@ def _objects(values: list) -> np.ndarray:
     return array
 
 
-def _json_fragments(names: list[str], impacts: Mapping[str, np.ndarray]) -> list[bytes]:
-    """Per row the JSON text of its impact columns, ``"name":value,...}`` (the object's end):
-    the floats of all rows serialised by one orjson call (numbers only: its rows split on
-    ``],[``), the text columns once per distinct value."""
-    n = len(impacts[names[0]]) if names else 0
-    if not n:
-        return []
-    parts: list[list[bytes]] = []
-    template = []
-    floats = [name for name in names if impacts[name].dtype != object]
-    if floats:
-        matrix = np.column_stack([impacts[name] for name in floats])
-        text = orjson.dumps(matrix, option=orjson.OPT_SERIALIZE_NUMPY)
-        parts.append(text[2:-2].split(b"],["))
-    for name in names:
-        key = orjson.dumps(name)
-        if impacts[name].dtype != object:
-            template.append(key + b":%s")
-            continue
-        parts.append(_encoded_text(impacts[name], orjson.dumps))
-        template.append(key + b":%s")
-    layout = b",".join(template) + b"}"
-    # The float values of a row are its text split on commas; text columns follow, in order.
-    order = [i for i, name in enumerate(names) if impacts[name].dtype != object] + [
-        i for i, name in enumerate(names) if impacts[name].dtype == object
-    ]
-    if order == list(range(len(names))):
-        return [layout % (*row.split(b","), *texts) for row, *texts in zip(*parts, strict=True)]
-    raise ValueError("the text impact columns must follow the float ones")
-
-
 _NONE = np.array(None, dtype=object)
 
 
@@ -130,31 +98,72 @@ def not_none(values: np.ndarray) -> np.ndarray:
     return np.not_equal(values, _NONE)
 
 
-def _encoded_text(values: np.ndarray, encode: Callable[[Any], Any]) -> list:
-    """``encode`` of each value of a text column (objects: text or None), once per distinct
-    value; the common column of nothing but None (no error in the chunk) in one step."""
+def _float_cells(values: np.ndarray, null: str) -> Any:
+    """Each float as the shortest text that reads back to the same float, then a comma: an
+    Arrow ``large_string`` array cut out of one orjson text of the whole column (no Python
+    object per value); NaN (no range) and infinities as ``null``."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    n = len(values)
+    text = orjson.dumps(
+        np.ascontiguousarray(values, dtype=np.float64), option=orjson.OPT_SERIALIZE_NUMPY
+    )
+    body = text[1:-1] + b","  # "a,b,...,z," (floats hold no comma)
+    offsets = np.zeros(n + 1, dtype=np.int64)
+    offsets[1:] = np.flatnonzero(np.frombuffer(body, dtype=np.uint8) == ord(",")) + 1
+    cells = pa.Array.from_buffers(
+        pa.large_string(), n, [None, pa.py_buffer(offsets), pa.py_buffer(body)]
+    )
+    if null != "null" and not np.isfinite(values).all():
+        cells = pc.replace_substring(cells, "null", null)
+    return cells
+
+
+def _text_cells(values: np.ndarray, encode: Callable[[Any], str], end: str) -> Any:
+    """``encode`` of each value of a text column (objects: text or None), then ``end``: once
+    per distinct value; an Arrow scalar for the common column of nothing but None (no error
+    in the chunk), else a ``large_string`` array."""
+    import pyarrow as pa
+
     given = np.flatnonzero(not_none(values))
-    out = [encode(None)] * len(values)
-    if len(given):
-        codes, distinct = factorize(values[given].tolist())
-        encoded = np.array([encode(v) for v in distinct], dtype=object)[codes]
-        cells = np.array(out, dtype=object)
-        cells[given] = encoded
-        out = cells.tolist()
-    return out
+    if not len(given):
+        return pa.scalar(encode(None) + end, pa.large_string())
+    codes, distinct = factorize(values[given].tolist())
+    cells = np.full(len(values), encode(None) + end, dtype=object)
+    cells[given] = np.array([encode(v) + end for v in distinct], dtype=object)[codes]
+    return pa.array(cells, pa.large_string())
 
 
-def _float_rows(names: list[str], impacts: Mapping[str, np.ndarray]) -> list[str]:
-    """Per row its float impact columns as CSV text, ``a,b,c``: one orjson call for all rows
-    (shortest text that reads back to the same float), NaN (no range) as an empty cell."""
-    matrix = np.column_stack([impacts[name] for name in names])
-    if not len(matrix):
-        return []
-    text = orjson.dumps(matrix, option=orjson.OPT_SERIALIZE_NUMPY).decode()
-    rows = text[2:-2].split("],[")
-    if np.isnan(matrix).any():
-        rows = [row.replace("null", "") for row in rows]
-    return rows
+def _joined(pieces: list) -> memoryview:
+    """The text of the rows: each row's pieces (Arrow arrays of one value per row, or scalars
+    shared by all rows) end to end, in one Arrow call; one buffer, rows after one another."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    rows = pc.binary_join_element_wise(*pieces, pa.scalar("", pa.large_string()))
+    offsets = np.frombuffer(rows.buffers()[1], dtype=np.int64)
+    data = rows.buffers()[2]
+    start, stop = offsets[rows.offset], offsets[rows.offset + len(rows)]
+    return memoryview(data)[start:stop] if data is not None else memoryview(b"")
+
+
+def _json_heads(records: list, lines: list[bytes] | None) -> list[bytes]:
+    """Each row's JSON object up to the end of its members, ``{...,`` (``{`` for a row with
+    none, or that was no object): from the line as read when there is one (kept as it is),
+    else serialised."""
+    if lines is not None:
+        return [
+            line.rstrip()[:-1] + b"," if type(r) is dict and r else b"{"
+            for r, line in zip(records, lines, strict=True)
+        ]
+    option = orjson.OPT_SERIALIZE_NUMPY
+    return [
+        orjson.dumps(r, default=str, option=option)[:-1] + b","
+        if isinstance(r, dict) and r
+        else b"{"
+        for r in records
+    ]
 
 
 _CSV_SPECIAL = r'[,"\r\n]'  # characters that make the csv module quote a cell
@@ -185,6 +194,10 @@ def _csv_column(values: Sequence) -> list[str]:
         if not pc.any(quoted).as_py():
             return [v if v is not None else "" for v in values]
     return list(map(_csv_cell, values))
+
+
+def _json_text(value: object) -> str:
+    return orjson.dumps(value).decode()
 
 
 def _csv_cell(value: object) -> str:
@@ -257,7 +270,7 @@ class Writer:
         self.columns: list[str] | None = None
         self._parquet: Any = None
         self._schema: Any = None
-        self._csv: Any = None
+        self._header = False  # CSV: the header row is written
         if path == "-":
             self._tmp = None
             self._file: IO[bytes] = sys.stdout.buffer
@@ -286,67 +299,67 @@ class Writer:
         else:
             self.abort()
 
-    def write(
-        self,
-        columns: list[str],
-        records: list | None,
-        batch: Any,
-        impacts: dict,
-        unreadable: Collection[int] = (),
-    ) -> None:
-        """One chunk: its ``records`` or Arrow ``batch`` (whose ``unreadable`` rows, all null,
-        are written as rows that were no object), then its impact columns."""
+    def write(self, chunk: Chunk, impacts: dict) -> None:
+        """One chunk: its records (JSON lines: as read), or its Arrow batch (whose unreadable
+        rows, all null, are written as rows that were no object), then its impact columns."""
         if self.columns is None:
-            self.columns = [c for c in columns if c not in impacts]
+            self.columns = [c for c in chunk.columns if c not in impacts]
         if self.format == "parquet":
-            self._write_parquet(records, batch, impacts)
+            self._write_parquet(chunk.records, chunk.batch, impacts)
         elif self.format == "csv":
-            self._write_csv(records, impacts, batch)
+            self._write_csv(chunk.records, impacts, chunk.batch)
+        elif chunk.records is None:
+            records = chunk.batch.to_pylist()
+            for row in chunk.unreadable:
+                records[row] = None
+            self._write_jsonl(records, None, impacts)
         else:
-            if records is None:
-                records = batch.to_pylist()
-                for row in unreadable:
-                    records[row] = None
-            self._write_jsonl(records, impacts)
+            self._write_jsonl(chunk.records, chunk.lines, impacts)
 
-    def _write_jsonl(self, records: list, impacts: dict) -> None:
+    def _write_jsonl(self, records: list, lines: list[bytes] | None, impacts: dict) -> None:
+        """Each row's object (its line as read, when there is one), its impact columns added:
+        the float ones by ``_float_cells``, the text ones once per distinct value."""
         names = self.names
-        option = orjson.OPT_SERIALIZE_NUMPY
+        if not records:
+            return
         objects = [r for r in records if isinstance(r, dict)]
         if set().union(*objects) & set(names):  # input holds impact columns: ours replace them
+            option = orjson.OPT_SERIALIZE_NUMPY
             lists = [impacts[n].tolist() for n in names]
             impact_rows = [dict(zip(names, v, strict=True)) for v in zip(*lists, strict=True)]
-            lines = [
+            rows = [
                 orjson.dumps(
                     {**(r if isinstance(r, dict) else {}), **i}, default=str, option=option
                 )
                 for r, i in zip(records, impact_rows, strict=True)
             ]
-        else:  # join the two objects' JSON text: no merged dict per row
-            lines = [
-                (orjson.dumps(r, default=str, option=option)[:-1] + b"," if r else b"{") + fragment
-                for r, fragment in zip(
-                    (r if isinstance(r, dict) else None for r in records),
-                    _json_fragments(names, impacts),
-                    strict=True,
-                )
-            ]
-        if lines:
-            self._stream.write(b"\n".join(lines))
-            self._stream.write(b"\n")
+            self._stream.write(b"\n".join(rows) + b"\n")
+            return
+        import pyarrow as pa
+
+        pieces: list = [pa.array(_json_heads(records, lines), pa.large_string())]
+        for name in names:
+            pieces.append(pa.scalar(orjson.dumps(name).decode() + ":", pa.large_string()))
+            if impacts[name].dtype != object:
+                pieces.append(_float_cells(impacts[name], "null"))
+            else:
+                end = "}\n" if name == names[-1] else ","
+                pieces.append(_text_cells(impacts[name], _json_text, end))
+        if impacts[names[-1]].dtype != object:
+            raise ValueError("the last impact column must be a text one")
+        self._stream.write(_joined(pieces))
 
     def _write_csv(self, records: list | None, impacts: dict, batch: Any = None) -> None:
         """Rows of CSV text, built column by column: the input cells, then the float impact
-        columns (``_float_rows``), then the text ones (once per distinct value)."""
+        columns (``_float_cells``), then the text ones (once per distinct value)."""
+        import pyarrow as pa
+
         assert self.columns is not None
-        if self._csv is None:
-            self._text = io.TextIOWrapper(self._stream, encoding="utf-8", newline="")
-            self._csv = csv.writer(self._text)
-            self._csv.writerow(self.columns + self.names)
-        floats = [n for n in self.names if impacts[n].dtype != object]
-        texts = [n for n in self.names if impacts[n].dtype == object]
-        if self.names != floats + texts:
-            raise ValueError("the text impact columns must follow the float ones")
+        if not self._header:
+            self._stream.write(
+                (",".join(map(_csv_cell, self.columns + self.names)) + "\r\n").encode()
+            )
+            self._header = True
         if records is None:  # an Arrow batch (its unreadable rows are all null: empty cells)
             given = set(batch.schema.names)
             inputs: list[Sequence] = [
@@ -355,13 +368,21 @@ class Writer:
             ]
         else:
             inputs = _input_columns(records, self.columns)
-        cells = [_csv_column(values) for values in inputs]
-        if floats:
-            cells.append(_float_rows(floats, impacts))
-        cells += [_encoded_text(impacts[n], _csv_cell) for n in texts]
-        lines = list(map(",".join, zip(*cells, strict=True)))
-        if lines:
-            self._text.write("\r\n".join(lines) + "\r\n")
+        if not len(impacts[self.names[0]]):
+            return
+        comma = pa.scalar(",", pa.large_string())
+        pieces: list = []
+        for values in inputs:
+            pieces += [pa.array(_csv_column(values), pa.large_string()), comma]
+        for name in self.names:
+            if impacts[name].dtype != object:
+                pieces.append(_float_cells(impacts[name], ""))
+            else:
+                end = "\r\n" if name == self.names[-1] else ","
+                pieces.append(_text_cells(impacts[name], _csv_cell, end))
+        if impacts[self.names[-1]].dtype != object:
+            raise ValueError("the last impact column must be a text one")
+        self._stream.write(_joined(pieces))
 
     def _write_parquet(self, records: list | None, batch: Any, impacts: dict) -> None:
         import pyarrow as pa
@@ -417,12 +438,9 @@ class Writer:
             self._write_parquet([], None, {n: _objects([]) for n in self.names})
         if self._parquet is not None:
             self._parquet.close()
-        if self.format == "csv" and self._csv is None:
+        if self.format == "csv" and not self._header:
             self.columns = self.columns or []
             self._write_csv([], {n: _objects([]) for n in self.names})
-        if self._csv is not None:
-            self._text.flush()
-            self._text.detach()
         if self.gz:
             self._stream.close()
         if self._tmp is None:
