@@ -513,6 +513,9 @@ def test_version_and_effort_suffixes(catalog: cat.Catalog, name: str, like: str)
         ("gemma2", "gemma_2_9b"),
         ("gpt-oss", "gpt_oss_20b"),
         ("llama3.2-vision", "llama_32_11b_vision"),
+        ("granite4:micro-h", "granite_4_micro"),
+        ("ollama/granite4:small-h", "granite_4_small"),
+        ("deepseek-r1:latest", "qwen3_8b"),  # DeepSeek-R1-0528-Qwen3-8B
     ],
 )
 def test_an_untagged_ollama_name_is_its_latest_tag(
@@ -523,6 +526,20 @@ def test_an_untagged_ollama_name_is_its_latest_tag(
     match = names.find_model(catalog, name)
     assert match is not None and match.row is not None
     assert catalog.models["model_id"][match.row] == model_id, match.detail
+
+
+def test_an_ollama_tag_makes_no_row_a_family_member(catalog: cat.Catalog) -> None:
+    """``deepseek-r1:latest`` is an alias of Qwen3 8B (Ollama's default build is the 8 B
+    distillation): the tag must not make Qwen3 8B a DeepSeek R1, or an unlisted DeepSeek R1
+    name would take 8 B instead of DeepSeek-R1's 671 B."""
+    match = names.find_model(catalog, "deepseek-r1-basic")
+    assert match is not None and match.row is not None
+    assert catalog.models["model_id"][match.row] == "deepseek_r1", match.detail
+    assert match.total_params_billions == 671
+    members = {
+        str(catalog.models["model_id"][r]) for _, r in names.family_rows(catalog)[("deepseek", "")]
+    }
+    assert "qwen3_8b" not in members and "deepseek_r1" in members
 
 
 def test_a_squeezed_spelling_does_not_date_a_family_row(catalog: cat.Catalog) -> None:

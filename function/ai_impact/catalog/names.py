@@ -727,6 +727,9 @@ def _tier_rank(family: str, tier: str) -> int:
     return order.index(base) if base in order else -1
 
 
+# A registry tag after a colon (``qwen3:8b``, ``deepseek-r1:latest``), not a Bedrock version
+# (``mistral.mistral-large-2407-v1:0``, ``...-v1:0:200k``).
+_OLLAMA_TAG = re.compile(r"^(?!.*-v\d+:\d).*:[^:]+$")
 _FAMILY_ROWS: weakref.WeakKeyDictionary[Catalog, dict[tuple[str, str], list]] = (
     weakref.WeakKeyDictionary()
 )
@@ -746,7 +749,10 @@ def family_rows(catalog: Catalog) -> dict[tuple[str, str], list[tuple[tuple[int,
         # Aliases first: they carry the vendor's spelling ("claude-3-5-sonnet"), ids may not; the
         # first spelling of each (family, tier) gives the version, unless it is another
         # spelling's version squeezed ("llama_v31_8b" -> 31 where "llama-3.1-8b" says 3.1).
-        names = [*(models["aliases"][i] or "").split("|"), models["model_id"][i]]
+        # An Ollama tag ("deepseek-r1:latest" is a fine-tune of Qwen3 8B) names one build, not
+        # a family member: it makes no row a member (Bedrock's "-v1:0" versions do).
+        aliases = (models["aliases"][i] or "").split("|")
+        names = [*(a for a in aliases if not _OLLAMA_TAG.search(a)), models["model_id"][i]]
         parsed: dict[tuple[str, str], list[tuple[int, ...]]] = {}
         for name in names:
             fam = family_of(name) if name else None
