@@ -19,6 +19,7 @@ import pytest
 import ai_impact
 from ai_impact import cli
 from ai_impact import io as aio
+from ai_impact.io import report
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLES = ROOT / "docs" / "samples"
@@ -305,6 +306,12 @@ def test_broken_csv_lines_the_same_both_ways(tmp_path, suffix):
         ([str(SAMPLES / "scope3_rows.csv"), "--map", "x=model_id"], "does not have: model_id<-x"),
         ([str(SAMPLES / "scope3_rows.csv"), "--map", "model_id=modelid"], "not a request field"),
         ([str(SAMPLES / "scope3_rows.csv"), "-o", "out.xlsx"], "unknown output format"),
+        ([str(SAMPLES)], "samples: is a folder; name the files in it"),
+        ([str(SAMPLES / "scope3_rows.csv"), "--report", "no/r.html"], "folder no does not exist"),
+        (
+            [str(SAMPLES / "scope3_rows.csv"), "--png", str(SAMPLES / "scope3_rows.csv")],
+            "is a file",
+        ),
     ],
 )
 def test_bad_invocations_exit_non_zero_with_one_line(tmp_path, capsys, args, message):
@@ -328,6 +335,35 @@ def test_a_failed_run_leaves_no_output_and_keeps_the_old_one(tmp_path):
     assert cli.main(["estimate", sample, str(tmp_path / "gone.csv"), "-o", str(out), "-q"]) == 1
     assert out.read_text() == "previous results\n"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out.csv"]  # no temporary file left
+
+
+def test_a_failed_report_leaves_the_old_output(tmp_path, monkeypatch):
+    """The report and the charts are written before the output takes its name: should they
+    fail (a full disk), the previous output is kept and nothing else is left."""
+    out = tmp_path / "out.csv"
+    out.write_text("previous results\n")
+
+    def full(*args, **kwargs):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(report, "render_html", full)
+    html = str(tmp_path / "r.html")
+    args = ["estimate", str(SAMPLES / "scope3_rows.csv"), "-o", str(out), "--report", html, "-q"]
+    assert cli.main(args) == 1
+    assert out.read_text() == "previous results\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out.csv"]
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".jsonl.gz", ".parquet"])
+def test_outputs_get_the_usual_file_mode(tmp_path, suffix):
+    """A temporary file is private (0600); the output takes the mode any new file gets."""
+    out = tmp_path / f"out{suffix}"
+    previous = os.umask(0o027)
+    try:
+        assert cli.main(["estimate", str(SAMPLES / "scope3_rows.csv"), "-o", str(out), "-q"]) == 0
+    finally:
+        os.umask(previous)
+    assert out.stat().st_mode & 0o777 == 0o640
 
 
 def test_map_adds_to_the_detected_format(tmp_path):

@@ -114,7 +114,7 @@ def _estimate_parser(commands: argparse._SubParsersAction) -> None:
 
 
 def _estimate(args: argparse.Namespace) -> int:
-    from ai_impact.io import InputError, MappingError, Progress, parse_map, run
+    from ai_impact.io import InputError, MappingError, Progress, Summary, parse_map, run
 
     prog = "ai-impact estimate"
     try:
@@ -122,6 +122,17 @@ def _estimate(args: argparse.Namespace) -> int:
         if args.chunk_rows < 1:
             raise ValueError("--chunk-rows must be at least 1")
         progress = Progress.auto(False if args.quiet else None)
+        if args.report or args.png:
+            from ai_impact.io import report
+
+            report.check_destinations(args.report, args.png)
+
+        def reports(summary: Summary) -> None:  # before the output is committed
+            if args.report:
+                report.write_html(summary, args.report)
+            if args.png:
+                report.write_png(summary, args.png)
+
         summary = run(
             args.files,
             args.output,
@@ -130,14 +141,8 @@ def _estimate(args: argparse.Namespace) -> int:
             chunk_rows=args.chunk_rows,
             progress=progress,
             ranges=args.ranges,
+            before_commit=reports,
         )
-        if args.report or args.png:
-            from ai_impact.io import report
-
-            if args.report:
-                report.write_html(summary, args.report)
-            if args.png:
-                report.write_png(summary, args.png)
     except (InputError, MappingError, ValueError, OSError) as exc:
         print(f"{prog}: error: {exc}", file=sys.stderr)
         return 1

@@ -180,13 +180,15 @@ def run(
     estimate: Callable[..., list[dict]] | None = None,
     on_chunk: Callable[[Mapping[str, Sequence[Any]], dict[str, Any]], None] | None = None,
     ranges: bool = False,
+    before_commit: Callable[[Summary], None] | None = None,
 ) -> Summary:
     """Estimate every row of ``inputs`` into ``output`` (None: totals only); return the totals.
 
     Chunks go through ``columnar.estimate_columns`` (the same numbers as ``ai_impact.estimate``
     without a dict per row); ``estimate``, when given, is called on request rows instead (and
     on the rows of a chunk the columnar path fails on, should it ever fail). ``ranges`` adds
-    the ranges and confidence tier columns.
+    the ranges and confidence tier columns. ``before_commit(summary)`` runs once every row is
+    written, before the output takes its name (the report): should it raise, no output either.
 
     Raises ``InputError`` / ``MappingError`` / ``ValueError`` with one clear line for a file or
     mapping that cannot work; the output is then not created (nor a previous one touched).
@@ -226,6 +228,8 @@ def run(
                 progress.update(summary.rows, chunk.done, index, len(inputs))
         if pending is not None:
             pending.result()
+        if before_commit is not None:
+            before_commit(summary)
     except BaseException:
         if pending is not None:
             wait([pending])

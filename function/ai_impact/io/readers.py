@@ -117,8 +117,10 @@ def read_chunks(path: str, chunk_rows: int = DEFAULT_CHUNK_ROWS) -> Iterator[Chu
     if path == "-":
         yield from _read_stdin(chunk_rows)
         return
-    fmt = input_format(path)
     p = Path(path)
+    if p.is_dir():
+        raise InputError(f"{path}: is a folder; name the files in it (e.g. {path}/*.jsonl)")
+    fmt = input_format(path)
     if not p.is_file():
         raise InputError(f"{path}: no such file")
     if not os.access(p, os.R_OK):

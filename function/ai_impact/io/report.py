@@ -223,7 +223,7 @@ figure.chart{{margin:1rem 0}} figure.chart svg{{max-width:100%;height:auto}}
 and idle power, times the data centre's PUE, times the grid's carbon intensity (location-based)
 for emissions; water from on-site WUE and off-site electricity water intensity; embodied
 impacts amortised over hardware life. Every coefficient and its source:
-<a href="{METHODOLOGY}">{METHODOLOGY}</a> in the ai-impact repository.</p>
+{methodology_link()}.</p>
 </body></html>
 """
 
@@ -253,8 +253,8 @@ def _confidence(summary: Summary) -> str:
         f"<th>emissions</th></tr>{rows}</table>"
         "<p class=note>calibrated: model family and GPU inside the measured configurations; "
         "extrapolated: outside them; assumed: a guess carries the result (a closed model's "
-        f'size, a serving profile, default hardware). <a href="{METHODOLOGY}'
-        '#13-ranges-and-confidence">Methodology, section 13</a>.</p>'
+        f"size, a serving profile, default hardware). Methodology: "
+        f"{methodology_link('section 13')}.</p>"
     )
 
 
@@ -273,10 +273,43 @@ def _group_table(summary: Summary, group: str, top: int) -> str:
     )
 
 
+def methodology_link(section: str = "") -> str:
+    """The methodology, as HTML: a link to this installation's ``docs/methodology.md`` when it
+    has one (a clone, an editable install: a ``file:`` URI, which works wherever the report is
+    read on this machine), else its name as text (a report must hold no link that leads
+    nowhere: a relative link works only beside the repository)."""
+    found = Path(__file__).resolve().parents[3] / METHODOLOGY
+    label = f"{METHODOLOGY}{', ' + section if section else ''}"
+    if found.is_file():
+        return f'<a href="{html.escape(found.as_uri())}">{html.escape(label)}</a>'
+    return f"<code>{html.escape(label)}</code> in the ai-impact repository"
+
+
+def check_destinations(report: str | None, png: str | None) -> None:
+    """Raise ``ValueError`` (one line) when the report or the PNG folder cannot be written,
+    before any work: a run must not estimate a large file to fail at its end."""
+    if report is not None:
+        target = Path(report)
+        if target.is_dir():
+            raise ValueError(f"--report {report}: is a folder, not a file")
+        if not target.parent.is_dir():
+            raise ValueError(f"--report {report}: the folder {target.parent} does not exist")
+    if png is not None:
+        folder = Path(png)
+        if folder.exists() and not folder.is_dir():
+            raise ValueError(f"--png {png}: is a file, not a folder")
+        if not folder.exists() and not folder.parent.is_dir():
+            raise ValueError(f"--png {png}: the folder {folder.parent} does not exist")
+
+
 def write_html(summary: Summary, path: str, top: int = 10) -> Path:
     """Write the report to ``path`` (a temporary file renamed when complete)."""
     target = Path(path)
     tmp = target.with_name(f".{target.name}.tmp")
-    tmp.write_text(render_html(summary, top), encoding="utf-8")
-    tmp.replace(target)
+    try:
+        tmp.write_text(render_html(summary, top), encoding="utf-8")
+        tmp.replace(target)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
     return target

@@ -254,6 +254,13 @@ def _text(value: object) -> str:
     return orjson.dumps(value, default=str).decode()
 
 
+def _file_mode() -> int:
+    """The mode a new file gets here (0666 less the umask), as ``open`` would give it."""
+    umask = os.umask(0o022)
+    os.umask(umask)
+    return 0o666 & ~umask
+
+
 class Writer:
     """Writes chunks (input records or an Arrow batch, plus impact columns) to one output.
 
@@ -447,6 +454,7 @@ class Writer:
             self._file.flush()
             return
         self._file.close()
+        os.chmod(self._tmp, _file_mode())  # mkstemp made it private (0600)
         os.replace(self._tmp, self.path)
 
     def abort(self) -> None:
