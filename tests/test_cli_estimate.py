@@ -196,6 +196,14 @@ def test_parquet_timestamps_and_structs(tmp_path):
     assert got[0]["input_cached_tokens"] == 4
     assert got[1]["input_cached_tokens"] is None
     assert got == mapper.rows(table.to_pylist())  # the Arrow path reads what the row path reads
+    source, out = tmp_path / "in.parquet", tmp_path / "out.csv"
+    pq.write_table(table, source)
+    assert cli.main(["estimate", str(source), "-o", str(out), "-q"]) == 0
+    written = read_csv(out)
+    assert [r["startTime"] for r in written] == ["2025-03-01T12:00:00", "2024-01-02T03:00:00"]
+    assert [r["prompt_tokens"] for r in written] == ["10", "20"]  # Arrow's digits
+    assert orjson.loads(written[0]["metadata"]) == table.column("metadata")[0].as_py()
+    assert written[1]["metadata"] == "" and written[0]["spend"] == "0.1"
 
 
 def test_unreadable_lines_become_counted_error_rows(tmp_path, capsys):

@@ -183,17 +183,32 @@ def _input_columns(records: list, columns: list[str]) -> list[Sequence]:
     return [[r.get(c) if isinstance(r, dict) else None for r in records] for c in columns]
 
 
-def _csv_column(values: Sequence) -> list[str]:
-    """The CSV cells of an input column: text with nothing to quote (checked in Arrow) as it
-    is, None as an empty cell, anything else by ``_csv_cell``."""
-    if set(map(type, values)) <= {str, type(None)}:
-        import pyarrow as pa
-        import pyarrow.compute as pc
+def _csv_column(values: Any) -> Any:
+    """The CSV cells of an input column (an Arrow array or a list), as an Arrow array: text
+    with nothing to quote (checked in Arrow) as it is, whole numbers by Arrow's cast (the
+    same digits), null as an empty cell; anything else by ``_csv_cell``."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
 
-        quoted = pc.match_substring_regex(pa.array(values, pa.string()), _CSV_SPECIAL)
-        if not pc.any(quoted).as_py():
-            return [v if v is not None else "" for v in values]
-    return list(map(_csv_cell, values))
+    given = values if isinstance(values, pa.Array) else None
+    array = given
+    if given is None:
+        kinds = set(map(type, values))
+        try:
+            if kinds <= {str, type(None)}:
+                array = pa.array(values, pa.large_string())
+            elif kinds <= {int, type(None)}:  # not bool: a type of its own
+                array = pa.array(values, pa.int64())
+        except OverflowError:  # an integer beyond 64 bits
+            array = None
+    if array is not None and _is_text(array.type) and not pa.types.is_binary(array.type):
+        text = array.cast(pa.large_string())
+        if not pc.any(pc.match_substring_regex(text, _CSV_SPECIAL)).as_py():
+            return text.fill_null("")
+    elif array is not None and pa.types.is_integer(array.type):
+        return array.cast(pa.large_string()).fill_null("")
+    python = values if given is None else given.to_pylist()
+    return pa.array(list(map(_csv_cell, python)), pa.large_string())
 
 
 def _json_text(value: object) -> str:
@@ -242,7 +257,7 @@ def output_format(path: str) -> str:
 
 
 def _text(value: object) -> str:
-    """A cell of CSV output: empty for null, JSON for lists and objects."""
+    """A cell of CSV output: empty for null, JSON for lists and objects, RFC 3339 for times."""
     if value is None:
         return ""
     if isinstance(value, str):
@@ -251,7 +266,10 @@ def _text(value: object) -> str:
         return ""
     if isinstance(value, bool | int | float):
         return orjson.dumps(value).decode()
-    return orjson.dumps(value, default=str).decode()
+    text = orjson.dumps(value, default=str)
+    if text[:1] == b'"':  # a date or a time (Parquet): its RFC 3339 text, not a JSON string
+        return str(orjson.loads(text))
+    return text.decode()
 
 
 def _file_mode() -> int:
@@ -369,8 +387,8 @@ class Writer:
             self._header = True
         if records is None:  # an Arrow batch (its unreadable rows are all null: empty cells)
             given = set(batch.schema.names)
-            inputs: list[Sequence] = [
-                batch.column(c).to_pylist() if c in given else [None] * batch.num_rows
+            inputs: list[Any] = [
+                batch.column(c) if c in given else pa.nulls(batch.num_rows, pa.large_string())
                 for c in self.columns
             ]
         else:
@@ -380,7 +398,7 @@ class Writer:
         comma = pa.scalar(",", pa.large_string())
         pieces: list = []
         for values in inputs:
-            pieces += [pa.array(_csv_column(values), pa.large_string()), comma]
+            pieces += [_csv_column(values), comma]
         for name in self.names:
             if impacts[name].dtype != object:
                 pieces.append(_float_cells(impacts[name], ""))
