@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
+import numpy as np
 import orjson
 
 FORMATS = ("csv", "jsonl", "parquet")
@@ -187,12 +188,21 @@ def _json_chunks(
     columns: list[str] | None = None
     records: list[Any] = []
     texts: list[bytes] = []  # the line of each record
+    text: frozenset[str] = frozenset()  # columns Arrow must read as text (arrow_lines)
     unreadable: dict[int, str] = {}
     number = 0  # lines read
     while True:
         lines = list(itertools.islice(buffered, chunk_rows - len(records)))
         if not lines:
             break
+        batch = None
+        if not records:
+            batch, text = arrow_lines(lines, text)
+        if batch is not None:  # flat objects Arrow reads as orjson would: columns at once
+            number += len(lines)
+            columns = columns or batch.schema.names
+            yield Chunk(batch.schema.names, batch=batch, done=done(), lines=lines)
+            continue
         try:  # no blank nor broken line (the common case): one pass of orjson
             parsed = list(map(orjson.loads, lines))
             records.extend(parsed)
@@ -216,6 +226,54 @@ def _json_chunks(
         yield Chunk(
             columns or _columns(records), records, unreadable=unreadable, done=done(), lines=texts
         )
+
+
+def arrow_lines(
+    lines: list[bytes], text: frozenset[str] = frozenset()
+) -> tuple[Any, frozenset[str]]:
+    """JSON lines as one Arrow record batch, when Arrow's JSON reader reads them as orjson
+    reads each line: an object per line (no blank line, no key twice) of flat values whose
+    type holds down each column: text, whole numbers, floats none of which is whole (``5``
+    and ``5.0`` are one float to Arrow and two texts in an output), booleans, nulls. None for
+    anything else (nested values, a broken line, ...): the lines are then read by orjson.
+
+    Text Arrow would read as a time stays text: ``text`` names the columns known to hold such
+    text (from earlier chunks: read as text at once); returned with those found here."""
+    import pyarrow as pa
+    import pyarrow.json as pj
+
+    data = pa.py_buffer(b"".join(lines))
+    options = pj.ReadOptions(block_size=1 << 20)
+
+    def read(schema: Any) -> Any:
+        parse = pj.ParseOptions(explicit_schema=schema) if schema is not None else None
+        return pj.read_json(pa.BufferReader(data), read_options=options, parse_options=parse)
+
+    try:
+        table = read(pa.schema([(c, pa.string()) for c in sorted(text)]) if text else None)
+        times = frozenset(f.name for f in table.schema if pa.types.is_temporal(f.type))
+        if times:  # read again, those columns as text
+            text |= times
+            fields = [pa.field(f.name, pa.string()) if f.name in times else f for f in table.schema]
+            table = read(pa.schema(fields))
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        return None, text
+    if table.num_rows != len(lines) or not table.num_columns:  # a blank line (Arrow skips it)
+        return None, text
+    for column in table.schema:
+        kind = column.type
+        if pa.types.is_floating(kind):
+            values = table.column(column.name).to_numpy()
+            if np.any(values == np.trunc(values)):
+                return None, text
+        elif not (
+            pa.types.is_string(kind)
+            or pa.types.is_int64(kind)
+            or pa.types.is_boolean(kind)
+            or pa.types.is_null(kind)
+        ):
+            return None, text
+    return table.combine_chunks().to_batches()[0], text
 
 
 def _columns(records: list) -> list[str]:

@@ -148,22 +148,92 @@ def _joined(pieces: list) -> memoryview:
     return memoryview(data)[start:stop] if data is not None else memoryview(b"")
 
 
-def _json_heads(records: list, lines: list[bytes] | None) -> list[bytes]:
+def _json_heads(chunk: Chunk) -> Any:
     """Each row's JSON object up to the end of its members, ``{...,`` (``{`` for a row with
-    none, or that was no object): from the line as read when there is one (kept as it is),
-    else serialised."""
-    if lines is not None:
-        return [
-            line.rstrip()[:-1] + b"," if type(r) is dict and r else b"{"
-            for r, line in zip(records, lines, strict=True)
+    none, or that was no object), as an Arrow array: the line as read when there is one (kept
+    as it is), else the record serialised; a Parquet or CSV batch column by column."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    records, lines = chunk.records, chunk.lines
+    if records is None and lines is None:
+        names = chunk.batch.schema.names
+        if names and len(set(names)) == len(names):
+            return _batch_heads(chunk)
+        records = _batch_records(chunk)  # a name twice: a record keeps the last value
+    if lines is None:
+        option = orjson.OPT_SERIALIZE_NUMPY
+        lines = [
+            orjson.dumps(r, default=str, option=option) if isinstance(r, dict) else b"{}"
+            for r in records or []
         ]
+    elif records is not None:  # (records None: JSON lines read by Arrow, every one an object)
+        lines = [line if type(r) is dict else b"{}" for r, line in zip(records, lines, strict=True)]
+    objects = pa.array(lines, pa.binary()).cast(pa.large_string())
+    members = pc.utf8_slice_codeunits(pc.utf8_rtrim_whitespace(objects), 0, -1)  # no "}"
+    empty = pc.equal(pc.utf8_trim_whitespace(members), "{")
+    comma, nothing = (pa.scalar(t, pa.large_string()) for t in (",", ""))
+    return pc.if_else(empty, "{", pc.binary_join_element_wise(members, comma, nothing))
+
+
+def _batch_records(chunk: Chunk) -> list:
+    """The records of a Parquet or CSV batch; its unreadable rows as None (no object)."""
+    records = chunk.batch.to_pylist()
+    for row in chunk.unreadable:
+        records[row] = None
+    return records
+
+
+# Text orjson writes as it is between quotes: no quote, backslash or control character.
+_JSON_PLAIN = r'^[^"\\\x00-\x1f]*$'
+
+
+def _json_values(values: Any) -> Any:
+    """A batch column as orjson writes each of its values (``null`` for null), as an Arrow
+    ``large_string`` array: text needing no escape, whole numbers and booleans in Arrow;
+    floats by one orjson call (``_float_cells``, its commas dropped); anything else value by
+    value."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    kind = values.type
+    if pa.types.is_dictionary(kind) and pa.types.is_string(kind.value_type):
+        values, kind = values.cast(pa.large_string()), pa.large_string()
+    if pa.types.is_string(kind) or pa.types.is_large_string(kind):
+        text = values.cast(pa.large_string())
+        if pc.all(pc.match_substring_regex(text, _JSON_PLAIN)).as_py():
+            quote = pa.scalar('"', pa.large_string())
+            quoted = pc.binary_join_element_wise(quote, text, quote, pa.scalar("", text.type))
+            return quoted.fill_null("null")
+    elif pa.types.is_integer(kind) or pa.types.is_boolean(kind):
+        return values.cast(pa.large_string()).fill_null("null")
+    elif pa.types.is_floating(kind):
+        cells = _float_cells(values.to_numpy(zero_copy_only=False).astype(np.float64), "null")
+        return pc.utf8_slice_codeunits(cells, 0, -1)
     option = orjson.OPT_SERIALIZE_NUMPY
-    return [
-        orjson.dumps(r, default=str, option=option)[:-1] + b","
-        if isinstance(r, dict) and r
-        else b"{"
-        for r in records
-    ]
+    encoded = [orjson.dumps(v, default=str, option=option).decode() for v in values.to_pylist()]
+    return pa.array(encoded, pa.large_string())
+
+
+def _batch_heads(chunk: Chunk) -> Any:
+    """``_json_heads`` of a Parquet or CSV batch (of distinct column names), column by column,
+    as orjson writes each row's record (``batch.to_pylist()``); unreadable rows ``{``."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    batch = chunk.batch
+    string = pa.large_string()
+    pieces: list = []
+    for i, name in enumerate(batch.schema.names):
+        key = ("{" if i == 0 else ",") + orjson.dumps(name).decode() + ":"
+        pieces += [pa.scalar(key, string), _json_values(batch.column(i))]
+    pieces += [pa.scalar(",", string), pa.scalar("", string)]
+    heads = pc.binary_join_element_wise(*pieces)
+    if chunk.unreadable:
+        mask = np.zeros(batch.num_rows, dtype=bool)
+        mask[list(chunk.unreadable)] = True
+        heads = pc.if_else(pa.array(mask), pa.scalar("{", string), heads)
+    return heads
 
 
 _CSV_SPECIAL = r'[,"\r\n]'  # characters that make the csv module quote a cell
@@ -183,12 +253,11 @@ def _input_columns(records: list, columns: list[str]) -> list[Sequence]:
     return [[r.get(c) if isinstance(r, dict) else None for r in records] for c in columns]
 
 
-def _csv_column(values: Any) -> Any:
-    """The CSV cells of an input column (an Arrow array or a list), as an Arrow array: text
-    with nothing to quote (checked in Arrow) as it is, whole numbers by Arrow's cast (the
-    same digits), null as an empty cell; anything else by ``_csv_cell``."""
+def _text_column(values: Any) -> Any:
+    """``_text`` of each value of an input column (an Arrow array or a list), as an Arrow
+    ``large_string`` array: text as it is and whole numbers by Arrow's cast (the same digits),
+    in Arrow; anything else value by value."""
     import pyarrow as pa
-    import pyarrow.compute as pc
 
     given = values if isinstance(values, pa.Array) else None
     array = given
@@ -201,14 +270,27 @@ def _csv_column(values: Any) -> Any:
                 array = pa.array(values, pa.int64())
         except OverflowError:  # an integer beyond 64 bits
             array = None
-    if array is not None and _is_text(array.type) and not pa.types.is_binary(array.type):
-        text = array.cast(pa.large_string())
-        if not pc.any(pc.match_substring_regex(text, _CSV_SPECIAL)).as_py():
-            return text.fill_null("")
-    elif array is not None and pa.types.is_integer(array.type):
+    if array is not None and (
+        pa.types.is_string(array.type)
+        or pa.types.is_large_string(array.type)
+        or pa.types.is_integer(array.type)
+        or (pa.types.is_dictionary(array.type) and pa.types.is_string(array.type.value_type))
+    ):
         return array.cast(pa.large_string()).fill_null("")
     python = values if given is None else given.to_pylist()
-    return pa.array(list(map(_csv_cell, python)), pa.large_string())
+    return pa.array(list(map(_text, python)), pa.large_string())
+
+
+def _csv_column(values: Any) -> Any:
+    """The CSV cells of an input column (``_text_column``), quoted where they must be (found
+    in Arrow; most columns have no cell to quote)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    text = _text_column(values)
+    if not pc.any(pc.match_substring_regex(text, _CSV_SPECIAL)).as_py():
+        return text
+    return pa.array(list(map(_csv_quote, text.to_pylist())), pa.large_string())
 
 
 def _json_text(value: object) -> str:
@@ -216,9 +298,12 @@ def _json_text(value: object) -> str:
 
 
 def _csv_cell(value: object) -> str:
-    """A CSV cell as the csv module writes it (minimal quoting): quoted, its quotes doubled,
-    when it holds a comma, a quote or a line break."""
-    text = _text(value)
+    """A CSV cell as the csv module writes it (minimal quoting)."""
+    return _csv_quote(_text(value))
+
+
+def _csv_quote(text: str) -> str:
+    """The text quoted, its quotes doubled, when it holds a comma, a quote or a line break."""
     if "," in text or '"' in text or "\n" in text or "\r" in text:
         return '"' + text.replace('"', '""') + '"'
     return text
@@ -330,25 +415,44 @@ class Writer:
         if self.columns is None:
             self.columns = [c for c in chunk.columns if c not in impacts]
         if self.format == "parquet":
-            self._write_parquet(chunk.records, chunk.batch, impacts)
+            batch = chunk.batch
+            if batch is not None and chunk.lines is not None:  # JSON lines: text, as records
+                batch = self._text_batch(batch)
+            self._write_parquet(chunk.records, batch, impacts)
         elif self.format == "csv":
             self._write_csv(chunk.records, impacts, chunk.batch)
-        elif chunk.records is None:
-            records = chunk.batch.to_pylist()
-            for row in chunk.unreadable:
-                records[row] = None
-            self._write_jsonl(records, None, impacts)
-        else:
-            self._write_jsonl(chunk.records, chunk.lines, impacts)
+        elif len(chunk):
+            self._write_jsonl(chunk, impacts)
 
-    def _write_jsonl(self, records: list, lines: list[bytes] | None, impacts: dict) -> None:
-        """Each row's object (its line as read, when there is one), its impact columns added:
-        the float ones by ``_float_cells``, the text ones once per distinct value."""
+    def _text_batch(self, batch: Any) -> Any:
+        """A batch of JSON lines (``readers.arrow_lines``) as the records it holds are written
+        to Parquet: each input column as text, an absent value as empty text."""
+        import pyarrow as pa
+
+        assert self.columns is not None
+        given = set(batch.schema.names)
+        arrays = [
+            _text_column(batch.column(c) if c in given else pa.nulls(batch.num_rows))
+            for c in self.columns
+        ]
+        return pa.RecordBatch.from_arrays([a.cast(pa.string()) for a in arrays], names=self.columns)
+
+    def _write_jsonl(self, chunk: Chunk, impacts: dict) -> None:
+        """Each row's object (``_json_heads``), its impact members added: the floats by
+        ``_float_cells``, the text once per distinct value. Input that holds impact columns
+        (an output estimated again) has them replaced, row by row."""
+        import pyarrow as pa
+
         names = self.names
-        if not records:
-            return
-        objects = [r for r in records if isinstance(r, dict)]
-        if set().union(*objects) & set(names):  # input holds impact columns: ours replace them
+        records = chunk.records
+        if records is None and set(chunk.columns) & set(names):
+            records = (
+                list(map(orjson.loads, chunk.lines))
+                if chunk.lines is not None
+                else _batch_records(chunk)
+            )
+        objects = [r for r in records or [] if isinstance(r, dict)]
+        if records is not None and set().union(*objects) & set(names):  # ours replace them
             option = orjson.OPT_SERIALIZE_NUMPY
             lists = [impacts[n].tolist() for n in names]
             impact_rows = [dict(zip(names, v, strict=True)) for v in zip(*lists, strict=True)]
@@ -360,9 +464,7 @@ class Writer:
             ]
             self._stream.write(b"\n".join(rows) + b"\n")
             return
-        import pyarrow as pa
-
-        pieces: list = [pa.array(_json_heads(records, lines), pa.large_string())]
+        pieces: list = [_json_heads(chunk)]
         for name in names:
             pieces.append(pa.scalar(orjson.dumps(name).decode() + ":", pa.large_string()))
             if impacts[name].dtype != object:
