@@ -545,6 +545,26 @@ def test_an_ollama_tag_makes_no_row_a_family_member(catalog: cat.Catalog) -> Non
     assert "qwen3_8b" not in members and "deepseek_r1" in members
 
 
+@pytest.mark.parametrize(
+    ("name", "model_id"),
+    [
+        ("dashscope/qwen3-vl-plus", "qwen_plus"),
+        ("qwen3-coder-flash-2025-07-28", "qwen38_flash"),
+        ("qwen3-coder-plus", "qwen3_coder_480b"),  # its own row (an alias)
+        ("qwen3.5-plus", "qwen_plus"),
+    ],
+)
+def test_a_hosted_tier_of_a_line_is_the_tier(
+    catalog: cat.Catalog, name: str, model_id: str
+) -> None:
+    """Alibaba's ``qwen3-vl-plus`` is the Plus tier of its VL line: it takes the Plus tier's
+    size (before: the last-listed Qwen3 row, Qwen3-VL 8B), and the Coder line's own Plus row
+    (Qwen3-Coder-480B) does not become every Plus."""
+    match = names.find_model(catalog, name)
+    assert match is not None and match.row is not None
+    assert catalog.models["model_id"][match.row] == model_id, match.detail
+
+
 def test_a_squeezed_spelling_does_not_date_a_family_row(catalog: cat.Catalog) -> None:
     """``llama_v31_8b`` (an alias) reads as version 31; ``llama-3.1-8b`` says 3.1, which dates
     the row, so an unlisted Llama 3.1 name sits among the 3.1 rows, not after Llama 4."""

@@ -563,7 +563,12 @@ FAMILIES: tuple[tuple[str, re.Pattern], ...] = tuple(
             "mistral",
             r"^(?P<line>mistral|magistral|devstral|pixtral|codestral)-(?P<tier>tiny|small|medium|large)(?:-|$)",
         ),
-        ("qwen-api", r"^qwen-?(?P<ver>\d+(?:-\d+)?)?-(?P<tier>turbo|flash|plus|max)(?:-|$)"),
+        # Alibaba's hosted tiers, also of a line (tier "coder-plus", ranked as "plus").
+        (
+            "qwen-api",
+            r"^qwen-?(?P<ver>\d+(?:-\d+)?)?-(?:(?P<line>vl|coder|omni|math)-)?"
+            r"(?P<tier>turbo|flash|plus|max)(?:-|$)",
+        ),
         ("qwen", r"^qwen-?(?P<ver>\d+(?:-\d+)?)(?:-|$)"),
         ("llama-4", r"^llama-4-(?P<tier>scout|maverick|behemoth)"),
         ("llama", r"^(?:meta-)?llama-(?P<ver>\d+(?:-\d+)?)(?:-|$)"),
@@ -723,7 +728,7 @@ def family_of(name: str) -> Family | None:
 @cache
 def _tier_rank(family: str, tier: str) -> int:
     order = TIER_ORDER.get(family, ())
-    base = tier.split("-")[-1] if family == "mistral" else tier
+    base = tier.split("-")[-1] if family in ("mistral", "qwen-api") else tier
     return order.index(base) if base in order else -1
 
 
@@ -825,12 +830,14 @@ def _tier_members(
         return members, [_nearest(members, fam.version)], f"{fam.tier or '(base)'} tier"
     rank = _tier_rank(fam.family, fam.tier)
     ranked = [
-        (abs(_tier_rank(fam.family, t) - rank), _tier_rank(fam.family, t), t)
+        (abs(_tier_rank(fam.family, t) - rank), "-" in t, _tier_rank(fam.family, t), t)
         for t in tiers
         if _tier_rank(fam.family, t) >= 0
     ]
     if rank >= 0 and ranked:
-        tier = min(ranked)[2]  # ties: the smaller tier
+        # Ties: the family's own tier before a line's ("plus" before "coder-plus"), then the
+        # smaller tier.
+        tier = min(ranked)[3]
         members = tiers[tier]
         how = f"{fam.tier or '(base)'} tier unlisted, nearest tier {tier or '(base)'}"
         return members, [_nearest(members, fam.version)], how
