@@ -95,6 +95,8 @@ def test_canonical_spelling(text: str, canonical: str) -> None:
         ("baz-8x22b", 8 * 22 * 46.7 / 56, 2 * 22 * 12.9 / 14),
         ("embedder-335m", 0.335, 0.335),
         ("ollama/foo:8b", 8, 8),
+        ("Qwen/Qwen3.8-2.4T-A95B", 2400, 95),  # trillions (before: no size, the family's 8.8 B)
+        ("inclusionai/ling-1t", 1000, 1000),
     ],
 )
 def test_sizes_in_names(name: str, total: float, active: float) -> None:

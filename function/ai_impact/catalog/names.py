@@ -398,8 +398,9 @@ _NUM = r"(\d+(?:\.\d+)?)"
 _B = r"(?:^|(?<=[-_/:. ]))"  # a size starts a token
 _END = r"(?=$|[-_/:. ])"
 _MIXTURE = re.compile(_B + r"(\d+)x" + _NUM + r"b" + _END)
-_TOTAL_ACTIVE = re.compile(_B + _NUM + r"b-a" + _NUM + r"b" + _END)
+_TOTAL_ACTIVE = re.compile(_B + _NUM + r"([bt])-a" + _NUM + r"b" + _END)
 _BILLIONS = re.compile(_B + _NUM + r"b" + _END)
+_TRILLIONS = re.compile(_B + _NUM + r"t" + _END)  # Qwen3.8-2.4T-A95B, kimi-k2-1t
 _MILLIONS = re.compile(_B + _NUM + r"m" + _END)
 _TAG_SIZE = re.compile(r":" + _NUM + r"b$")  # ollama tags: llama3.1:8b
 
@@ -407,16 +408,19 @@ _TAG_SIZE = re.compile(r":" + _NUM + r"b$")  # ollama tags: llama3.1:8b
 def size_of(name: str) -> tuple[float, float] | None:
     """(total, active) parameters in billions written in a model name, or None.
     ``8x22b`` -> mixture shares above; ``30b-a3b`` -> 30, 3; ``70b``/``405B``/``1.5b``;
-    ``335m`` -> 0.335. The largest plain size is taken when several appear."""
+    ``335m`` -> 0.335; ``2.4t-a95b`` -> 2,400, 95. The largest plain size is taken when
+    several appear."""
     s = re.sub(r"(\d)p(\d)", r"\1.\2", name.strip().lower())  # Fireworks: 0p6b = 0.6b
     m = _TOTAL_ACTIVE.search(s)
     if m:
-        return float(m.group(1)), float(m.group(2))
+        scale = 1000.0 if m.group(2) == "t" else 1.0
+        return float(m.group(1)) * scale, float(m.group(3))
     m = _MIXTURE.search(s)
     if m:
         n, each = float(m.group(1)), float(m.group(2))
         return n * each * MIXTURE_TOTAL_SHARE, 2 * each * MIXTURE_ACTIVE_SHARE
     sizes = [float(x) for x in _BILLIONS.findall(s)]
+    sizes += [float(x) * 1000.0 for x in _TRILLIONS.findall(s)]
     m = _TAG_SIZE.search(s)
     if m:
         sizes.append(float(m.group(1)))
