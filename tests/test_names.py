@@ -567,6 +567,23 @@ def test_a_hosted_tier_of_a_line_is_the_tier(
     assert catalog.models["model_id"][match.row] == model_id, match.detail
 
 
+@pytest.mark.parametrize(
+    ("name", "model_id"),
+    [
+        ("fireworks_ai/nemotron-3-ultra-nvfp4", "nemotron_ultra_253b"),
+        ("nebius/nvidia/Nemotron-3.5-Super-VL", "nemotron_super_49b"),
+        ("databricks/databricks-meta-llama-3-3-70b-instruct", "llama_33_70b"),
+    ],
+)
+def test_nemotron_tiers(catalog: cat.Catalog, name: str, model_id: str) -> None:
+    """NVIDIA's Nemotron tiers are read (``nemotron-3-ultra`` took Nano 12B VL's 13 B), and a
+    Nemotron trained from a Llama (``llama-3.3-nemotron-super-49b``) is a Nemotron, not a
+    Llama 3.3 row that unlisted Llama 3.3 names would take."""
+    match = names.find_model(catalog, name)
+    assert match is not None and match.row is not None
+    assert catalog.models["model_id"][match.row] == model_id, match.detail
+
+
 def test_a_squeezed_spelling_does_not_date_a_family_row(catalog: cat.Catalog) -> None:
     """``llama_v31_8b`` (an alias) reads as version 31; ``llama-3.1-8b`` says 3.1, which dates
     the row, so an unlisted Llama 3.1 name sits among the 3.1 rows, not after Llama 4."""

@@ -574,11 +574,16 @@ FAMILIES: tuple[tuple[str, re.Pattern], ...] = tuple(
             r"(?P<tier>turbo|flash|plus|max)(?:-|$)",
         ),
         ("qwen", r"^qwen-?(?P<ver>\d+(?:-\d+)?)(?:-|$)"),
+        # NVIDIA's tiers (nemotron-3-ultra), also of a Llama it was trained from: before llama.
+        (
+            "nemotron",
+            r"^(?:llama-\d+(?:-\d+)?-|nvidia-)?nemotron(?:-(?P<ver>\d+(?:-\d+)?))?"
+            r"(?:-(?P<tier>lightning|nano|super|ultra))?(?:-|$)",
+        ),
         ("llama-4", r"^llama-4-(?P<tier>scout|maverick|behemoth)"),
         ("llama", r"^(?:meta-)?llama-(?P<ver>\d+(?:-\d+)?)(?:-|$)"),
         ("gemma", r"^gemma-(?P<ver>\d+(?:-\d+)?)(?:-|$)"),
         ("granite", r"^granite-(?P<ver>\d+(?:-\d+)?)(?:-|$)"),
-        ("nemotron", r"^(?:llama-\d+(?:-\d+)?-)?nemotron(?:-|$)"),
         ("deepseek", r"^deepseek-(?:(?P<ver>\d+(?:-\d+)?)-)?(?P<tier>flash|pro)(?:-|$)"),
         (
             "deepseek",
@@ -688,6 +693,7 @@ TIER_ORDER: dict[str, tuple[str, ...]] = {
     "jamba": ("mini", "large"),
     "mistral": ("tiny", "small", "medium", "large"),
     "qwen-api": ("turbo", "flash", "plus", "max"),
+    "nemotron": ("lightning", "nano", "super", "ultra"),  # Lightning 3.5 is 30B-A3B, as a Nano
     "glm": ("flash", "flashx", "air", "x", "plus", ""),
     "sonar": ("", "pro"),  # sonar-reasoning runs another base model (R1), not a size tier
     "whisper": ("tiny", "base", "small", "medium", "large"),
