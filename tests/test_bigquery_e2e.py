@@ -7,7 +7,7 @@ import urllib.request
 import orjson
 import pytest
 
-from ai_impact.bigquery import MAX_CALLS, SCOPE3_ARGS
+from ai_impact.bigquery import MAX_CALLS, MAX_REPLY_BYTES, SCOPE3_ARGS
 from bigquery_driver import BigQueryDriver, QueryFailed
 
 GOOD_ROW = {
@@ -271,3 +271,23 @@ def test_scope3_signature_images_video_and_audio(server: str) -> None:
     assert image_step["inferences"] == 60  # 2 images x 30 steps
     assert "video" in decoded[1]["debug"]["steps"][-1]["description"]
     assert decoded[3]["debug"]["steps"][1]["inferences"] == 2  # two input images
+
+
+def test_a_batch_whose_reply_is_over_the_limit_fails_once_with_a_message(server: str) -> None:
+    """A hand-made routine batching 3,000 rows with debug and ranges (~5.9 KB a reply, ~18 MB
+    in all): BigQuery would reject such a reply and fail the query without saying why. The
+    function answers 400, which BigQuery does not retry, naming the size, the limit and
+    max_batching_rows; the same rows in batches of 2,000 are answered."""
+    calls = [[GOOD_ROW]] * 3000
+    driver = row_driver(server, debug="true", ranges="true")
+    driver.max_batching_rows = len(calls)
+    with pytest.raises(QueryFailed) as failed:
+        driver.run(calls)
+    assert failed.value.status == 400 and driver.requests_sent == 1
+    message = orjson.loads(failed.value.body)["errorMessage"]
+    size = int(message.split(" would be ")[1].split(" bytes")[0].replace(",", ""))
+    assert size > MAX_REPLY_BYTES
+    assert f"limit of {MAX_REPLY_BYTES:,} bytes" in message and "max_batching_rows" in message
+    driver.max_batching_rows = 2000
+    replies = driver.run(calls)
+    assert len(replies) == len(calls) and all("ranges" in r and "debug" in r for r in replies)

@@ -48,3 +48,22 @@ def test_any_request_is_answered(body: bytes) -> None:
         return
     calls = orjson.loads(body)["calls"]
     assert len(answer["replies"]) == len(calls)
+
+
+def test_a_reply_over_the_limit_is_a_400_that_says_what_to_lower(monkeypatch) -> None:
+    """The reply is measured as encoded: one byte over the limit is refused (BigQuery would
+    fail the query on it), exactly at the limit it is sent."""
+    row = {"model_id": "gpt-4o", "managed_service_id": "openai", "output_tokens": 100}
+    body = orjson.dumps({"requestId": "r", "calls": [[row]] * 20})
+    sent = bigquery.handle(body, estimate_for)
+    assert sent.status == 200
+    monkeypatch.setattr(bigquery, "MAX_REPLY_BYTES", len(sent.body))
+    assert bigquery.handle(body, estimate_for).body == sent.body
+    monkeypatch.setattr(bigquery, "MAX_REPLY_BYTES", len(sent.body) - 1)
+    refused = bigquery.handle(body, estimate_for)
+    assert refused.status == 400 and refused.rows == 20
+    message = orjson.loads(refused.body)["errorMessage"]
+    assert f"would be {len(sent.body):,} bytes" in message
+    assert f"limit of {len(sent.body) - 1:,} bytes" in message
+    assert "max_batching_rows" in message
+    assert "at most 19 rows fit" in message  # 20 rows of the measured size, less one byte

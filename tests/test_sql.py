@@ -40,9 +40,8 @@ VALUES = {
     "litellm_spend_logs": "my-project.litellm.spend_logs",
     "otel_spans": "my-project.otel.spans",
     "impacts_table": "my-project.ai_impact.litellm_impacts",
+    "hourly_intensity": "my-project.grid.hourly_intensity",
 }
-# BigQuery's limit on a remote function's response (Cloud Run functions gen2), bytes.
-RESPONSE_LIMIT = 15 * 1024 * 1024
 
 
 def statements(path: Path) -> list[exp.Expression]:
@@ -157,7 +156,7 @@ def test_a_full_batch_fits_the_response_limit_twice_over(name: str) -> None:
     body = orjson.dumps({"requestId": "r", "calls": calls, "userDefinedContext": context})
     outcome = bigquery.handle(body, lambda project: ai_impact.estimate)
     assert outcome.status == 200 and outcome.rows == rows
-    assert len(outcome.body) * 2 < RESPONSE_LIMIT, (name, len(outcome.body))
+    assert len(outcome.body) * 2 < bigquery.MAX_REPLY_BYTES, (name, len(outcome.body))
 
 
 def test_table_ddl_is_generated_from_the_declarations() -> None:

@@ -36,6 +36,7 @@ VALUES = {
     "litellm_spend_logs": f"{P}.logs.spend_logs",
     "otel_spans": f"{P}.logs.spans",
     "impacts_table": f"{P}.{D}.litellm_impacts",
+    "hourly_intensity": f"{P}.grid.hourly_intensity",
 }
 REMOTE = (
     "ai_impact",
@@ -56,6 +57,13 @@ METRICS = (
 # each other metric is the energy times a factor. 'not-a-model' gets an error.
 FACTORS = dict(zip(METRICS, (1.0, 0.4, 2.0, 0.05, 0.001), strict=True))
 TRAINING_WH = 0.5
+# The stub's inference energy (Wh) from the request's tokens.
+STUB_INPUT = "COALESCE(SAFE_CAST(JSON_VALUE(request, '$.input_tokens') AS FLOAT64), 0)"
+STUB_OUTPUT = "COALESCE(SAFE_CAST(JSON_VALUE(request, '$.output_tokens') AS FLOAT64), 0)"
+STUB_ENERGY = f"{STUB_OUTPUT} + {STUB_INPUT} / 10"
+# The ranges stub: ai_impact's reply, a confidence tier by model (TIERS, else 'extrapolated'),
+# and an inference energy range [e, e x (1 + input_tokens / 1000)].
+TIERS = {"llama_31_8b": "calibrated", "gpt-4o": "assumed"}
 
 
 def _impacts_sql(energy: str) -> str:
@@ -63,18 +71,8 @@ def _impacts_sql(energy: str) -> str:
     return f"JSON_OBJECT({pairs})"
 
 
-def stub_ai_impact() -> str:
-    """A SQL function standing in for the remote ai_impact: same name and signature."""
-    output = "COALESCE(SAFE_CAST(JSON_VALUE(request, '$.output_tokens') AS FLOAT64), 0)"
-    input_ = "COALESCE(SAFE_CAST(JSON_VALUE(request, '$.input_tokens') AS FLOAT64), 0)"
-    energy = f"{output} + {input_} / 10"
-    ok = (
-        f"JSON_OBJECT('inference_impact', {_impacts_sql(energy)}, "
-        f"'training_impact', {_impacts_sql(repr(TRAINING_WH))}, "
-        f"'fine_tuning_impact', {_impacts_sql('0')}, "
-        f"'total_impact', {_impacts_sql(f'{energy} + {TRAINING_WH!r}')}, "
-        "'error', CAST(NULL AS JSON))"
-    )
+def _stub_reply(ok: str) -> str:
+    """The stub's reply to ``request``: ``ok``, or an unknown_model error for 'not-a-model'."""
     zero = _impacts_sql("0")
     failed = (
         f"JSON_OBJECT('inference_impact', {zero}, 'training_impact', {zero}, "
@@ -82,9 +80,46 @@ def stub_ai_impact() -> str:
         "'error', JSON_OBJECT('code', 'unknown_model', 'message', 'not in the catalog', "
         "'details', JSON_OBJECT('reason', 'unknown_model', 'field', 'model_id')))"
     )
+    return f"IF(JSON_VALUE(request, '$.model_id') = 'not-a-model', {failed}, {ok})"
+
+
+def _stub_ok(*extra: str) -> str:
+    """A successful reply of the stub's physics, with ``extra`` key-value pairs of SQL."""
+    return (
+        f"JSON_OBJECT('inference_impact', {_impacts_sql(STUB_ENERGY)}, "
+        f"'training_impact', {_impacts_sql(repr(TRAINING_WH))}, "
+        f"'fine_tuning_impact', {_impacts_sql('0')}, "
+        f"'total_impact', {_impacts_sql(f'{STUB_ENERGY} + {TRAINING_WH!r}')}, "
+        f"'error', CAST(NULL AS JSON){''.join(', ' + e for e in extra)})"
+    )
+
+
+def stub_ai_impact() -> str:
+    """A SQL function standing in for the remote ai_impact: same name and signature."""
     return (
         f"CREATE OR REPLACE FUNCTION `{P}.{D}.ai_impact`(request JSON) RETURNS JSON AS ("
-        f"IF(JSON_VALUE(request, '$.model_id') = 'not-a-model', {failed}, {ok}))"
+        f"{_stub_reply(_stub_ok())})"
+    )
+
+
+def stub_ai_impact_with_ranges() -> str:
+    """A SQL function standing in for the remote ai_impact_with_ranges: ai_impact's reply with
+    ``ranges`` and ``confidence``, as the service adds them (none on error rows). The emulator
+    cannot call one SQL function from another, so it repeats the ai_impact stub's reply."""
+    tier = " ".join(f"WHEN '{m}' THEN '{t}'" for m, t in TIERS.items())
+    tier = f"CASE JSON_VALUE(request, '$.model_id') {tier} ELSE 'extrapolated' END"
+    energy = f"({STUB_ENERGY})"
+    ranges = (
+        "'ranges', JSON_OBJECT('inference_impact', JSON_OBJECT('usage_energy_wh', "
+        f"JSON_ARRAY({energy}, {energy} * (1 + {STUB_INPUT} / 1000))))"
+    )
+    confidence = (
+        f"'confidence', JSON_OBJECT('tier', {tier}, 'reasons', JSON_ARRAY('stub'), "
+        "'method', 'stub')"
+    )
+    return (
+        f"CREATE OR REPLACE FUNCTION `{P}.{D}.ai_impact_with_ranges`(request JSON) RETURNS JSON "
+        f"AS ({_stub_reply(_stub_ok(ranges, confidence))})"
     )
 
 
@@ -105,10 +140,12 @@ def bq(tmp_path_factory: pytest.TempPathFactory) -> Iterator[emulator.Emulator]:
     with emulator.running(tmp_path_factory.mktemp("bqemulator")) as emu:
         emu.run(f"CREATE SCHEMA `{P}.{D}`")
         emu.run(f"CREATE SCHEMA `{P}.logs`")
+        emu.run(f"CREATE SCHEMA `{P}.grid`")
         for path in sorted((SQL_DIR / "functions").glob("*.sql")):
             if path.stem not in REMOTE:
                 emu.run(sql(path))
         emu.run(stub_ai_impact())
+        emu.run(stub_ai_impact_with_ranges())
         yield emu
 
 
@@ -468,3 +505,108 @@ def test_dashboard_view_sums_the_stored_replies(bq: emulator.Emulator) -> None:
             "tokens": sum(r[4] for r in logged),
         }
     ]
+
+
+def test_hourly_intensity_emissions_joins_each_request_to_its_hour(bq: emulator.Emulator) -> None:
+    logs = [
+        *SPEND_LOGS,
+        ("r8", 6, "gpt-4o", "azure", 300, 30, "t2", None, "success"),
+        ("r9", 7, "claude-3-5-sonnet", "anthropic", 200, 20, "t2", None, "success"),  # no zone
+    ]
+    _create_spend_logs(bq, logs)
+    zones = {"openai": "US-MIDA-PJM", "azure": "US-MIDA-PJM"}  # the example's mapping
+    table = VALUES["hourly_intensity"]
+    bq.run(
+        f"CREATE OR REPLACE TABLE `{table}` (zone STRING, hour TIMESTAMP, gco2e_per_kwh FLOAT64)"
+    )
+    # An hourly value for r1's and r8's hours, none for the other requests' hours.
+    hourly = {}
+    for rid, zone, gco2e_per_kwh in [("r1", "US-MIDA-PJM", 410.0), ("r8", "US-MIDA-PJM", 95.5)]:
+        (hours,) = [r[1] for r in logs if r[0] == rid]
+        hour = (NOW - timedelta(hours=hours)).replace(minute=0, second=0)
+        hourly[(zone, hour)] = gco2e_per_kwh
+    hourly[("US-CENT-SWPP", NOW.replace(minute=0, second=0))] = 999.0  # no request there
+    values = ", ".join(
+        f"('{z}', TIMESTAMP '{h.strftime('%Y-%m-%d %H:%M:%S+00')}', {v!r})"
+        for (z, h), v in hourly.items()
+    )
+    bq.run(f"INSERT INTO `{table}` VALUES {values}")
+    got = bq.run(sql(SQL_DIR / "examples" / "hourly_intensity_emissions.sql"))
+    expected = []
+    for rid, hours, model, provider, prompt, completion, *_ in logs:
+        if hours > 24 * 30 or model == "not-a-model":  # out of the window, or an error reply
+            continue
+        hour = (NOW - timedelta(hours=hours)).replace(minute=0, second=0)
+        inference = stub_impacts(prompt, completion)["inference_impact"]
+        zone = zones.get(provider)
+        intensity = hourly.get((zone, hour))
+        emissions = inference["usage_emissions_gco2e"]
+        if intensity is not None:
+            emissions = inference["usage_energy_wh"] * intensity / 1000
+        expected.append(
+            {
+                "request_id": rid,
+                "hour": hour,
+                "zone": zone,
+                "energy_wh": pytest.approx(inference["usage_energy_wh"]),
+                "yearly_emissions_gco2e": pytest.approx(inference["usage_emissions_gco2e"]),
+                "hourly_gco2e_per_kwh": intensity,
+                "usage_emissions_gco2e": pytest.approx(emissions),
+                "hourly_matched": intensity is not None,
+            }
+        )
+    expected.sort(key=lambda r: (r["hour"], r["request_id"]))
+    assert got == expected
+    assert sum(r["hourly_matched"] for r in got) == 2
+
+
+def test_energy_by_confidence_tier_shares_the_estimated_energy(bq: emulator.Emulator) -> None:
+    logs = [
+        # calibrated: inference energy ranges of widths 2, 3 and 4 (median 3)
+        ("c1", 1, "llama_31_8b", "openai", 1000, 400, "t1", None, "success"),
+        ("c2", 2, "llama_31_8b", "openai", 2000, 300, "t1", None, "success"),
+        ("c3", 3, "llama_31_8b", "openai", 3000, 900, "t1", None, "success"),
+        ("a1", 4, "gpt-4o", "openai", 500, 2000, "t1", None, "success"),
+        ("e1", 5, "mistral-large", "mistral", 100, 50, "t1", None, "success"),
+        ("x1", 6, "not-a-model", "openai", 10, 10, "t1", None, "success"),  # an error reply
+        ("x2", 7, "gpt-4o", "openai", 999, 999, "t1", None, "failure"),  # a failed request
+        ("x3", 24 * 40, "gpt-4o", "openai", 1, 1, "t1", None, "success"),  # out of 30 days
+    ]
+    _create_spend_logs(bq, logs)
+    text = sql(SQL_DIR / "examples" / "energy_by_confidence_tier.sql")
+    median = "), 2\n  )[OFFSET(1)] AS median_width_high_over_low"
+    assert text.count(median) == 1
+    # The emulator's off-by-one (test_emulator_subscripts_approx_quantiles_one_too_far).
+    got = bq.run(text.replace(median, median.replace("OFFSET(1)", "OFFSET(0)")))
+    by_tier: dict[str, list[tuple[float, float]]] = {}
+    for rid, _, model, _, prompt, completion, *_ in logs:
+        if rid.startswith("x"):
+            continue
+        energy_wh = stub_impacts(prompt, completion)["total_impact"]["usage_energy_wh"]
+        width = 1 + prompt / 1000
+        by_tier.setdefault(TIERS.get(model, "extrapolated"), []).append((energy_wh, width))
+    total_wh = sum(e for rows in by_tier.values() for e, _ in rows)
+    expected = [
+        {
+            "tier": tier,
+            "requests": len(rows),
+            "energy_kwh": pytest.approx(sum(e for e, _ in rows) / 1000),
+            "energy_share": pytest.approx(sum(e for e, _ in rows) / total_wh),
+            "median_width_high_over_low": sorted(w for _, w in rows)[len(rows) // 2],
+        }
+        for tier, rows in sorted(by_tier.items(), key=lambda t: -sum(e for e, _ in t[1]))
+    ]
+    assert got == expected
+    assert [r["median_width_high_over_low"] for r in got if r["tier"] == "calibrated"] == [3.0]
+
+
+def test_emulator_subscripts_approx_quantiles_one_too_far(bq: emulator.Emulator) -> None:
+    """bqemulator 1.4.0 reads ``APPROX_QUANTILES(x, n)[OFFSET(i)]`` as element i + 1 (the
+    array itself is right): GoogleSQL's median idiom, ``[OFFSET(1)]`` of 2 quantiles, gives the
+    maximum. The confidence-tier example is run with ``[OFFSET(0)]`` for it; when this fails,
+    the emulator is fixed and that rewrite must go."""
+    (row,) = bq.run(
+        "SELECT APPROX_QUANTILES(x, 2) AS q, APPROX_QUANTILES(x, 2)[OFFSET(1)] AS median "
+        "FROM UNNEST([2.0, 3.0, 4.0]) AS x"
+    )
+    assert row == {"q": [2.0, 3.0, 4.0], "median": 4.0}

@@ -18,8 +18,10 @@ Request: ``{requestId, caller, sessionUser, userDefinedContext?, calls}``; reply
 
 A malformed envelope is answered 400 with ``{"errorMessage"}`` (at most 1,000 bytes of UTF-8):
 BigQuery does not retry 400. So is a request of more than :data:`MAX_CALLS` calls (the SQL
-functions send at most ``max_batching_rows`` = 5,000). A bad call becomes that reply's
-``error``; the other calls are unaffected.
+functions send at most ``max_batching_rows`` = 5,000), and a batch whose reply would be larger
+than :data:`MAX_REPLY_BYTES`, which BigQuery would reject anyway (failing the query with no
+word of why): the message names the size and asks for a lower ``max_batching_rows``. A bad
+call becomes that reply's ``error``; the other calls are unaffected.
 """
 
 from __future__ import annotations
@@ -66,9 +68,15 @@ SIGNATURES = ("row", "scope3")
 RETURN_TYPES = ("json", "string")
 MAX_ERROR_BYTES = 1000
 # The SQL functions (sql/functions/*.sql) batch at most max_batching_rows = 5,000 rows per
-# request; twice that leaves headroom for a hand-written max_batching_rows, and bounds a reply
-# (about 0.9 KB a row, 3 KB with debug) well under Cloud Run's 32 MiB response limit.
+# request; twice that leaves headroom for a hand-written max_batching_rows and bounds the work
+# of one request. It does not bound the reply: see MAX_REPLY_BYTES.
 MAX_CALLS = 10_000
+# BigQuery's limit on a remote function's HTTP response from Cloud Run functions (gen2) or
+# Cloud Run: "15 MB; exceeding it fails the query" (BigQuery quotas, "Remote functions"), read
+# as 15,000,000 bytes, the stricter reading of MB. A reply is about 0.85 KB a row, 2.5 KB with
+# ranges, 4.2 KB with debug, 5.9 KB with both (docs/sql.md, "Choices"): 10,000 rows with ranges
+# are ~25 MB, so a batch that fits MAX_CALLS may still not fit here.
+MAX_REPLY_BYTES = 15_000_000
 _CALLER_PROJECT = re.compile(r"projects/([^/]+)/")
 
 
@@ -248,6 +256,19 @@ def handle(body: bytes, estimate_for: Callable[[str | None], Callable[..., list[
     answers: list[dict] | list[str] = replies
     if context.return_type == "string":
         answers = [orjson.dumps(r).decode() for r in replies]
-    return Outcome(
-        200, orjson.dumps({"replies": answers}), request_id, project, len(replies), row_errors
+    body = orjson.dumps({"replies": answers})
+    if len(body) > MAX_REPLY_BYTES:
+        body = error_body(reply_too_large(len(body), len(replies)))
+        return Outcome(400, body, request_id, project, len(replies), row_errors)
+    return Outcome(200, body, request_id, project, len(replies), row_errors)
+
+
+def reply_too_large(size: int, calls: int) -> str:
+    """Why a reply of ``size`` bytes to ``calls`` calls is not sent, and how many calls of
+    that size fit :data:`MAX_REPLY_BYTES`."""
+    return (
+        f"the reply to these {calls:,} calls would be {size:,} bytes, over BigQuery's limit of "
+        f"{MAX_REPLY_BYTES:,} bytes (15 MB) on a remote function's response: lower "
+        f"max_batching_rows on the routine (CREATE OR REPLACE FUNCTION ... OPTIONS); at "
+        f"{size // calls:,} bytes a row, at most {MAX_REPLY_BYTES * calls // size:,} rows fit"
     )

@@ -16,7 +16,7 @@ WITH replies AS (
     AND (status IS NULL OR status = 'success')
 ),
 
-rows AS (
+estimates AS (
   SELECT
     `${project_id}.${dataset_id}.ai_impact_metrics`(reply) AS m,
     `${project_id}.${dataset_id}.ai_impact_ranges`(reply) AS r
@@ -32,7 +32,7 @@ SELECT
   APPROX_QUANTILES(
     SAFE_DIVIDE(r.inference_impact.usage_energy_wh_high, r.inference_impact.usage_energy_wh_low), 2
   )[OFFSET(1)] AS median_width_high_over_low
-FROM rows
+FROM estimates
 WHERE m.error_code IS NULL
 GROUP BY tier
 ORDER BY energy_kwh DESC

@@ -1,8 +1,8 @@
 -- Usage emissions recomputed with an hourly carbon-intensity table you license yourself (for
 -- example an Electricity Maps export), joined on the hour each request ran.
 --
--- Nothing of that data ships with ai-impact (Electricity Maps data is ODbL-licensed): replace
--- `my-project.grid.hourly_intensity` with your table, one row per zone and hour:
+-- Nothing of that data ships with ai-impact (Electricity Maps data is ODbL-licensed):
+-- ${hourly_intensity} is your table, one row per zone and hour:
 --   zone STRING          your provider's zone key (e.g. Electricity Maps' 'DE', 'US-MIDA-PJM')
 --   hour TIMESTAMP       start of the hour, UTC
 --   gco2e_per_kwh FLOAT64  the hour's intensity, on the basis your provider states (Electricity
@@ -60,6 +60,6 @@ SELECT
   IFNULL(i.energy_wh * h.gco2e_per_kwh / 1000, i.yearly_emissions_gco2e) AS usage_emissions_gco2e,
   h.gco2e_per_kwh IS NOT NULL AS hourly_matched
 FROM impacts AS i
-LEFT JOIN `my-project.grid.hourly_intensity` AS h
+LEFT JOIN `${hourly_intensity}` AS h
   ON h.zone = i.zone AND h.hour = i.hour
 ORDER BY i.hour, i.request_id;

@@ -11,7 +11,7 @@
 -- Call it once per row, in a CTE, and never inside IF/CASE/COALESCE: BigQuery sends one row per
 -- HTTP request when a conditional may skip the call (docs/sql.md, "Batching").
 --
--- max_batching_rows = 5000: a reply is about 0.8 KB per row, so a batch answers in about 4 MB,
+-- max_batching_rows = 5000: a reply is about 0.85 KB per row, so a batch answers in about 4.2 MB,
 -- well under the 15 MB response limit of Cloud Run functions (gen2); the handler computes 5000
 -- rows in about 0.1 s on one vCPU and about 20 MB of memory (bench/run.py), so eight batches in
 -- flight fit a 512 MiB instance. Without a value BigQuery picks the batch size itself.

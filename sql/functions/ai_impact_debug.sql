@@ -1,9 +1,9 @@
 -- ai_impact_debug(request JSON) RETURNS JSON: ai_impact with the reply's debug object (the
 -- model, hardware node, grid mix, energy breakdown and every assumption the estimate used).
 --
--- For inspecting a few rows, not for whole tables: a debug reply is about 3 KB per row, so
--- max_batching_rows = 1000 keeps a batch near 3 MB, under the 15 MB response limit of Cloud Run
--- functions (gen2) with margin (bench/run.py measures the reply sizes).
+-- For inspecting a few rows, not for whole tables: a debug reply is about 4.2 KB per row
+-- (4.1-4.3 KB measured; docs/sql.md, "Choices"), so max_batching_rows = 1000 keeps a batch near
+-- 4.3 MB, under the 15 MB response limit of Cloud Run functions (gen2) with margin.
 CREATE OR REPLACE FUNCTION `${project_id}.${dataset_id}.ai_impact_debug`(request JSON)
 RETURNS JSON
 REMOTE WITH CONNECTION `${connection}`
