@@ -13,8 +13,9 @@ Reads come from a snapshot of all seven tables, read again once it is older than
 (seven queries submitted together, so a refresh waits about as long as one query), so estimates
 never wait on BigQuery otherwise. If a refresh fails, the previous snapshot is kept and the failure
 logged; with no snapshot at all, :class:`StoreUnavailableError` is raised. It is an
-``OSError``: the REST layer answers 503 for it, and the BigQuery protocol falls back to the
-bundled catalog.
+``OSError``: the REST layer answers 503 for it, and so does the BigQuery door
+(:mod:`ai_impact.http`), which BigQuery retries. Neither falls back to the bundled catalog
+alone: a customer's custom model would become an ``unknown_model`` error, never retried.
 
 Writes are made on a private copy of the snapshot, which the writing thread reads, and sent at
 the end of the outermost :meth:`transaction` as one multi-statement BigQuery transaction
