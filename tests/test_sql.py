@@ -92,6 +92,51 @@ def test_function_files_create_the_routine_they_are_named_after() -> None:
         )
 
 
+# GoogleSQL's reserved keywords: an identifier equal to one must be quoted with backticks,
+# except after a dot in a path (Google Cloud, BigQuery "Lexical structure and syntax in
+# GoogleSQL", sections "Reserved keywords" and "Path expressions":
+# https://cloud.google.com/bigquery/docs/reference/standard-sql/lexical#reserved_keywords).
+RESERVED_KEYWORDS = frozenset(
+    """ALL AND ANY ARRAY AS ASC ASSERT_ROWS_MODIFIED AT BETWEEN BY CASE CAST COLLATE CONTAINS
+    CREATE CROSS CUBE CURRENT DEFAULT DEFINE DESC DISTINCT ELSE END ENUM ESCAPE EXCEPT
+    EXCLUDE EXISTS EXTRACT FALSE FETCH FOLLOWING FOR FROM FULL GROUP GROUPING GROUPS HASH
+    HAVING IF IGNORE IN INNER INTERSECT INTERVAL INTO IS JOIN LATERAL LEFT LIKE LIMIT LOOKUP
+    MERGE NATURAL NEW NO NOT NULL NULLS OF ON OR ORDER OUTER OVER PARTITION PRECEDING PROTO
+    QUALIFY RANGE RECURSIVE RESPECT RIGHT ROLLUP ROWS SELECT SET SOME STRUCT TABLESAMPLE
+    THEN TO TREAT TRUE UNBOUNDED UNION UNNEST USING WHEN WHERE WINDOW WITH WITHIN""".split()  # noqa: SIM905 - the documented list as printed
+)
+
+
+def reserved_names(statement: exp.Expression) -> list[str]:
+    """Unquoted identifiers of ``statement`` that are GoogleSQL reserved keywords and are not
+    after a dot (sqlglot parses them where BigQuery would not)."""
+    found = []
+    for ident in statement.find_all(exp.Identifier):
+        if ident.args.get("quoted") or ident.name.upper() not in RESERVED_KEYWORDS:
+            continue
+        parent = ident.parent
+        if isinstance(parent, exp.Column | exp.Table) and ident is not parent.parts[0]:
+            continue
+        if isinstance(parent, exp.Dot) and ident is parent.expression:
+            continue
+        found.append(ident.name)
+    return found
+
+
+def test_reserved_keyword_check_finds_what_bigquery_rejects() -> None:
+    (query,) = sqlglot.parse(
+        "WITH rows AS (SELECT 1 AS hash) SELECT `range`, r.rows, a.b.c.d.to, hash FROM rows AS r",
+        read="bigquery",
+    )
+    assert query is not None and sorted(reserved_names(query)) == ["hash", "hash", "rows", "rows"]
+
+
+@pytest.mark.parametrize("path", SQL_FILES, ids=lambda p: str(p.relative_to(SQL_DIR)))
+def test_no_reserved_keyword_is_an_unquoted_name(path: Path) -> None:
+    found = [name for statement in statements(path) for name in reserved_names(statement)]
+    assert not found, f"quote with backticks or rename: {found}"
+
+
 def _is_remote_call(node: exp.Expression) -> bool:
     name = node.sql(dialect="bigquery") if isinstance(node, exp.Anonymous) else ""
     return any(re.search(rf"\.{r}`?\(", name) for r in REMOTE)
