@@ -97,6 +97,7 @@ def test_canonical_spelling(text: str, canonical: str) -> None:
         ("ollama/foo:8b", 8, 8),
         ("Qwen/Qwen3.8-2.4T-A95B", 2400, 95),  # trillions (before: no size, the family's 8.8 B)
         ("inclusionai/ling-1t", 1000, 1000),
+        ("google/gemma-4-E4B-it", 4, 4),  # effective size (before: the family's 12.2 B)
     ],
 )
 def test_sizes_in_names(name: str, total: float, active: float) -> None:
@@ -114,7 +115,6 @@ def test_no_size_in_plain_names() -> None:
         "gpt-4o",
         "claude-3-haiku",
         "o3-mini",
-        "gemma-3n-e4b-it",
         "text-embedding-3-small",
     ):
         assert names.size_of(name) is None, name

@@ -401,6 +401,9 @@ _MIXTURE = re.compile(_B + r"(\d+)x" + _NUM + r"b" + _END)
 _TOTAL_ACTIVE = re.compile(_B + _NUM + r"([bt])-a" + _NUM + r"b" + _END)
 _BILLIONS = re.compile(_B + _NUM + r"b" + _END)
 _TRILLIONS = re.compile(_B + _NUM + r"t" + _END)  # Qwen3.8-2.4T-A95B, kimi-k2-1t
+# Google's effective size (gemma-3n-e4b: 4 B effective of 7.85 B, the rest per-layer embeddings
+# kept off the accelerator; Gemma 3n model card): the size that runs.
+_EFFECTIVE = re.compile(_B + r"e" + _NUM + r"b" + _END)
 _MILLIONS = re.compile(_B + _NUM + r"m" + _END)
 _TAG_SIZE = re.compile(r":" + _NUM + r"b$")  # ollama tags: llama3.1:8b
 
@@ -408,8 +411,8 @@ _TAG_SIZE = re.compile(r":" + _NUM + r"b$")  # ollama tags: llama3.1:8b
 def size_of(name: str) -> tuple[float, float] | None:
     """(total, active) parameters in billions written in a model name, or None.
     ``8x22b`` -> mixture shares above; ``30b-a3b`` -> 30, 3; ``70b``/``405B``/``1.5b``;
-    ``335m`` -> 0.335; ``2.4t-a95b`` -> 2,400, 95. The largest plain size is taken when
-    several appear."""
+    ``335m`` -> 0.335; ``2.4t-a95b`` -> 2,400, 95; ``e4b`` (effective) -> 4. The largest plain
+    size is taken when several appear."""
     s = re.sub(r"(\d)p(\d)", r"\1.\2", name.strip().lower())  # Fireworks: 0p6b = 0.6b
     m = _TOTAL_ACTIVE.search(s)
     if m:
@@ -421,6 +424,7 @@ def size_of(name: str) -> tuple[float, float] | None:
         return n * each * MIXTURE_TOTAL_SHARE, 2 * each * MIXTURE_ACTIVE_SHARE
     sizes = [float(x) for x in _BILLIONS.findall(s)]
     sizes += [float(x) * 1000.0 for x in _TRILLIONS.findall(s)]
+    sizes += [float(x) for x in _EFFECTIVE.findall(s)]
     m = _TAG_SIZE.search(s)
     if m:
         sizes.append(float(m.group(1)))
