@@ -17,6 +17,7 @@ import time
 import traceback
 from typing import TYPE_CHECKING
 
+import flask
 import functions_framework
 import orjson
 from flask import Request, Response
@@ -26,6 +27,7 @@ from ai_impact import bigquery
 from ai_impact import catalog as _catalog
 from ai_impact.errors import clip, row_error
 from ai_impact.logs import log
+from ai_impact.rest.errors import STORE_UNAVAILABLE
 from ai_impact.rest.service import estimator_for_project
 from ai_impact.rest.service import service as rest_service
 
@@ -70,6 +72,17 @@ def _refused_body(request: Request, response: Response) -> Response:
     return response
 
 
+def _too_large(request: Request, path: str) -> Response:
+    """A body over :data:`MAX_BODY_BYTES`: 400 ``errorMessage`` on the BigQuery door, else the
+    REST 413. It comes before every other answer (route, token, media type), as deployed, where
+    Cloud Run's front end refuses such a request before the function sees it."""
+    message = f"request body is larger than {MAX_BODY_BYTES:,} bytes (32 MiB)"
+    if path == "/" and request.method == "POST" and serves("bigquery"):
+        return _refused_body(request, _respond(400, bigquery.error_body(message)))
+    body = orjson.dumps(row_error("payload_too_large", message))
+    return _refused_body(request, _respond(413, body))
+
+
 def status() -> tuple[int, bytes]:
     """``{"ready": true}`` once the catalog is loaded and the store can be read, else
     ``{"ready": false, "reason"}`` (still 200: the reason is for the operator)."""
@@ -79,8 +92,11 @@ def status() -> tuple[int, bytes]:
         return 200, orjson.dumps({"ready": False, "reason": f"catalog failed to load: {exc}"})
     try:
         rest_service().store.generation()
-    except STORE_ERRORS as exc:
-        return 200, orjson.dumps({"ready": False, "reason": f"store unavailable: {exc}"})
+    except STORE_ERRORS as exc:  # the detail names server paths: the log keeps it
+        log("ERROR", "store unavailable", error=f"{type(exc).__name__}: {exc}")
+        return 200, orjson.dumps(
+            {"ready": False, "reason": f"store unavailable: {STORE_UNAVAILABLE}"}
+        )
     return 200, orjson.dumps({"ready": True})
 
 
@@ -106,6 +122,18 @@ def unrouted(error: Exception) -> Response:
     return _respond(404, orjson.dumps(row_error("not_found", "no route for this path")))
 
 
+@functions_framework.errorhandler(500)
+def crashed(error: Exception) -> Response:
+    """What fails outside :func:`route` is JSON too, never the framework's plain-text
+    traceback: its after-request hook reads the whole body, which raises for a body over the
+    limit that no answer read (a chunked one, whose size no header declares)."""
+    original = getattr(error, "original_exception", None)
+    if isinstance(original, RequestEntityTooLarge):
+        return _too_large(flask.request, flask.request.path.rstrip("/") or "/")
+    log("ERROR", "unhandled error outside the routing", error=repr(original or error))
+    return _respond(500, orjson.dumps(row_error("internal_error", "internal error")))
+
+
 def _rest_handle(request: Request) -> Reply | None:
     """The REST API's answer (None: not one of its paths). Its routes and request schemas
     are imported at the first REST request, not at start: the BigQuery door never needs them
@@ -121,6 +149,8 @@ def route(request: Request) -> Response:
     path = request.path.rstrip("/") or "/"
     request.max_content_length = MAX_BODY_BYTES
     try:
+        if (request.content_length or 0) > MAX_BODY_BYTES:
+            return _too_large(request, path)
         if len(request.full_path) > MAX_URL_BYTES:
             message = f"the URL is longer than {MAX_URL_BYTES:,} bytes"
             return _respond(414, orjson.dumps(row_error("uri_too_long", message)))
@@ -133,15 +163,14 @@ def route(request: Request) -> Response:
             try:
                 body = request.get_data(cache=False)
             except RequestEntityTooLarge:
-                message = f"request body is larger than {MAX_BODY_BYTES:,} bytes (32 MiB)"
-                return _refused_body(request, _respond(400, bigquery.error_body(message)))
+                return _too_large(request, path)
             try:
                 outcome = bigquery.handle(body, estimator_for_project)
             except STORE_ERRORS as exc:
                 # Never the bundled catalog alone: a customer's custom model would become an
                 # unknown_model that BigQuery does not retry. 503 is retried.
-                log("ERROR", "store unavailable", error=repr(exc), status=503)
-                message = f"the store cannot be used (retry later): {exc}"
+                log("ERROR", "store unavailable", error=f"{type(exc).__name__}: {exc}", status=503)
+                message = f"{STORE_UNAVAILABLE} (retry later)"
                 return _respond(503, bigquery.error_body(message))
             log(
                 "INFO" if outcome.status == 200 else "WARNING",
@@ -154,8 +183,14 @@ def route(request: Request) -> Response:
                 latency_ms=round((time.perf_counter() - started) * 1000, 3),
             )
             return _respond(outcome.status, outcome.body)
-        if path in ("/status", "/") and request.method == "GET":
-            return _respond(*status())
+        if path in ("/status", "/"):
+            if request.method in ("GET", "HEAD"):  # werkzeug sends no body for HEAD
+                return _respond(*status())
+            allowed = "GET, HEAD, POST" if path == "/" and serves("bigquery") else "GET, HEAD"
+            message = f"{clip(request.method)} is not allowed here"
+            response = _respond(405, orjson.dumps(row_error("method_not_allowed", message)))
+            response.headers["Allow"] = allowed
+            return response
         reply = _rest_handle(request) if serves("rest") else None
         if reply is not None:
             log(

@@ -21,7 +21,7 @@ from ai_impact.catalog.names import MODEL_MATCH
 from ai_impact.rest import entries, openapi
 from ai_impact.rest.auth import authenticate
 from ai_impact.rest.entries import Caller
-from ai_impact.rest.errors import ApiError, bad_request, forbidden
+from ai_impact.rest.errors import STORE_UNAVAILABLE, ApiError, bad_request, forbidden
 from ai_impact.rest.impact import impact
 from ai_impact.rest.ratelimit import client_address, proxy_hops
 from ai_impact.rest.resources import RESOURCES, Resource
@@ -185,9 +185,9 @@ def handle(request: Request) -> Reply | None:
         reply.log |= log
         return reply
     except (OSError, sqlite3.Error) as exc:
-        error = ApiError(503, "store_unavailable", f"the store cannot be used: {exc}")
+        error = ApiError(503, "store_unavailable", STORE_UNAVAILABLE)
         reply = _error(error)
-        reply.log |= log | {"severity": "ERROR"}
+        reply.log |= log | {"severity": "ERROR", "detail": f"{type(exc).__name__}: {exc}"}
         return reply
     except Exception as exc:  # a bug: answered as JSON, logged with its traceback
         error = ApiError(500, "internal_error", f"internal error: {type(exc).__name__}")

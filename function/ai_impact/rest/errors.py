@@ -4,6 +4,10 @@ from __future__ import annotations
 
 from ai_impact.errors import row_error
 
+# What clients are told when the store cannot be opened or read: the detail names server
+# paths ("[Errno 17] File exists: '/tmp/...'"), so it goes to the server log only.
+STORE_UNAVAILABLE = "the store cannot be used: it cannot be opened or read (see the server log)"
+
 
 class ApiError(Exception):
     """Ends the request with ``status`` and ``{code, message, details{reason, field}}``."""
