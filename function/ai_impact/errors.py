@@ -38,13 +38,11 @@ def clip(text: str, max_bytes: int = MAX_ECHO_BYTES) -> str:
 
 
 def row_error(code: str, message: str, field: str | None = None) -> dict[str, Any]:
-    """The Scope3 ``Error`` object, ``{code, message, details{reason, field}}``: every error
-    this service answers (row errors on every door, REST request errors) is built here."""
-    return {
-        "code": code,
-        "message": clip(message, MAX_MESSAGE_BYTES),
-        "details": {"reason": code, "field": None if field is None else clip(field)},
-    }
+    """The Scope3 ``Error`` object, ``{code, message, details{reason, field?}}``: every error
+    this service answers (row errors on every door, REST request errors) is built here. An
+    error about no one field has no ``field`` key: the spec types it a string, not null."""
+    details = {"reason": code} if field is None else {"reason": code, "field": clip(field)}
+    return {"code": code, "message": clip(message, MAX_MESSAGE_BYTES), "details": details}
 
 
 def error_dict(errors: RowErrors, row: int) -> dict[str, Any] | None:

@@ -75,11 +75,9 @@ def _answer(catalog: Catalog, key: _Key) -> _Answer:
             node = catalog.node_by_instance.get(lookup_key(instance))
         by = "cloud_id + cloud_instance_id"
         if node is None:
-            failure = Failure(
-                "unknown_node",
-                "cloud_instance_id",
-                f"cloud instance {instance!r} of cloud {cloud_id!r} is not in the catalog",
-            )
+            where = f"of cloud {cloud_id!r}" if cloud_id else "of any cloud (no cloud_id given)"
+            message = f"cloud instance {instance!r} {where} is not in the catalog"
+            failure = Failure("unknown_node", "cloud_instance_id", message)
     elif service is not None:
         node = nodes.find(services["default_node_id"][service])
         by = "managed_service_id default node" if service_id else PREFIX_SERVICE_BY

@@ -37,12 +37,15 @@ from typing import Any
 from ai_impact.catalog import GPU_GENERATIONS, SCHEMAS, Catalog, defaults
 from ai_impact.fields import CODE_PATTERN, DATATYPE_BYTES, TASKS, Field
 
-# The hosted API's DataType enum (fields.DATATYPE_BYTES adds fp4 and the names serving stacks
-# use, which its enum lacks: rows accept them, catalog entries keep to the enum).
+# The hosted API's DataType enum. fields.DATATYPE_BYTES adds fp4 and the names serving stacks
+# use, which its enum lacks: a row's model_datatype and a model's datatype accept them all, and
+# a model shows those outside the enum only with ?extensions=true (the SDK's enum forbids them).
 _NOT_IN_SPEC = (
     "fp4", "mxfp4", "nvfp4", "awq", "gptq", "fp8_e4m3", "fp8_e5m2", "float16", "fp8_block"
 )  # fmt: skip
 DATATYPES: tuple[str, ...] = tuple(d for d in DATATYPE_BYTES if d not in _NOT_IN_SPEC)
+# Values an SDK client is shown without ?extensions=true, where the field accepts more.
+_SHOWN_ENUMS = {"datatype": DATATYPES}
 # Ids travel in URL paths: no slash, no space.
 ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$"
 NODE_ID_PATTERN = r"^[a-z0-9-]+$"
@@ -309,7 +312,7 @@ MODEL = Resource(
                 extension=True,
                 description="Hybrid state-space models: per-sequence recurrent state (GB).",
             ),
-            _text("datatype", enum=DATATYPES),
+            _text("datatype", enum=tuple(DATATYPE_BYTES)),
             _text("task", enum=TASKS),
             *(_number(name) for name in _TRAINING),
             _number("estimated_use_life_days"),
@@ -463,7 +466,7 @@ def scope3_fields(resource: Resource, obj: dict, extensions: bool) -> dict:
         value = obj.get(f.name)
         if value is None or (f.extension and not extensions):
             continue
-        if not extensions and f.enum and value not in f.enum:
+        if not extensions and f.enum and value not in _SHOWN_ENUMS.get(f.name, f.enum):
             continue
         if isinstance(value, float) and not math.isfinite(value):
             continue

@@ -21,6 +21,7 @@ from typing import Annotated, Any, Literal, TypeVar
 from pydantic import (
     AfterValidator,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     StringConstraints,
     ValidationError,
@@ -60,6 +61,10 @@ def _distinct(values: list[str]) -> list[str]:
     return values
 
 
+def _lower(value: object) -> object:
+    return value.lower() if isinstance(value, str) else value
+
+
 def _description(f: Field) -> str | None:
     text = f.description
     if f.unit and f.numeric:
@@ -91,6 +96,8 @@ def annotation(
             info["json_schema_extra"] = {"uniqueItems": True}
     elif f.enum is not None and request:
         base = Literal[f.enum]
+        if all(v == v.lower() for v in f.enum):  # as a row's task and model_datatype: FP8 = fp8
+            extra.append(BeforeValidator(_lower))
     else:
         base = str
         if request or keep_pattern:
@@ -138,9 +145,12 @@ class ImpactMetrics(BaseModel):
 
 
 class ErrorDetails(BaseModel):
+    """``field`` is absent when the error is about no one field (the spec's string is never
+    null)."""
+
     model_config = _DOCUMENTS
-    reason: str | None = None
-    field: str | None = None
+    reason: str | SkipJsonSchema[None] = None
+    field: str | SkipJsonSchema[None] = None
 
 
 class Error(BaseModel):
