@@ -230,7 +230,12 @@ def test_lists_page_filter_and_sort(server: str, tokens: Tokens) -> None:
         ("node", {"id": "Bad_Id", "gpu_id": "h100", "gpu_count": 1, "cpu_count": 1}, 400, "id"),
         ("node", {"id": "ok-node", "gpu_id": "h100", "gpu_count": 1}, 400, "cpu_count"),
         ("node", {"id": "ok-node", "gpu_id": "h100", "gpu_count": 0, "cpu_count": 1}, 400, None),
-        ("node", {"id": "ok-node", "gpu_id": "nope", "gpu_count": 1, "cpu_count": 1}, 400, None),
+        (
+            "node",
+            {"id": "ok-node", "gpu_id": "nope", "gpu_count": 1, "cpu_count": 1},
+            400,
+            "gpu_id",
+        ),
         (
             "node",
             {"id": "aws-p5-48xlarge", "gpu_id": "h100", "gpu_count": 1, "cpu_count": 1},
@@ -245,7 +250,7 @@ def test_lists_page_filter_and_sort(server: str, tokens: Tokens) -> None:
             "x",
         ),
         ("model", {"id": "gpt-4o"}, 409, "id"),
-        ("model", {"id": "fresh-model", "aliases": ["gpt-4o"]}, 409, "id"),
+        ("model", {"id": "fresh-model", "aliases": ["gpt-4o"]}, 409, "aliases"),
         ("model", {"id": "fresh-model", "datatype": "fp5"}, 400, "datatype"),
         ("model", {"id": "fresh-model", "total_params_billions": -1}, 400, None),
         ("model", {"id": "has/slash"}, 400, "id"),

@@ -11,11 +11,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ai_impact.catalog import CatalogError, lookup_key
+from ai_impact.catalog import REFERENCES, Catalog, CatalogError, lookup_key
 from ai_impact.catalog.defaults import GLOBAL_CUSTOMER_ID
 from ai_impact.rest import schemas
 from ai_impact.rest.errors import ApiError, bad_request, conflict, forbidden, not_found
-from ai_impact.rest.resources import MODEL, NODE, Resource, scope3_fields
+from ai_impact.rest.resources import MODEL, NODE, RESOURCES, Resource, scope3_fields, slug
 from ai_impact.rest.tenancy import Catalogs, Item, custom_item
 from ai_impact.store import Entry, NameTakenError, Store, Token
 from ai_impact.store.base import now
@@ -132,21 +132,81 @@ def _writable(caller: Caller, resource: Resource, entry_id: str) -> Item:
     return item
 
 
-def _check_free(caller: Caller, resource: Resource, names: list[str], own: str) -> None:
-    """409 if a name is an id or alias of another entry of the global catalog."""
+def _check_free(
+    caller: Caller, resource: Resource, names: list[str], own: str, alias_field: str = "aliases"
+) -> None:
+    """409 if a name is an id or alias of another entry of the global catalog; ``names`` is the
+    id, then the aliases (named ``alias_field`` in the request)."""
     table = caller.catalogs.global_catalog().tables[resource.table]
-    for name in names:
+    for i, name in enumerate(names):
         row = table.find(name)
         taken = row is not None and lookup_key(table[resource.key_column][row]) != lookup_key(own)
         if taken or (resource is NODE and caller.catalogs.node_key(name) != name):
-            raise conflict(f"{name!r} already names a global {resource.title}", "id")
+            what = "alias" if i else "id"
+            raise conflict(
+                f"{what} {name!r} already names a global {resource.title}",
+                alias_field if i else "id",
+            )
 
 
 def _names(entry_id: str, fields: dict) -> list[str]:
     return [entry_id, *fields.get("aliases", [])]
 
 
-def _save(caller: Caller, entry: Entry, names: list[str], mode: str) -> None:
+def _catalog_of(caller: Caller, customer_id: int) -> Catalog:
+    if customer_id == GLOBAL_CUSTOMER_ID:
+        return caller.catalogs.global_catalog()
+    return caller.catalogs.for_customer(customer_id)
+
+
+# A referenced catalog table -> the resource whose entries it holds.
+_TABLE_RESOURCES = {r.table: r for r in RESOURCES.values()}
+
+
+def _check_references(caller: Caller, resource: Resource, customer_id: int, fields: dict) -> None:
+    """400 naming the request field when it names no entry the owner of the entry can see (a
+    node's ``gpu_id``, a model's ``fine_tuned_from_model_id``), said in the API's terms before
+    the catalog check would say it in the CSV files'."""
+    catalog = _catalog_of(caller, customer_id)
+    for f in resource.fields:
+        target = REFERENCES.get((resource.table, f.column or ""))
+        value = fields.get(f.name)
+        if target is None or value is None or catalog.tables[target].find(str(value)) is not None:
+            continue
+        kind = _TABLE_RESOURCES[target]
+        message = f"{f.name}: no {kind.title} {value!r} (GET /{kind.kind} lists them)"
+        raise bad_request(message, f.name)
+
+
+def _users(caller: Caller, entry: Entry) -> list[str]:
+    """The entries that name ``entry`` ("node 'acme-node-1'"), in the catalogs it is part of:
+    its customer's, or, for a global entry, the global one and every customer's."""
+    resource = RESOURCES[entry.kind]
+    if entry.customer_id == GLOBAL_CUSTOMER_ID:
+        customers = [GLOBAL_CUSTOMER_ID, *caller.store.customers_with_entries()]
+    else:
+        customers = [entry.customer_id]
+    key = lookup_key(entry.id)
+    found: dict[str, None] = {}
+    for customer_id in customers:
+        catalog = _catalog_of(caller, customer_id)
+        for (table_name, column), target in REFERENCES.items():
+            if target != resource.table:
+                continue
+            table = catalog.tables[table_name]
+            user = _TABLE_RESOURCES.get(table_name)
+            title = user.title if user is not None else table_name.removesuffix("s")
+            for i, value in enumerate(table[column]):
+                if value is not None and lookup_key(value) == key:
+                    user_id = str(table[table.schema.key[0]][i])
+                    shown = slug(user_id) if user is NODE else user_id
+                    found[f"{title} {shown!r}"] = None
+    return list(found)
+
+
+def _save(
+    caller: Caller, entry: Entry, names: list[str], mode: str, alias_field: str = "aliases"
+) -> None:
     """Write ``entry`` (``mode``: create, update or delete) and check that every catalog it
     touches still loads, atomically."""
     customers = None if entry.customer_id == GLOBAL_CUSTOMER_ID else [entry.customer_id]
@@ -158,10 +218,20 @@ def _save(caller: Caller, entry: Entry, names: list[str], mode: str) -> None:
                 caller.store.put(entry, names, replace=mode != "create")
             caller.catalogs.check(customers)
     except NameTakenError as exc:
-        raise conflict(f"{exc.name!r} already names a {entry.kind}", "id") from None
+        is_id = lookup_key(exc.name) == lookup_key(entry.id)
+        what = "id" if is_id else "alias"
+        raise conflict(
+            f"{what} {exc.name!r} already names a {entry.kind}", "id" if is_id else alias_field
+        ) from None
     except (CatalogError, ValueError) as exc:
         if mode == "delete":
-            raise conflict(f"{entry.kind} {entry.id!r} is in use: {exc}") from None
+            users = _users(caller, entry)
+            if not users:
+                raise conflict(f"{entry.kind} {entry.id!r} is in use: {exc}") from None
+            title = RESOURCES[entry.kind].title
+            shown = slug(entry.id) if entry.kind == NODE.kind else entry.id
+            message = f"{title} {shown!r} is in use by {', '.join(users)}"
+            raise conflict(message) from None
         if "already names" in str(exc):
             raise conflict(str(exc)) from None
         raise bad_request(str(exc)) from None
@@ -172,6 +242,7 @@ def create_entry(caller: Caller, resource: Resource, body: object) -> dict:
     entry_id = fields.pop("id")
     fields = {k: v for k, v in fields.items() if v is not None}
     names = _names(entry_id, fields)
+    _check_references(caller, resource, caller.token.customer_id, fields)
     _check_free(caller, resource, names, own="")
     stamp = now()
     entry = Entry(
@@ -181,10 +252,11 @@ def create_entry(caller: Caller, resource: Resource, body: object) -> dict:
     return present(caller, custom_item(resource, entry, caller.catalogs.global_catalog()))
 
 
-def _replace(caller: Caller, item: Item, fields: dict) -> Entry:
+def _replace(caller: Caller, item: Item, fields: dict, alias_field: str = "aliases") -> Entry:
     fields = {k: v for k, v in fields.items() if v is not None}
     names = _names(item.key, fields)
-    _check_free(caller, item.resource, names, own=item.key)
+    _check_references(caller, item.resource, item.customer_id, fields)
+    _check_free(caller, item.resource, names, own=item.key, alias_field=alias_field)
     entry = Entry(
         item.resource.kind,
         item.key,
@@ -194,7 +266,7 @@ def _replace(caller: Caller, item: Item, fields: dict) -> Entry:
         now(),
         item.created_by,
     )
-    _save(caller, entry, names, "update")
+    _save(caller, entry, names, "update", alias_field)
     return entry
 
 
@@ -229,7 +301,7 @@ def add_alias(caller: Caller, model_id: str, body: object) -> None:
     aliases = item.fields.get("aliases", [])
     if lookup_key(alias) in {lookup_key(a) for a in [item.key, *aliases]}:
         raise conflict(f"alias {alias!r} already exists", "alias")
-    _replace(caller, item, item.fields | {"aliases": [*aliases, alias]})
+    _replace(caller, item, item.fields | {"aliases": [*aliases, alias]}, alias_field="alias")
 
 
 def remove_alias(caller: Caller, model_id: str, alias: str) -> None:
