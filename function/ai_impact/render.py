@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from ai_impact.catalog.defaults import CATALOG_AUTHOR, CATALOG_DATE, GLOBAL_CUSTOMER_ID
+from ai_impact.countries import WORLD_CODE
 from ai_impact.engine.columns import Block, Impacts
 from ai_impact.engine.ranges import Ranges
 from ai_impact.errors import RowErrors, error_dict
@@ -23,7 +24,7 @@ from ai_impact.resolve import Resolved
 from ai_impact.resolve.common import Entry
 
 # GridMix.country is required by the API; world averages use ISO 3166's user-assigned "ZZ".
-UNKNOWN_COUNTRY = "ZZ"
+UNKNOWN_COUNTRY = WORLD_CODE
 
 _MODEL_FIELDS = (
     "name",
