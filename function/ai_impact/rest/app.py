@@ -1,5 +1,6 @@
 """Routing of the REST API: path and method -> endpoint, then the checks every request goes
-through, in this order: 404/405 (route), 401 (token; 429 instead once the client address has
+through, in this order (after :mod:`ai_impact.http`'s 413 for a body over 32 MiB, which comes
+first): 404/405 (route), 401 (token; 429 instead once the client address has
 spent its limit of requests without a valid token), 429 (rate of the token), 406 (Accept), 415
 (Content-Type of bodies), 400 (body), then the endpoint's own 403/404/409.
 """
