@@ -55,7 +55,9 @@ def test_the_bigquery_function_serves_no_rest(monkeypatch: pytest.MonkeyPatch) -
 def test_the_rest_function_serves_no_bigquery_protocol(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv(http.ENV_DOORS, "rest")
     status, body = send("POST", "/", BATCH)
-    assert status == 404 and "replies" not in body
+    assert status == 405 and "replies" not in body  # "/" is only GET /status's there
+    environ = EnvironBuilder(path="/", method="POST", data=BATCH).get_environ()
+    assert http.route(Request(environ)).headers["Allow"] == "GET, HEAD"
     assert send("GET", "/openapi.json")[0] == 200
 
 
