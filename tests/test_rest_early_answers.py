@@ -5,16 +5,17 @@ plain-text 500), and every path answers HEAD as GET and an unknown method with 4
 from __future__ import annotations
 
 import contextlib
-import io
+import os
 import socket
+import subprocess
+import sys
 from pathlib import Path
 
 import orjson
 import pytest
-from functions_framework import create_app
 
+from ai_impact import http
 from ai_impact.http import MAX_BODY_BYTES
-from ai_impact.rest import service
 from conftest import ROOT, Tokens, call
 
 PAD = b"a" * (MAX_BODY_BYTES + 1)
@@ -75,22 +76,76 @@ def test_a_declared_body_over_32_mib_is_413_before_any_other_answer(
     assert_413(post_raw(server, head, PAD))
 
 
+# Run in a fresh interpreter: functions-framework puts the app's error handlers (ai_impact.http's
+# decorators) on the app only when create_app is the first to import ai_impact.http, as main.py
+# is under the server; this test process imported it already.
+FRESH_APP = """
+import io, sys
+import orjson
+from functions_framework import create_app
+from werkzeug.exceptions import InternalServerError
+from werkzeug.test import Client, EnvironBuilder
+
+app = create_app("ai_impact", "main.py")
+from ai_impact.http import MAX_BODY_BYTES
+
+if sys.argv[1] == "chunked":
+    environ = EnvironBuilder(
+        path="/v1/impact",
+        method="POST",
+        input_stream=io.BytesIO(b"a" * (MAX_BODY_BYTES + 1)),
+        content_type="application/json",
+        environ_base={"wsgi.input_terminated": True},  # a chunked body, as gunicorn marks it
+    ).get_environ()
+    del environ["CONTENT_LENGTH"]
+    answer = Client(app).open(environ)
+    status, headers, body = answer.status_code, dict(answer.headers), answer.get_data()
+else:
+    with app.test_request_context("/v1/impact", method="POST"):
+        failure = InternalServerError(original_exception=RuntimeError("boom"))
+        answer = app.make_response(app.handle_user_exception(failure))
+    status, headers, body = answer.status_code, dict(answer.headers), answer.get_data()
+sys.stdout.write("\\n" + orjson.dumps([status, headers, body.decode()]).decode())
+"""
+
+
+def fresh_app(case: str, tmp_path: Path) -> tuple[tuple[int, dict[str, str], bytes], str]:
+    """(status, headers, body) of ``case`` in a fresh app, and what it logged."""
+    env = {**os.environ, "AI_IMPACT_DB": str(tmp_path / "store.sqlite3")}
+    done = subprocess.run(
+        [sys.executable, "-c", FRESH_APP, case],
+        cwd=ROOT / "function",
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=True,
+    )
+    log, _, last = done.stdout.rpartition("\n")
+    status, headers, body = orjson.loads(last)
+    return (status, headers, body.encode()), log
+
+
 def test_a_body_of_undeclared_size_over_32_mib_is_413_not_a_500(tmp_path: Path) -> None:
     """A chunked body declares no size: the 401 is ready before anything reads it, and the
     framework's after-request hook, which reads it whole, meets the limit. (``make run``'s
-    server hands the app chunked bodies it has read itself; functions-framework's gunicorn, as
-    deployed, passes the stream, as here.)"""
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("AI_IMPACT_DB", str(tmp_path / "store.sqlite3"))
-        patch.setattr(service, "_service", None)
-        app = create_app("ai_impact", str(ROOT / "function" / "main.py"))
-        answer = app.test_client().post(
-            "/v1/impact",
-            input_stream=io.BytesIO(PAD),
-            content_type="application/json",
-            environ_base={"wsgi.input_terminated": True},
-        )
-    assert_413((answer.status_code, dict(answer.headers), answer.data))
+    server reads chunked bodies itself; functions-framework's gunicorn, as deployed, passes the
+    stream, as here.)"""
+    answer, _ = fresh_app("chunked", tmp_path)
+    assert_413(answer)
+
+
+def test_any_other_failure_outside_the_routing_is_a_json_500(tmp_path: Path) -> None:
+    """The framework's 500 handler is replaced: JSON, the crash header it set, the trace
+    logged."""
+    (status, headers, body), log = fresh_app("crash", tmp_path)
+    assert status == 500 and headers[http.CRASH_HEADER] == "crash"
+    assert orjson.loads(body) == {
+        "code": "internal_error",
+        "message": "internal error",
+        "details": {"reason": "internal_error"},
+    }
+    assert "RuntimeError('boom')" in log
 
 
 def test_the_bigquery_door_refuses_a_declared_body_over_32_mib_with_its_400(server: str) -> None:

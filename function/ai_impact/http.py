@@ -51,6 +51,8 @@ def serves(door: str) -> bool:
     return door in _DOORS[value]
 
 
+# The header functions-framework's own 500 handler sets, for the platform to log a crash.
+CRASH_HEADER = "X-Google-Status"
 # A store that is configured but cannot be opened or read (StoreUnavailableError is an OSError).
 STORE_ERRORS = (OSError, sqlite3.Error)
 # Cloud Run refuses larger requests (32 MiB, HTTP/1); locally the same limit holds.
@@ -127,11 +129,14 @@ def crashed(error: Exception) -> Response:
     """What fails outside :func:`route` is JSON too, never the framework's plain-text
     traceback: its after-request hook reads the whole body, which raises for a body over the
     limit that no answer read (a chunked one, whose size no header declares)."""
-    original = getattr(error, "original_exception", None)
+    original = getattr(error, "original_exception", None) or error
     if isinstance(original, RequestEntityTooLarge):
         return _too_large(flask.request, flask.request.path.rstrip("/") or "/")
-    log("ERROR", "unhandled error outside the routing", error=repr(original or error))
-    return _respond(500, orjson.dumps(row_error("internal_error", "internal error")))
+    trace = "".join(traceback.format_exception(original))
+    log("ERROR", "unhandled error outside the routing", error=repr(original), trace=trace)
+    response = _respond(500, orjson.dumps(row_error("internal_error", "internal error")))
+    response.headers[CRASH_HEADER] = "crash"  # as the framework's own handler marks a crash
+    return response
 
 
 def _rest_handle(request: Request) -> Reply | None:
