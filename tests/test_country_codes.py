@@ -42,7 +42,7 @@ def test_every_country_of_the_catalog_is_in_the_list() -> None:
     assert "XK" in seen  # Kosovo: user-assigned, and the catalog has its grid
 
 
-@pytest.mark.parametrize("code", ["XX", "UK", "EU", "QQ", "xa"])
+@pytest.mark.parametrize("code", ["XX", "EU", "QQ", "xa"])
 def test_a_code_that_names_no_country_is_a_row_error(code: str) -> None:
     rows = [{**ROW, "country": code}, {**ROW, "country": "DE"}]
     bad, good = ai_impact.estimate(rows)
@@ -51,6 +51,18 @@ def test_a_code_that_names_no_country_is_a_row_error(code: str) -> None:
     assert "ISO 3166-1" in bad["error"]["message"]
     assert bad["total_impact"]["usage_emissions_gco2e"] == 0
     assert good["error"] is None and good["total_impact"]["usage_emissions_gco2e"] > 0
+
+
+@pytest.mark.parametrize(("code", "country"), [("UK", "GB"), ("uk", "GB"), ("EL", "GR")])
+def test_iso_exceptionally_reserved_codes_are_their_country(code: str, country: str) -> None:
+    """ISO 3166-1 reserves UK (at the United Kingdom's request) and EL (Greece, in EU usage)
+    for GB and GR: a log that says UK means Great Britain's grid, not an error."""
+    reserved, assigned = ai_impact.estimate(
+        [{**ROW, "country": code}, {**ROW, "country": country}], debug=True
+    )
+    assert reserved["error"] is None
+    assert reserved["debug"]["grid_mix"]["country"] == country
+    assert reserved["total_impact"] == assigned["total_impact"]
 
 
 def test_lower_case_is_the_country_and_empty_is_absent() -> None:

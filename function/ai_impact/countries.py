@@ -11,8 +11,10 @@ no ISO code and whose grid the catalog holds under the code in common use (Europ
 IMF), and ``ZZ``, what ``debug.grid_mix.country`` shows for the world average, so that a row may
 send it back. :data:`COUNTRY_CODES` is what a row's ``country`` may be.
 
-Any other well-formed code ("XX", "UK", "EU") is a row error (``invalid_field`` on
-``country``): it names no country, and its grid would silently be the world average. An
+ISO's exceptionally reserved ``UK`` and ``EL`` are read as ``GB`` and ``GR``
+(:data:`EXCEPTIONALLY_RESERVED`). Any other well-formed code ("XX", "EU") is a row error
+(``invalid_field`` on ``country``): it names no country, and its grid would silently be the
+world average. An
 accepted country without grid data of its own keeps the world average, and the debug output
 says so (``assumptions.location_resolved_by``: "world (no grid data for AQ)").
 """
@@ -41,3 +43,13 @@ ISO_3166_1_ALPHA2: frozenset[str] = frozenset((
     "VN", "VU", "WF", "WS", "YE", "YT", "ZA", "ZM", "ZW",
 ))  # fmt: skip
 COUNTRY_CODES: frozenset[str] = ISO_3166_1_ALPHA2 | frozenset(USER_ASSIGNED)
+# ISO 3166-1's exceptionally reserved codes that stand for one assigned country: UK, reserved
+# at the United Kingdom's request (its code is GB), and EL, Greece in the European Union's usage
+# (GR). ISO 3166 Maintenance Agency, "exceptionally reserved code elements".
+EXCEPTIONALLY_RESERVED = {"UK": "GB", "EL": "GR"}
+
+
+def country_code(text: str) -> str:
+    """A row's country as its code: upper case, UK and EL as GB and GR."""
+    code = text.upper()
+    return EXCEPTIONALLY_RESERVED.get(code, code)

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ai_impact import tasks
-from ai_impact.countries import COUNTRY_CODES
+from ai_impact.countries import COUNTRY_CODES, country_code
 from ai_impact.engine import columns as engine_columns
 from ai_impact.engine.columns import Images
 from ai_impact.errors import RowErrors, clip
@@ -306,7 +306,7 @@ def _image_column(rows: Sequence[Mapping], name: str, errors: RowErrors) -> Imag
 
 # How country, region, task and datatype are normalised, and what the message says they must be.
 _CODES: tuple[tuple[str, Callable[[str], str], str], ...] = (
-    ("country", str.upper, "an ISO 3166-1 alpha-2 country code (e.g. US; ZZ: the world)"),
+    ("country", country_code, "an ISO 3166-1 alpha-2 country code (e.g. US; ZZ: the world)"),
     ("region", str.upper, "a two-letter ISO 3166-2 subdivision code (e.g. NY)"),
     ("task", str.lower, "a task of the API's enum (e.g. chat)"),
     ("model_datatype", str.lower, "one of " + ", ".join(sorted(DATATYPE_BYTES))),
