@@ -50,7 +50,7 @@ def estimate(
         any).
     ranges : add ``ranges`` (low and high of every metric of the four blocks and of the energy
         breakdown, the 10-90% interval) and ``confidence`` (tier, reasons, method);
-        docs/methodology.md section 13.
+        docs/methodology.md section 15.
     emissions_basis : ``location`` (default: the grid's average intensity) or ``market`` (the
         provider's contractual instruments where disclosed, docs/methodology.md section 6a);
         changes usage emissions only. ValueError for anything else.

@@ -1,5 +1,5 @@
 """Confidence of each row's estimate: a tier, the reasons and the method it rests on
-(docs/methodology.md section 13.3, whose table these rules implement).
+(docs/methodology.md section 15.3, whose table these rules implement).
 
 - ``assumed``: a guess carries the result: the size of a closed model, a managed service's
   serving profile (named on the row or selected by the model id's provider prefix), or the
@@ -41,7 +41,7 @@ _METHOD_ANCHORS = {
     tasks.AUDIO_GENERATION: "#12-tasks-and-modalities",
     tasks.UNSUPPORTED: "#12-tasks-and-modalities",
 }
-_RANGES_ANCHOR = "#13-ranges-and-confidence"
+_RANGES_ANCHOR = "#15-ranges-and-confidence"
 TIERS = ("calibrated", "extrapolated", "assumed")
 _CALIBRATION = Path(__file__).parent / "calibration"
 # ML.ENERGY GPU names -> catalog gpu_id.

@@ -1,5 +1,5 @@
 """The sources of uncertainty of a batch, per distinct model, hardware and location
-(docs/methodology.md section 13): what the engine's :mod:`~ai_impact.engine.ranges` widens.
+(docs/methodology.md section 15): what the engine's :mod:`~ai_impact.engine.ranges` widens.
 
 Every source is one line of :func:`sources`: a fixed half-width ln(high/point) on a quantity
 (:class:`~ai_impact.engine.ranges.Source`), or an input the log did not give over its

@@ -1,6 +1,6 @@
 -- Share of an analyst's estimated energy by confidence tier: how much of the total rests on
 -- calibrated measurements, how much is extrapolated, how much is assumed (docs/methodology.md
--- section 13.3). Read it before quoting a total: a total that is mostly "assumed" is a
+-- section 15.3). Read it before quoting a total: a total that is mostly "assumed" is a
 -- scenario, not a measurement.
 --
 -- ${litellm_spend_logs}: LiteLLM's spend logs (as in litellm_daily_emissions.sql).

@@ -5,7 +5,7 @@
 -- <metric>_low and <metric>_high for the five metrics of ai_impact_metrics (the 10-90% interval;
 -- low <= the point value <= high); energy_breakdown holds gpu_wh, it_wh and facility_wh low and
 -- high; confidence_tier is calibrated, extrapolated or assumed, confidence_reasons why, and
--- confidence_method the methodology version and sections (docs/methodology.md section 13).
+-- confidence_method the methodology version and sections (docs/methodology.md section 15).
 -- Everything is NULL on a row with an error, or on a reply without ranges (plain ai_impact).
 --
 -- Sum the point values, not the lows and highs: the range of a sum is narrower than the sum of

@@ -3,7 +3,7 @@
 -- The same reply as ai_impact, plus "ranges" (a low and a high value, the 10-90% interval, for
 -- every metric of the four blocks and for gpu_wh, it_wh and facility_wh) and "confidence"
 -- (tier calibrated | extrapolated | assumed, reasons, methodology sections): docs/methodology.md
--- section 13. Unpack the ranges with ai_impact_ranges, the point values with ai_impact_metrics.
+-- section 15. Unpack the ranges with ai_impact_ranges, the point values with ai_impact_metrics.
 --
 -- A reply with ranges is about 2.5 KB: max_batching_rows = 2000 keeps a batch near 5 MB, under
 -- the 15 MB response limit of Cloud Run functions (gen2) with margin.

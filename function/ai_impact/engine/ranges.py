@@ -1,7 +1,7 @@
 """Ranges: a low and a high value for every metric, from separate sources of uncertainty.
 
 Every source ends as a *half-width on the log scale* at the stated interval (docs/methodology.md
-section 13): ``h = ln(high / point) = ln(point / low)``. A source is one line, of two kinds:
+section 15): ``h = ln(high / point) = ln(point / low)``. A source is one line, of two kinds:
 
 - :class:`Source`: a half-width given per distinct model, hardware or location, on one of
   :data:`QUANTITIES` (the calibration residual, PUE, grid, water, embodied sources);

@@ -254,7 +254,7 @@ def _confidence(summary: Summary) -> str:
         "<p class=note>calibrated: model family and GPU inside the measured configurations; "
         "extrapolated: outside them; assumed: a guess carries the result (a closed model's "
         f"size, a serving profile, default hardware). Methodology: "
-        f"{methodology_link('section 13')}.</p>"
+        f"{methodology_link('section 15')}.</p>"
     )
 
 

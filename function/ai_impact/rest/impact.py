@@ -14,7 +14,7 @@
   emissions basis; keys the SDK's ``DebugInfo`` and ``GridMix`` forbid).
 - ``emissions_basis=market`` (query parameter) uses market-based emission factors.
 - ``extensions=true`` adds ``confidence`` (tier, reasons, method) to every row, and with
-  ``ranges=true`` the ``ranges`` of every metric (docs/methodology.md section 13).
+  ``ranges=true`` the ``ranges`` of every metric (docs/methodology.md section 15).
 """
 
 from __future__ import annotations

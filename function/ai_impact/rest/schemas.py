@@ -170,7 +170,7 @@ class GridMix(BaseModel):
 
 
 class Confidence(BaseModel):
-    """Extension, with ?extensions=true (docs/methodology.md section 13.3)."""
+    """Extension, with ?extensions=true (docs/methodology.md section 15.3)."""
 
     model_config = _DOCUMENTS
     tier: Literal["calibrated", "extrapolated", "assumed"]
@@ -325,7 +325,7 @@ class ModeledRow(BaseModel):
             Constraint(
                 description="Extension, with ?extensions=true&ranges=true: [low, high] of every "
                 "metric of the four blocks and of energy_breakdown (gpu_wh, it_wh, facility_wh), "
-                "the 10-90% interval (docs/methodology.md section 13)."
+                "the 10-90% interval (docs/methodology.md section 15)."
             ),
         ]
         | SkipJsonSchema[None]
