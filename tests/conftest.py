@@ -15,11 +15,15 @@ import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import orjson
 import pytest
 
 from ai_impact import cli
+
+if TYPE_CHECKING:
+    from flask.testing import FlaskClient
 
 ROOT = Path(__file__).resolve().parents[1]
 # The server stops by itself after this many seconds even if the test run dies. The session's
@@ -167,6 +171,48 @@ def server(store_path: Path) -> Iterator[str]:
         yield process.url
     finally:
         process.stop()
+
+
+def raw(port: int, data: bytes, timeout_s: float = 60) -> tuple[int, dict[str, str], bytes]:
+    """Send ``data`` as is on one connection to 127.0.0.1:``port``; the first answer."""
+    with socket.create_connection(("127.0.0.1", port), timeout=timeout_s) as sock:
+        with contextlib.suppress(OSError):  # the server may answer before reading it all
+            sock.sendall(data)
+        return read_answer(sock)
+
+
+def read_answer(sock: socket.socket) -> tuple[int, dict[str, str], bytes]:
+    """One answer: its head and its ``Content-Length`` bytes of body (or up to the close). Not
+    waiting for the close: a server keeps a connection whose declared body it has not read for
+    its keep-alive time (5 s)."""
+    data = b""
+    while b"\r\n\r\n" not in data and (chunk := sock.recv(65536)):
+        data += chunk
+    head, _, body = data.partition(b"\r\n\r\n")
+    status_line, *lines = head.decode("latin-1").split("\r\n")
+    headers = dict(line.split(": ", 1) for line in lines)
+    length = int(headers["Content-Length"]) if "Content-Length" in headers else None
+    while (length is None or len(body) < length) and (chunk := sock.recv(65536)):
+        body += chunk
+    return int(status_line.split()[1]), headers, body
+
+
+def in_process_app(
+    tmp_path_factory: pytest.TempPathFactory, customer: str
+) -> Iterator[tuple[FlaskClient, str]]:
+    """The Cloud Function's own Flask app in this process, on a store of its own with a user
+    token of ``customer``: (test client, token). For a module fixture: ``yield from``."""
+    from functions_framework import create_app
+
+    from ai_impact.rest import service
+
+    db = tmp_path_factory.mktemp(customer) / "store.sqlite3"
+    token = make_token(db, "--role", "user", "--customer", customer)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("AI_IMPACT_DB", str(db))
+        patch.setattr(service, "_service", None)
+        app = create_app("ai_impact", str(ROOT / "function" / "main.py"))
+        yield app.test_client(), token
 
 
 @dataclass(frozen=True)

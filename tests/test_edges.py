@@ -9,28 +9,20 @@ from collections.abc import Iterator
 import orjson
 import pytest
 from flask.testing import FlaskClient
-from functions_framework import create_app
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import ai_impact
 from ai_impact import bigquery, http
 from ai_impact.errors import MAX_MESSAGE_BYTES
-from ai_impact.rest import service
-from conftest import ROOT, make_token
+from conftest import ROOT, in_process_app
 
 ROW = {"model_id": "llama_31_8b", "input_tokens": 100, "output_tokens": 500}
 
 
 @pytest.fixture(scope="module")
 def client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[FlaskClient, str]]:
-    db = tmp_path_factory.mktemp("edges") / "store.sqlite3"
-    token = make_token(db, "--role", "user", "--customer", "edges")
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("AI_IMPACT_DB", str(db))
-        patch.setattr(service, "_service", None)
-        app = create_app("ai_impact", str(ROOT / "function" / "main.py"))
-        yield app.test_client(), token
+    yield from in_process_app(tmp_path_factory, "edges")
 
 
 def rest_rows(client: tuple[FlaskClient, str], rows: list, query: str = "") -> list[dict]:

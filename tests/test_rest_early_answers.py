@@ -4,9 +4,7 @@ plain-text 500), and every path answers HEAD as GET and an unknown method with 4
 
 from __future__ import annotations
 
-import contextlib
 import os
-import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -16,28 +14,15 @@ import pytest
 
 from ai_impact import http
 from ai_impact.http import MAX_BODY_BYTES
-from conftest import ROOT, Tokens, call
+from conftest import ROOT, Tokens, call, raw
 
 PAD = b"a" * (MAX_BODY_BYTES + 1)
 
 
 def post_raw(server: str, head: str, body: bytes) -> tuple[int, dict[str, str], bytes]:
     """Send ``head`` (request line and headers, CRLF-separated, no blank line) and ``body`` on
-    one connection; the first answer (its declared length of body)."""
-    host, port = server.removeprefix("http://").split(":")
-    with socket.create_connection((host, int(port)), timeout=60) as sock:
-        with contextlib.suppress(OSError):  # the server may answer before reading it all
-            sock.sendall(head.encode() + b"\r\n\r\n" + body)
-        data = b""
-        while b"\r\n\r\n" not in data and (chunk := sock.recv(65536)):
-            data += chunk
-        head_in, _, rest = data.partition(b"\r\n\r\n")
-        status_line, *lines = head_in.decode("latin-1").split("\r\n")
-        headers = dict(line.split(": ", 1) for line in lines)
-        length = int(headers.get("Content-Length", "0"))
-        while len(rest) < length and (chunk := sock.recv(65536)):
-            rest += chunk
-    return int(status_line.split()[1]), headers, rest
+    one connection; the first answer."""
+    return raw(int(server.rsplit(":", 1)[1]), head.encode() + b"\r\n\r\n" + body)
 
 
 def assert_413(answer: tuple[int, dict[str, str], bytes]) -> None:

@@ -11,27 +11,21 @@ import orjson
 import pytest
 from flask import Request
 from flask.testing import FlaskClient
-from functions_framework import create_app
 from werkzeug.test import EnvironBuilder
 
 import ai_impact
 from ai_impact import http
 from ai_impact.rest import openapi, service
 from ai_impact.rest.resources import DATATYPES
-from conftest import ROOT, make_token
+from conftest import ROOT, in_process_app
 
 ROW = {"model_id": "gpt-4o", "output_tokens": 10}
 
 
 @pytest.fixture(scope="module")
 def client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[FlaskClient, dict]]:
-    db = tmp_path_factory.mktemp("messages") / "store.sqlite3"
-    token = make_token(db, "--role", "user", "--customer", "messages")
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("AI_IMPACT_DB", str(db))
-        patch.setattr(service, "_service", None)
-        app = create_app("ai_impact", str(ROOT / "function" / "main.py"))
-        yield app.test_client(), {"Authorization": f"Bearer {token}"}
+    for app, token in in_process_app(tmp_path_factory, "messages"):
+        yield app, {"Authorization": f"Bearer {token}"}
 
 
 def test_an_error_about_no_field_has_no_field_key(client: tuple[FlaskClient, dict]) -> None:

@@ -21,7 +21,7 @@ from ai_impact.http import MAX_BODY_BYTES
 from ai_impact.rest import ratelimit
 from ai_impact.rest.errors import ApiError
 from ai_impact.rest.ratelimit import MAX_BUCKETS, RateLimiter, client_address
-from conftest import ROOT, ServerProcess, make_token
+from conftest import ROOT, ServerProcess, make_token, raw, read_answer
 
 READ_TIMEOUT_S = 8
 ANONYMOUS_RATE_PER_MINUTE = 3
@@ -66,30 +66,6 @@ def request(
         return response.status, dict(response.getheaders()), response.read()
     finally:
         connection.close()
-
-
-def raw(port: int, data: bytes, timeout_s: float = 60) -> tuple[int, dict[str, str], bytes]:
-    """Send ``data`` as is; the first answer."""
-    with socket.create_connection(("127.0.0.1", port), timeout=timeout_s) as sock:
-        with contextlib.suppress(OSError):  # the server may answer before reading it all
-            sock.sendall(data)
-        return read_answer(sock)
-
-
-def read_answer(sock: socket.socket) -> tuple[int, dict[str, str], bytes]:
-    """One answer: its head and its ``Content-Length`` bytes of body (or up to the close). Not
-    waiting for the close: a server keeps a connection whose declared body it has not read for
-    its keep-alive time (5 s)."""
-    data = b""
-    while b"\r\n\r\n" not in data and (chunk := sock.recv(65536)):
-        data += chunk
-    head, _, body = data.partition(b"\r\n\r\n")
-    status_line, *lines = head.decode("latin-1").split("\r\n")
-    headers = dict(line.split(": ", 1) for line in lines)
-    length = int(headers["Content-Length"]) if "Content-Length" in headers else None
-    while (length is None or len(body) < length) and (chunk := sock.recv(65536)):
-        body += chunk
-    return int(status_line.split()[1]), headers, body
 
 
 def assert_rest_error(answer: tuple[int, dict[str, str], bytes], status: int, code: str) -> None:
