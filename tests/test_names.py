@@ -124,6 +124,12 @@ def _one(row: dict, **options: object) -> dict:
     return ai_impact.estimate([row], debug=True, **options)[0]
 
 
+def assert_resolves_to(catalog: cat.Catalog, name: str, model_id: str) -> None:
+    match = names.find_model(catalog, name)
+    assert match is not None and match.row is not None
+    assert catalog.models["model_id"][match.row] == model_id, match.detail
+
+
 @pytest.mark.parametrize(
     ("name", "like"),
     [
@@ -499,9 +505,7 @@ def test_version_and_effort_suffixes(catalog: cat.Catalog, name: str, like: str)
     """``-medium`` after a version is a reasoning effort (``gpt-5-high``); after a family name it
     is the size tier: ``mistral-medium-2508`` is Mistral Medium, not ``mistral`` (Mistral 7B).
     Cohere's ``-MM-YYYY`` is a version suffix."""
-    match = names.find_model(catalog, name)
-    assert match is not None and match.row is not None
-    assert catalog.models["model_id"][match.row] == like, match.detail
+    assert_resolves_to(catalog, name, like)
 
 
 @pytest.mark.parametrize(
@@ -528,9 +532,7 @@ def test_an_untagged_ollama_name_is_its_latest_tag(
 ) -> None:
     """Ollama names a model without a size tag as ``name:latest`` (its default size): before,
     ``llama3.1`` fell to the family step and took the last-listed 3.1 row (Sonar, 70 B)."""
-    match = names.find_model(catalog, name)
-    assert match is not None and match.row is not None
-    assert catalog.models["model_id"][match.row] == model_id, match.detail
+    assert_resolves_to(catalog, name, model_id)
 
 
 def test_an_ollama_tag_makes_no_row_a_family_member(catalog: cat.Catalog) -> None:
@@ -562,9 +564,7 @@ def test_a_hosted_tier_of_a_line_is_the_tier(
     """Alibaba's ``qwen3-vl-plus`` is the Plus tier of its VL line: it takes the Plus tier's
     size (before: the last-listed Qwen3 row, Qwen3-VL 8B), and the Coder line's own Plus row
     (Qwen3-Coder-480B) does not become every Plus."""
-    match = names.find_model(catalog, name)
-    assert match is not None and match.row is not None
-    assert catalog.models["model_id"][match.row] == model_id, match.detail
+    assert_resolves_to(catalog, name, model_id)
 
 
 @pytest.mark.parametrize(
@@ -579,9 +579,7 @@ def test_nemotron_tiers(catalog: cat.Catalog, name: str, model_id: str) -> None:
     """NVIDIA's Nemotron tiers are read (``nemotron-3-ultra`` took Nano 12B VL's 13 B), and a
     Nemotron trained from a Llama (``llama-3.3-nemotron-super-49b``) is a Nemotron, not a
     Llama 3.3 row that unlisted Llama 3.3 names would take."""
-    match = names.find_model(catalog, name)
-    assert match is not None and match.row is not None
-    assert catalog.models["model_id"][match.row] == model_id, match.detail
+    assert_resolves_to(catalog, name, model_id)
 
 
 def test_a_squeezed_spelling_does_not_date_a_family_row(catalog: cat.Catalog) -> None:
