@@ -123,10 +123,23 @@ def routine(path: Path) -> dict:
         if render.placeholders(found["body"]):
             # Terraform passes the body as it is: a ${name} would reach BigQuery unrendered.
             raise ValueError(f"{path}: a function body cannot use ${{...}} placeholders")
-        # The first comment line says what the function is: its description.
-        first = path.read_text(encoding="utf-8").splitlines()[0].removeprefix("-- ")
-        out |= {"remote": False, "definition_body": found["body"], "description": first}
+        text = path.read_text(encoding="utf-8")
+        out |= {"remote": False, "definition_body": found["body"], "description": summary(text)}
     return out
+
+
+def summary(text: str) -> str:
+    """The first paragraph of the leading comment of a SQL file, its lines joined by spaces: it
+    says what the function is, and is its description. The paragraph ends at the first empty
+    comment line (``--``), blank line or line that is not a comment."""
+    lines = []
+    for line in text.splitlines():
+        if not line.startswith("-- ") or not line[3:].strip():
+            break
+        lines.append(line[3:].strip())
+    if not lines:
+        raise ValueError("a SQL function file must start with a comment saying what it is")
+    return " ".join(lines)
 
 
 # Column types as the tables API names them (and returns them: the provider compares).
