@@ -21,7 +21,7 @@ resource "google_bigquery_connection" "this" {
   location      = var.bigquery_location
   friendly_name = "ai-impact"
   description   = "ai-impact: remote functions ai_impact(...) and the reference tables' CSVs"
-  kms_key_name  = var.kms_key_name
+  kms_key_name  = var.bigquery_kms_key_name
   cloud_resource {}
 
   depends_on = [time_sleep.apis]
@@ -47,7 +47,7 @@ resource "google_bigquery_dataset" "this" {
   labels                     = local.labels
 
   dynamic "default_encryption_configuration" {
-    for_each = var.kms_key_name == null ? [] : [var.kms_key_name]
+    for_each = var.bigquery_kms_key_name == null ? [] : [var.bigquery_kms_key_name]
     content {
       kms_key_name = default_encryption_configuration.value
     }
@@ -67,7 +67,7 @@ resource "google_bigquery_dataset" "store" {
   labels                     = local.labels
 
   dynamic "default_encryption_configuration" {
-    for_each = var.kms_key_name == null ? [] : [var.kms_key_name]
+    for_each = var.bigquery_kms_key_name == null ? [] : [var.bigquery_kms_key_name]
     content {
       kms_key_name = default_encryption_configuration.value
     }
@@ -151,9 +151,16 @@ resource "google_storage_bucket" "data" {
   labels                      = local.labels
 
   dynamic "encryption" {
-    for_each = var.kms_key_name == null ? [] : [var.kms_key_name]
+    for_each = var.bigquery_kms_key_name == null ? [] : [var.bigquery_kms_key_name]
     content {
       default_kms_key_name = encryption.value
+    }
+  }
+
+  lifecycle {
+    precondition {
+      condition     = var.bigquery_kms_key_name == null || local.bigquery_kms_location == local.bigquery_key_location
+      error_message = "bigquery_kms_key_name is a key of location ${coalesce(local.bigquery_kms_location, "-")}; it encrypts the datasets, the connection and the data bucket, which are in bigquery_location ${var.bigquery_location}: it must be a key of ${local.bigquery_key_location}."
     }
   }
 
@@ -166,6 +173,17 @@ resource "google_storage_bucket_object" "csv" {
   bucket = google_storage_bucket.data.name
   name   = "reference/${each.key}-${filemd5("${local.data_dir}/${each.key}.csv")}.csv"
   source = "${local.data_dir}/${each.key}.csv"
+
+  # A changed CSV is a new object (its name holds the MD5), so the old one is replaced. By
+  # default Terraform deletes it first, then creates the new one and updates the table's
+  # source_uris: queries in between fail on a missing file. Creating first (the names differ, so
+  # both can exist), then updating the table, then deleting the old object leaves no gap.
+  # Terraform applies this to the object's dependencies too (the bucket): a bucket replaced
+  # under the same name (a changed bigquery_location) would then collide, but that change
+  # re-creates the datasets as well and is a new deployment, not an apply.
+  lifecycle {
+    create_before_destroy = true
+  }
 }
 
 # The connection reads the CSVs (and this bucket only).

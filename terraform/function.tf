@@ -28,6 +28,16 @@ locals {
     } : {},
   )
   docker_repository = coalesce(var.docker_repository, try(google_artifact_registry_repository.functions[0].id, null))
+  # The repository the build account writes to, as its IAM binding names it.
+  build_repository = var.docker_repository == null ? {
+    project  = var.project_id
+    location = var.region
+    name     = try(google_artifact_registry_repository.functions[0].name, null)
+    } : {
+    project  = split("/", var.docker_repository)[1]
+    location = split("/", var.docker_repository)[3]
+    name     = split("/", var.docker_repository)[5]
+  }
 }
 
 data "archive_file" "source" {
@@ -62,6 +72,10 @@ resource "google_storage_bucket" "source" {
     precondition {
       condition     = local.region_fits
       error_message = "region ${var.region} does not lie inside bigquery_location ${var.bigquery_location}: BigQuery calls remote functions of its own geography only."
+    }
+    precondition {
+      condition     = var.kms_key_name == null || local.kms_location == var.region
+      error_message = "kms_key_name is a key of location ${coalesce(local.kms_location, "-")}; it encrypts the source bucket, the image repository and the functions, which are in region ${var.region}: it must be a key of ${var.region} (a key of bigquery_location goes in bigquery_kms_key_name)."
     }
   }
 
@@ -140,10 +154,6 @@ resource "google_cloudfunctions2_function" "this" {
     precondition {
       condition     = var.rest_api || !var.public_rest_api
       error_message = "public_rest_api needs rest_api = true."
-    }
-    precondition {
-      condition     = var.kms_key_name == null || local.docker_repository != null
-      error_message = "A function encrypted with kms_key_name needs a docker_repository encrypted with a key too."
     }
   }
 

@@ -16,12 +16,29 @@ locals {
   labels              = merge({ "app" = "ai-impact" }, var.labels)
 
   # The region must lie inside the BigQuery location: BigQuery calls remote functions of its
-  # own geography only (Google Cloud, "Work with remote functions", locations).
+  # own geography only (Google Cloud, "Work with remote functions", locations). The EU
+  # multi-region is data centers in member states of the European Union (Google Cloud,
+  # "BigQuery locations", multi-regions), so these of its European regions, by city: Belgium,
+  # Berlin, Finland, Frankfurt, Madrid, Milan, Netherlands, Paris, Stockholm, Turin, Warsaw.
+  # London (europe-west2) and Zurich (europe-west6) are European regions outside the EU.
+  eu_regions = toset([
+    "europe-west1", "europe-west10", "europe-north1", "europe-west3", "europe-southwest1",
+    "europe-west8", "europe-west4", "europe-west9", "europe-north2", "europe-west12",
+    "europe-central2",
+  ])
   region_fits = (
     var.bigquery_location == "US" ? startswith(var.region, "us-") :
-    var.bigquery_location == "EU" ? startswith(var.region, "europe-") :
+    var.bigquery_location == "EU" ? contains(local.eu_regions, var.region) :
     var.region == var.bigquery_location
   )
+
+  # Cloud KMS: a key encrypts resources of its own location only. The regional resources
+  # (source bucket, image repository, functions) take kms_key_name, a key of var.region; the
+  # BigQuery-location ones (datasets, connection, data bucket) take bigquery_kms_key_name, a
+  # key of that location, whose multi-regions US and EU are the key locations us and europe.
+  kms_location          = var.kms_key_name == null ? null : split("/", var.kms_key_name)[3]
+  bigquery_kms_location = var.bigquery_kms_key_name == null ? null : split("/", var.bigquery_kms_key_name)[3]
+  bigquery_key_location = lookup({ US = "us", EU = "europe" }, var.bigquery_location, lower(var.bigquery_location))
 
   runtime_account_id = "${local.name}-run"
   build_account_id   = "${local.name}-build"
@@ -116,12 +133,15 @@ resource "google_project_iam_member" "build" {
   member  = "serviceAccount:${local.build_email}"
 }
 
+# Writer on the repository the images go to: the module's own, or docker_repository when the
+# module creates the build account (a brought build account with a brought repository is the
+# owner's to grant; README, "Roles").
 resource "google_artifact_registry_repository_iam_member" "build" {
-  count = var.docker_repository == null ? 1 : 0
+  count = var.docker_repository == null || var.build_service_account == null ? 1 : 0
 
-  project    = var.project_id
-  location   = google_artifact_registry_repository.functions[0].location
-  repository = google_artifact_registry_repository.functions[0].name
+  project    = local.build_repository.project
+  location   = local.build_repository.location
+  repository = local.build_repository.name
   role       = "roles/artifactregistry.writer"
   member     = "serviceAccount:${local.build_email}"
 }

@@ -14,7 +14,7 @@ variable "project_id" {
 }
 
 variable "region" {
-  description = "Region of the functions, the source bucket and the image repository. It must lie inside bigquery_location (a US region for US, a europe- region for EU, or that very region)."
+  description = "Region of the functions, the source bucket and the image repository. It must lie inside bigquery_location (a US region for US, a region in a member state of the European Union for EU, so not europe-west2 London or europe-west6 Zurich, or that very region)."
   type        = string
   default     = "us-central1"
 
@@ -328,7 +328,7 @@ variable "labels" {
 }
 
 variable "kms_key_name" {
-  description = "Cloud KMS key (projects/P/locations/L/keyRings/R/cryptoKeys/K) to encrypt the buckets, the image repository, the datasets, the connection and the functions with (CMEK). Its location must fit each resource's; the service agents need roles/cloudkms.cryptoKeyEncrypterDecrypter on it (README, \"CMEK\"). Default null: Google-managed keys."
+  description = "Cloud KMS key (projects/P/locations/L/keyRings/R/cryptoKeys/K) of location region, to encrypt the regional resources with (CMEK): the source bucket, the image repository and the functions. The service agents need roles/cloudkms.cryptoKeyEncrypterDecrypter on it (README, \"CMEK\"). Default null: Google-managed keys."
   type        = string
   default     = null
 
@@ -338,8 +338,19 @@ variable "kms_key_name" {
   }
 }
 
+variable "bigquery_kms_key_name" {
+  description = "Cloud KMS key (projects/P/locations/L/keyRings/R/cryptoKeys/K) of bigquery_location (key location us for US, europe for EU, else that region), to encrypt the resources there with (CMEK): both datasets, the connection and the reference-data bucket. A key encrypts resources of its own location only, hence two keys. Default null: Google-managed keys."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.bigquery_kms_key_name == null || can(regex("^projects/[^/]+/locations/[^/]+/keyRings/[^/]+/cryptoKeys/[^/]+$", coalesce(var.bigquery_kms_key_name, "x")))
+    error_message = "bigquery_kms_key_name must be projects/P/locations/L/keyRings/R/cryptoKeys/K."
+  }
+}
+
 variable "docker_repository" {
-  description = "Artifact Registry repository for the functions' images (projects/P/locations/L/repositories/R), bring your own. Default null: the module creates one in region, so that the build account writes there and nowhere else."
+  description = "Artifact Registry repository for the functions' images (projects/P/locations/L/repositories/R), bring your own. Default null: the module creates one in region, so that the build account writes there and nowhere else. With kms_key_name, yours must be encrypted with a key too (the module cannot check it). When the module creates the build account, it grants it roles/artifactregistry.writer on this repository (the deployer needs the right to set its IAM policy)."
   type        = string
   default     = null
 

@@ -18,7 +18,7 @@ import pytest
 import sqlglot
 
 from ai_impact.store import ENV_BIGQUERY_DATASET
-from ai_impact.store.bigquery import ENTRY_TABLES, ENV_TTL
+from ai_impact.store.bigquery import ENTRY_TABLES, ENV_TTL, BigQueryStore
 from tools import bq_resources, provider_schema, render, standin, terraform, tf_check
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -246,6 +246,29 @@ def test_a_function_body_with_a_placeholder_is_refused(tmp_path: Path) -> None:
     assert bq_resources.routine(path)["definition_body"] == "  x + 1"
 
 
+def test_every_routine_description_is_a_whole_sentence() -> None:
+    """No description is cut mid-sentence: an SQL function's is the whole first paragraph of
+    its file's comment, a remote function's its OPTIONS(description)."""
+    routines = json.loads((MODULE / "generated" / "routines.json").read_text(encoding="utf-8"))
+    assert len(routines) == len(list((SQL_DIR / "functions").glob("*.sql")))
+    for routine in routines:
+        assert routine["description"].endswith("."), routine["routine_id"]
+        if not routine["remote"]:
+            text = (SQL_DIR / "functions" / f"{routine['routine_id']}.sql").read_text("utf-8")
+            paragraph = text.split("\n--\n")[0]
+            assert routine["description"] == " ".join(
+                line.removeprefix("-- ").strip() for line in paragraph.splitlines()
+            )
+
+
+def test_a_description_is_the_first_paragraph_of_the_comment() -> None:
+    text = "-- f(x) RETURNS INT64: one\n-- and two.\n--\n-- Details.\nCREATE FUNCTION f"
+    assert bq_resources.summary(text) == "f(x) RETURNS INT64: one and two."
+    assert bq_resources.summary("-- One line.\nCREATE FUNCTION f") == "One line."
+    with pytest.raises(ValueError, match="comment"):
+        bq_resources.summary("CREATE FUNCTION f")
+
+
 def _sql_type(data_type: dict) -> str:
     kind = data_type["typeKind"]
     if kind == "STRUCT":
@@ -302,6 +325,15 @@ def test_reference_tables_read_the_csvs_as_the_emulator_test_loads_them() -> Non
     assert "generated/reference/" in table["schema"]
     csv_object = RESOURCES["google_storage_bucket_object.csv"]
     assert "filemd5(" in csv_object["name"]  # a changed CSV: a new object, the table updated
+
+
+def test_a_changed_csv_is_uploaded_before_the_old_one_is_deleted() -> None:
+    """The new object (another name: its MD5) exists before the table's source_uris move to it,
+    and the old one is deleted after: no query meets a missing file in between."""
+    csv_object = RESOURCES["google_storage_bucket_object.csv"]
+    assert csv_object["lifecycle"][0]["create_before_destroy"] is True
+    uris = RESOURCES["google_bigquery_table.reference"]["external_data_configuration"][0]
+    assert "google_storage_bucket_object.csv[each.key].name" in uris["source_uris"][0]
 
 
 def test_store_tables_are_protected_and_in_their_own_dataset() -> None:
@@ -473,15 +505,54 @@ def test_labels_on_every_resource_that_takes_them() -> None:
     assert not missing
 
 
-def test_cmek_and_vpc_reach_every_resource_that_takes_them() -> None:
-    text = "\n".join(p.read_text(encoding="utf-8") for p in MODULE.glob("*.tf"))
-    assert text.count("var.kms_key_name") >= 7  # buckets x2, repository, datasets x2, ...
-    for key in (
-        "google_cloudfunctions2_function.this",
+def _kms_key(body: dict) -> str | None:
+    """The key a resource is encrypted with: its kms_key_name, or its dynamic encryption block's
+    for_each (python-hcl2 keeps dynamic blocks as such)."""
+    if "kms_key_name" in body:
+        return body["kms_key_name"]
+    for dynamic in body.get("dynamic", []):
+        for name in ("encryption", "default_encryption_configuration"):
+            if f'"{name}"' in dynamic:
+                return dynamic[f'"{name}"']["for_each"]
+    return None
+
+
+def test_cmek_keys_follow_each_resources_location() -> None:
+    """A KMS key encrypts resources of its own location only: what lies in var.region takes
+    kms_key_name, what lies in var.bigquery_location takes bigquery_kms_key_name."""
+    schema = provider_schema.load()
+
+    def takes_a_key(kind: str) -> bool:
+        resource = schema.resources[kind]
+        blocks = {"encryption", "default_encryption_configuration"}
+        return "kms_key_name" in resource.get("attributes", {}) or bool(
+            blocks & set(resource.get("block_types", {}))
+        )
+
+    located = {
+        key: body["location"]
+        for key, body in RESOURCES.items()
+        if key.startswith("google_")
+        and body.get("location") in ("${var.region}", "${var.bigquery_location}")
+        and takes_a_key(key.split(".")[0])
+    }
+    assert set(located) == {
+        "google_storage_bucket.source",
         "google_artifact_registry_repository.functions",
+        "google_cloudfunctions2_function.this",
+        "google_storage_bucket.data",
+        "google_bigquery_dataset.this",
+        "google_bigquery_dataset.store",
         "google_bigquery_connection.this",
-    ):
-        assert RESOURCES[key]["kms_key_name"] == "${var.kms_key_name}", key
+    }
+    for key, location in located.items():
+        keys = ("kms_key_name", "bigquery_kms_key_name")
+        own, other = keys if location == "${var.region}" else keys[::-1]
+        key_of = _kms_key(RESOURCES[key])
+        assert key_of and f"var.{own}" in key_of and f"var.{other}" not in key_of, (key, key_of)
+
+
+def test_vpc_reaches_the_functions() -> None:
     service = RESOURCES["google_cloudfunctions2_function.this"]["service_config"][0]
     assert service["vpc_connector"] == "${var.vpc_connector}"
 
@@ -499,6 +570,54 @@ def test_readme_tables_are_generated_from_variables_and_outputs() -> None:
     tables = docs.tables(MODULE)
     assert "| `project_id` | Project to deploy into" in tables and "| n/a | yes |" in tables
     assert "| `first_query` |" in tables
+
+
+def test_sizing_lists_every_remote_routines_batch_size() -> None:
+    """terraform/README.md, "Sizing", names each remote routine with its max_batching_rows."""
+    readme = (MODULE / "README.md").read_text(encoding="utf-8")
+    bullet = re.search(r"- `max_batching_rows`, (.*?)\n- ", readme, re.S)
+    assert bullet
+    listed = {}
+    text = " ".join(bullet[1].split())
+    for rows, names in re.findall(r"([\d,]+) for ((?:`\w+`(?:, | and )?)+)", text):
+        for name in re.findall(r"`(\w+)`", names):
+            listed[name] = int(rows.replace(",", ""))
+    routines = json.loads((MODULE / "generated" / "routines.json").read_text(encoding="utf-8"))
+    assert listed == {r["routine_id"]: r["max_batching_rows"] for r in routines if r["remote"]}
+
+
+class _Job:
+    def result(self, **_: object) -> list:
+        return []
+
+
+class _Client:
+    """A BigQuery client that answers every query with no rows and remembers the queries."""
+
+    def __init__(self) -> None:
+        self.queries: list[str] = []
+
+    def query(self, sql: str, **_: object) -> _Job:
+        self.queries.append(sql)
+        return _Job()
+
+
+def test_the_store_refresh_cost_counts_the_tables_the_store_reads() -> None:
+    """README, "Costs and quotas": the tables one refresh reads, at BigQuery's 10 MB minimum per
+    table referenced, and what a 60 s TTL costs a day, with the arithmetic shown."""
+    client = _Client()
+    BigQueryStore(client, "p.d")._read()  # type: ignore[arg-type]
+    tables = {re.search(r"`p\.d\.(\w+)`", q)[1] for q in client.queries}  # type: ignore[index]
+    assert len(tables) == len(client.queries) == 7
+    readme = " ".join((ROOT / "README.md").read_text(encoding="utf-8").split())
+    words = {7: "seven"}
+    assert f"re-reads the {words[len(tables)]} store tables" in readme
+    per_refresh_mb = len(tables) * 10
+    assert f"{len(tables)} x 10 MB = ~{per_refresh_mb} MB per refresh" in readme
+    refreshes = 86_400 // 60
+    assert f"86,400 / 60 = {refreshes:,} refreshes" in readme
+    day_gb = round(refreshes * per_refresh_mb / 1000)
+    assert f"{refreshes:,} x {per_refresh_mb} MB = ~{day_gb} GB" in readme
 
 
 def test_every_example_has_a_readme_and_uses_the_module() -> None:
@@ -548,7 +667,8 @@ EXAMPLE_VARIABLES = {
         "runtime_service_account": "ai-impact-run@my-project-1.iam.gserviceaccount.com",
         "build_service_account": "ai-impact-build@my-project-1.iam.gserviceaccount.com",
         "docker_repository": "projects/my-project-1/locations/us-central1/repositories/images",
-        "kms_key_name": "projects/my-project-1/locations/us/keyRings/r/cryptoKeys/k",
+        "kms_key_name": "projects/my-project-1/locations/us-central1/keyRings/r/cryptoKeys/k",
+        "bigquery_kms_key_name": "projects/my-project-1/locations/us/keyRings/r/cryptoKeys/k",
     },
 }
 
@@ -556,6 +676,11 @@ EXAMPLE_VARIABLES = {
 @pytest.fixture(scope="module")
 def standins(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return standin.build(tmp_path_factory.mktemp("standin"))
+
+
+def _key(location: str) -> str:
+    """A Cloud KMS key name of ``location``."""
+    return f"projects/p/locations/{location}/keyRings/r/cryptoKeys/k"
 
 
 def _planned(output: str) -> set[str]:
@@ -585,7 +710,8 @@ def test_every_option_plans(standins: Path) -> None:
         "rest_invokers": ["group:callers@example.com"],
         "analysts": ["group:analysts@example.com"],
         "catalog_admins": ["group:ai-impact-admins@example.com"],
-        "kms_key_name": "projects/p/locations/us/keyRings/r/cryptoKeys/k",
+        "kms_key_name": "projects/p/locations/us-central1/keyRings/r/cryptoKeys/k",
+        "bigquery_kms_key_name": "projects/p/locations/us/keyRings/r/cryptoKeys/k",
         "vpc_connector": "projects/p/locations/us-central1/connectors/c",
         "vpc_egress": "ALL_TRAFFIC",
         "name_prefix": "dev-",
@@ -603,6 +729,42 @@ def test_every_option_plans(standins: Path) -> None:
     assert len(admins) == len(ENTRY_TABLES)  # every custom_* table
 
 
+def _planned_input(output: str, address: str) -> str:
+    """The planned ``input`` of one stand-in, as the plan prints it."""
+    start = output.index(f"# terraform_data.{address} will be created")
+    return output[start : output.index("+ output", start)]
+
+
+def test_the_build_account_may_push_to_a_brought_repository(standins: Path) -> None:
+    """With docker_repository and no build_service_account, the build account the module creates
+    is granted writer on that repository (without it, the build cannot push its image)."""
+    repository = "projects/images-project/locations/us-east1/repositories/images"
+    code, output = standin.plan(standins, {**PROJECT, "docker_repository": repository})
+    assert code == 0, output
+    assert "google_service_account__build[0]" in _planned(output)
+    assert not any(p.startswith("google_artifact_registry_repository__") for p in _planned(output))
+    grant = _planned_input(output, "google_artifact_registry_repository_iam_member__build[0]")
+    for line in (
+        'project    = "images-project"',
+        'location   = "us-east1"',
+        'repository = "images"',
+        'role       = "roles/artifactregistry.writer"',
+    ):
+        assert line in grant, grant
+
+
+def test_an_eu_deployment_with_a_key_per_location_plans(standins: Path) -> None:
+    variables = {
+        **PROJECT,
+        "region": "europe-west4",
+        "bigquery_location": "EU",
+        "kms_key_name": _key("europe-west4"),
+        "bigquery_kms_key_name": _key("europe"),
+    }
+    code, output = standin.plan(standins, variables)
+    assert code == 0, output
+
+
 @pytest.mark.parametrize(
     ("variables", "messages"),
     [
@@ -615,6 +777,26 @@ def test_every_option_plans(standins: Path) -> None:
             ["region europe-west1 does not lie inside bigquery_location US"],
         ),
         ({"public_rest_api": True}, ["public_rest_api needs rest_api = true."]),
+        (  # London: a European region outside the EU multi-region
+            {"region": "europe-west2", "bigquery_location": "EU"},
+            ["region europe-west2 does not lie inside bigquery_location EU"],
+        ),
+        (  # Zurich, likewise
+            {"region": "europe-west6", "bigquery_location": "EU"},
+            ["region europe-west6 does not lie inside bigquery_location EU"],
+        ),
+        (  # one key for both locations: a US key cannot encrypt the regional resources
+            {"kms_key_name": _key("us")},
+            ["kms_key_name is a key of location us", "it must be a key of us-central1"],
+        ),
+        (
+            {
+                "region": "europe-west1",
+                "bigquery_location": "EU",
+                "bigquery_kms_key_name": _key("europe-west1"),
+            },
+            ["bigquery_kms_key_name is a key of location europe-west1", "must be a key of europe."],
+        ),
         (  # variable validations: reported together
             {
                 "dataset_id": "ai-impact",
@@ -630,7 +812,16 @@ def test_every_option_plans(standins: Path) -> None:
             ],
         ),
     ],
-    ids=["account id length", "region", "public without rest", "validations"],
+    ids=[
+        "account id length",
+        "region",
+        "public without rest",
+        "London is not EU",
+        "Zurich is not EU",
+        "regional key",
+        "BigQuery key",
+        "validations",
+    ],
 )
 def test_a_bad_configuration_fails_at_plan_naming_the_problem(
     standins: Path, variables: dict, messages: list[str]

@@ -1,5 +1,5 @@
 # A project a platform team already runs: it enables the APIs itself, brings its own runtime
-# and build service accounts, image repository, VPC connector and KMS key, and deploys under a
+# and build service accounts, image repository, VPC connector and KMS keys, and deploys under a
 # prefix so that a second deployment can share the project.
 
 variable "project_id" {
@@ -29,7 +29,13 @@ variable "vpc_connector" {
 }
 
 variable "kms_key_name" {
-  description = "CMEK key for buckets, repository, datasets, connection and functions (its service agents must be allowed to use it)."
+  description = "CMEK key of the functions' region (us-central1) for the source bucket, the repository's images and the functions (its service agents must be allowed to use it)."
+  type        = string
+  default     = null
+}
+
+variable "bigquery_kms_key_name" {
+  description = "CMEK key of location us (BigQuery location US) for the datasets, the connection and the reference-data bucket (its service agents must be allowed to use it)."
   type        = string
   default     = null
 }
@@ -50,6 +56,7 @@ module "ai_impact" {
   docker_repository       = var.docker_repository
   vpc_connector           = var.vpc_connector
   kms_key_name            = var.kms_key_name
+  bigquery_kms_key_name   = var.bigquery_kms_key_name
   labels                  = { "env" = "staging", "team" = "platform" }
 }
 
