@@ -53,6 +53,7 @@ EXTENSION_FIELDS = frozenset(
 KNOWN_FIELDS: frozenset[str] = ALL_FIELDS | EXTENSION_FIELDS
 
 Path = tuple[str, ...]
+Rule = Callable[[dict[str, list], dict[str, list]], None]  # (columns, aux) -> None, in place
 
 
 class MappingError(ValueError):
@@ -133,6 +134,12 @@ class Preset:
     sums: Mapping[str, tuple[Path, ...]] = field(default_factory=dict)
     defaults: Mapping[str, object] = field(default_factory=dict)
     flatten: Callable[[object], list] | None = None  # one input record -> several rows
+    # Rules that need several columns of a row (a fallback model name, a count that excludes
+    # the cache): each ``(fields, rule)`` rewrites those fields of the read columns in place,
+    # ``rule(columns, aux)``, from them and from the ``aux`` columns (read for the rules, never
+    # output). A rule whose fields ``--map`` overrides is not applied.
+    aux: Mapping[str, tuple[Path, ...]] = field(default_factory=dict)
+    rules: tuple[tuple[frozenset[str], Rule], ...] = ()
 
 
 def _p(*paths: str) -> tuple[Path, ...]:
@@ -183,6 +190,77 @@ def _otlp_attributes(span: object) -> object:
     return span
 
 
+def _known_first(*candidates: list) -> list:
+    """Per row, the first candidate name the default catalog knows (exactly or by a spelling,
+    as ``estimate`` resolves it, fallbacks aside), else the first one given (``estimate`` then
+    answers it, by a fallback or with unknown_model). Resolved once per distinct tuple."""
+    from ai_impact import catalog as _catalog
+    from ai_impact.catalog.names import find_model
+
+    cat = _catalog.default()
+    known: dict[object, bool] = {}
+
+    def choose(names: tuple) -> object:
+        given = [n for n in names if isinstance(n, str) and n.strip()]
+        for name in given:
+            if name not in known:
+                known[name] = find_model(cat, name, "exact") is not None
+            if known[name]:
+                return name
+        return given[0] if given else names[0]
+
+    chosen: dict[tuple, object] = {}
+    out = []
+    for names in zip(*candidates, strict=True):
+        if names not in chosen:
+            chosen[names] = choose(names)
+        out.append(chosen[names])
+    return out
+
+
+def _litellm_model(columns: dict[str, list], aux: dict[str, list]) -> None:
+    """LiteLLM's ``model`` is the router's deployment name (``azure/prod-gpt4o-eastus2``) when
+    the proxy config names one: a row whose ``model`` the catalog does not know is read by
+    LiteLLM's pricing key (``model_map_information.model_map_key``), then by ``model_group``
+    (the public name the caller asked for)."""
+    if "model_id" in columns:
+        columns["model_id"] = _known_first(
+            columns["model_id"], aux["model_map_key"], aux["model_group"]
+        )
+
+
+def _input_with_cache(columns: dict[str, list], aux: dict[str, list]) -> None:
+    """GenAI conventions: ``input_tokens`` SHOULD include cached tokens; Anthropic's counts (and
+    instrumentations that copy them) leave cache reads and writes out. A row whose cache reads
+    exceed its input is read as such: input = input + cache reads + cache writes."""
+    inputs, cached = columns.get("input_tokens"), columns.get("input_cached_tokens")
+    if inputs is None or cached is None:
+        return
+    out = []
+    for given, read, written in zip(inputs, cached, aux["cache_creation"], strict=True):
+        a, c = _number(given), _number(read)
+        if a is not None and c is not None and c > a:
+            given = _sum([[a], [c], [written]])[0]
+        out.append(given)
+    columns["input_tokens"] = out
+
+
+def _azure_openai_endpoint(columns: dict[str, list], aux: dict[str, list]) -> None:
+    """``gen_ai.system`` ``az.ai.inference`` is the Azure AI Inference SDK, which also calls
+    Azure OpenAI: a span whose ``server.address`` is ``*.openai.azure.com`` is Azure OpenAI."""
+    services = columns.get("managed_service_id")
+    if services is None:
+        return
+    columns["managed_service_id"] = [
+        "azure-openai"
+        if s == "azure-ml"
+        and isinstance(host, str)
+        and host.strip().lower().endswith(".openai.azure.com")
+        else s
+        for s, host in zip(services, aux["server_address"], strict=True)
+    ]
+
+
 PRESETS: dict[str, Preset] = {
     "litellm": Preset(
         name="litellm",
@@ -194,13 +272,18 @@ PRESETS: dict[str, Preset] = {
             "managed_service_id": _p("custom_llm_provider"),
             "input_tokens": _p("prompt_tokens"),
             "output_tokens": _p("completion_tokens"),
+            # usage_object since 2025; additional_usage_values on older exports (the provider's
+            # extra usage fields, spend_tracking_utils.get_logging_payload).
             "input_cached_tokens": _p(
                 "metadata|usage_object|prompt_tokens_details|cached_tokens",
                 "metadata|usage_object|cache_read_input_tokens",
+                "metadata|additional_usage_values|prompt_tokens_details|cached_tokens",
+                "metadata|additional_usage_values|cache_read_input_tokens",
                 "cache_read_input_tokens",
             ),
             "output_reasoning_tokens": _p(
-                "metadata|usage_object|completion_tokens_details|reasoning_tokens"
+                "metadata|usage_object|completion_tokens_details|reasoning_tokens",
+                "metadata|additional_usage_values|completion_tokens_details|reasoning_tokens",
             ),
             "utc_datetime": _p("startTime", "start_time"),
             "request_id": _p("request_id"),
@@ -208,6 +291,11 @@ PRESETS: dict[str, Preset] = {
         },
         convert={"utc_datetime": _utc_text},
         defaults={"integration_source": "litellm"},
+        aux={
+            "model_map_key": _p("metadata|model_map_information|model_map_key"),
+            "model_group": _p("model_group"),
+        },
+        rules=((frozenset({"model_id"}), _litellm_model),),
     ),
     "otel": Preset(
         name="otel",
@@ -219,8 +307,13 @@ PRESETS: dict[str, Preset] = {
             "output_tokens": _otel_paths(
                 "gen_ai.usage.output_tokens", "gen_ai.usage.completion_tokens"
             ),
-            "input_cached_tokens": _otel_paths("gen_ai.usage.cache_read.input_tokens"),
-            "output_reasoning_tokens": _otel_paths("gen_ai.usage.reasoning.output_tokens"),
+            # OpenLLMetry (traceloop semconv_ai) spells some of them with underscores.
+            "input_cached_tokens": _otel_paths(
+                "gen_ai.usage.cache_read.input_tokens", "gen_ai.usage.cache_read_input_tokens"
+            ),
+            "output_reasoning_tokens": _otel_paths(
+                "gen_ai.usage.reasoning.output_tokens", "gen_ai.usage.reasoning_tokens"
+            ),
             "utc_datetime": _p(
                 "start_time", "startTimeUnixNano", "StartTime", "Timestamp", "timestamp"
             ),
@@ -229,6 +322,17 @@ PRESETS: dict[str, Preset] = {
         convert={"utc_datetime": _utc_text, "managed_service_id": _otel_provider},
         defaults={"integration_source": "opentelemetry"},
         flatten=_otlp_spans,
+        aux={
+            "cache_creation": _otel_paths(
+                "gen_ai.usage.cache_creation.input_tokens",
+                "gen_ai.usage.cache_creation_input_tokens",
+            ),
+            "server_address": _otel_paths("server.address"),
+        },
+        rules=(
+            (frozenset({"input_tokens", "input_cached_tokens"}), _input_with_cache),
+            (frozenset({"managed_service_id"}), _azure_openai_endpoint),
+        ),
     ),
     "langfuse": Preset(
         name="langfuse",
@@ -237,16 +341,26 @@ PRESETS: dict[str, Preset] = {
             "model_id": _p("model", "providedModelName"),
             "input_tokens": _p("usage|input", "promptTokens", "usage|promptTokens"),
             "output_tokens": _p("usage|output", "completionTokens", "usage|completionTokens"),
+            # Server-side OpenAI usage keys (ingestion/types.ts), LangChain's (CallbackHandler.py
+            # _parse_usage_model: input_token_details -> input_<key>), Vertex's modality keys.
             "input_cached_tokens": _p(
-                "usageDetails|input_cached_tokens", "usageDetails|cache_read_input_tokens"
+                "usageDetails|input_cached_tokens",
+                "usageDetails|cache_read_input_tokens",
+                "usageDetails|input_cache_read",
+                "usageDetails|cached_modality_*",
             ),
-            "output_reasoning_tokens": _p("usageDetails|output_reasoning_tokens"),
+            "output_reasoning_tokens": _p(
+                "usageDetails|output_reasoning_tokens", "usageDetails|output_reasoning"
+            ),
             "utc_datetime": _p("startTime", "start_time"),
             "trace_id": _p("traceId", "trace_id"),
             "session_id": _p("sessionId"),
         },
-        # Langfuse's usageDetails counts cached and reasoning tokens apart from `input` and
-        # `output` (so that each is priced once); the request's totals are the sums.
+        # Langfuse's usageDetails counts cached, audio, reasoning, predicted tokens apart from
+        # `input` and `output` (each is priced once; its clients subtract them from the
+        # totals): the request's totals are the sums. Vertex/Gemini's per-modality counts
+        # (`input_modality_TEXT`, ...) hold the whole input and output, `input`/`output` 0;
+        # `cached_modality_*` is part of `input_modality_*` and is not added again.
         sums={
             "input_tokens": _p(
                 "usageDetails|input",
@@ -254,11 +368,20 @@ PRESETS: dict[str, Preset] = {
                 "usageDetails|cache_read_input_tokens",
                 "usageDetails|cache_creation_input_tokens",
                 "usageDetails|input_audio_tokens",
+                "usageDetails|input_cache_read",
+                "usageDetails|input_cache_creation",
+                "usageDetails|input_audio",
+                "usageDetails|input_modality_*",
             ),
             "output_tokens": _p(
                 "usageDetails|output",
                 "usageDetails|output_reasoning_tokens",
                 "usageDetails|output_audio_tokens",
+                "usageDetails|output_accepted_prediction_tokens",
+                "usageDetails|output_rejected_prediction_tokens",
+                "usageDetails|output_reasoning",
+                "usageDetails|output_audio",
+                "usageDetails|output_modality_*",
             ),
         },
         convert={"utc_datetime": _utc_text},
@@ -389,6 +512,11 @@ class Mapper:
         }
         self.defaults = dict(preset.defaults) if preset else {}
         self.flatten = preset.flatten if preset else None
+        self.aux = dict(preset.aux) if preset else {}
+        self.rules = [
+            r for r in (preset.rules if preset else ()) if not r[0] & self.overrides.keys()
+        ]
+        self.derived: frozenset[str] = frozenset().union(*(f for f, _ in self.rules))
 
     def check(self, columns: Iterable[str], sample: Sequence[Mapping] = ()) -> None:
         """Fail with one clear line when this mapping cannot read these columns at all."""
@@ -464,6 +592,8 @@ class Mapper:
                     return [r.get(key) for r in records]  # (twice methodcaller's speed)
                 return _read(records, paths)
 
+        if only is not None and only & self.derived:
+            only = only | self.derived  # a rule reads and writes all its fields at once
         out: dict[str, list] = {}
         for target, paths in self.fields.items():
             if only is not None and target not in only:
@@ -480,6 +610,13 @@ class Mapper:
             if target in self.convert:
                 values = list(map(self.convert[target], values))
             out[target] = values
+        if self.rules and (only is None or only & self.derived):
+            aux = {}
+            for name, paths in self.aux.items():
+                usable = [p for p in paths if p[0] in keys or ".".join(p) in keys]
+                aux[name] = read(usable) if usable else [None] * n
+            for _, rule in self.rules:
+                rule(out, aux)
         for target, value in self.defaults.items():
             if only is not None and target not in only:
                 continue
@@ -520,7 +657,7 @@ class Mapper:
         maps, sums, conversions other than of text and timestamps, mixed types)."""
         import pyarrow as pa
 
-        out = set()
+        out = set(self.derived)
         for target, paths in self.fields.items():
             usable = [p for p in paths if p[0] in keys or ".".join(p) in keys]
             if not usable:
@@ -632,7 +769,7 @@ def _arrow_values(batch: Any, path: Path) -> list:
         column, rest = batch.column(flat), ()
     else:
         column, rest = batch.column(path[0]), path[1:]
-        while rest and pa.types.is_struct(column.type):
+        while rest and pa.types.is_struct(column.type) and not rest[0].endswith("*"):
             if column.type.get_field_index(rest[0]) < 0:
                 return [None] * batch.num_rows
             column, rest = pc.struct_field(column, rest[0]), rest[1:]
@@ -673,6 +810,9 @@ def get_path(record: object, path: Path) -> object:
                 return None
         if not isinstance(value, Mapping):
             return None
+        if key.endswith("*"):  # the sum of the numbers of the keys that start so (last key)
+            parts = [[v] for k, v in value.items() if str(k).startswith(key[:-1])]
+            return _sum(parts)[0] if parts else None
         value = value.get(key)
         if value is None:
             return None

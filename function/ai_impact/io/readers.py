@@ -2,6 +2,7 @@
 
 Formats, told by the file name (``.csv``, ``.jsonl``/``.ndjson``/``.json``, ``.parquet``/``.pq``,
 each optionally ``.gz`` except Parquet) or, for ``-`` (standard input), by the first bytes.
+JSON may be lines, one array of records, or one saved API page ``{"data": [records], ...}``.
 A line that cannot be read (invalid JSON, a broken CSV line) becomes a record that is not an
 object, with its reason in ``Chunk.unreadable``: the row is answered with an error, the others
 are unaffected. A missing or unreadable file raises ``InputError`` with one clear line.
@@ -14,6 +15,7 @@ import gzip
 import io
 import itertools
 import os
+import re
 import shutil
 import sys
 import tempfile
@@ -170,14 +172,28 @@ def _stream_chunks(
         yield from _json_chunks(stream, chunk_rows, done, name)
 
 
+# The start of an API page: an object whose first member is a "data" array.
+_PAGE = re.compile(rb'\{\s*"data"\s*:\s*\[')
+
+
 def _json_chunks(
     stream: Any, chunk_rows: int, done: Callable[[], float | None], name: str
 ) -> Iterator[Chunk]:
     buffered = stream if hasattr(stream, "peek") else io.BufferedReader(stream)
     head = buffered.peek(64).lstrip()
-    if head[:1] == b"[":  # one JSON array (e.g. an export of the Langfuse UI): read whole
+    page = _PAGE.match(head) is not None
+    if page:  # maybe one saved API page, {"data": [records], "meta": {...}} (Langfuse's)
+        data = buffered.read()
         try:
-            array = orjson.loads(buffered.read())
+            document = orjson.loads(data)
+        except orjson.JSONDecodeError:  # JSON lines whose first record starts with "data"
+            document = None
+        if not (isinstance(document, dict) and isinstance(document.get("data"), list)):
+            buffered = io.BufferedReader(io.BytesIO(data))
+            page = False
+    if head[:1] == b"[" or page:  # one JSON array (e.g. an export of the Langfuse UI)
+        try:
+            array = document["data"] if page else orjson.loads(buffered.read())
         except orjson.JSONDecodeError as exc:
             raise InputError(f"{name}: not valid JSON ({exc})") from exc
         keys = _columns(array)
