@@ -61,6 +61,7 @@ def run_both(tmp_path: Path, source: Path, suffix: str, **options) -> tuple[byte
     slow_summary = aio.run([str(source)], str(slow), estimate=ai_impact.estimate, **options)
     assert fast_summary.totals() == slow_summary.totals()
     assert fast_summary.errors == slow_summary.errors
+    assert fast_summary.not_estimated == slow_summary.not_estimated
     assert fast_summary.groups.keys() == slow_summary.groups.keys()
     for group in fast_summary.groups:
         a, b = fast_summary.groups[group], slow_summary.groups[group]

@@ -18,11 +18,13 @@ their source; the fields and the rules each row exercises are cited here).
 
 from __future__ import annotations
 
+import csv
 from pathlib import Path
 
 import pyarrow as pa
 import pytest
 
+import ai_impact
 from ai_impact import io
 
 SAMPLES = Path(__file__).resolve().parents[1] / "docs" / "samples"
@@ -129,3 +131,77 @@ def test_rules_give_the_same_columns_from_arrow():
         got = got if isinstance(got, list) else got.to_pylist()
         assert got == values, name
     assert lists["input_tokens"] == [2060, 900]
+
+
+def estimated(tmp_path: Path, name: str, **options) -> tuple[list[dict], io.Summary]:
+    out = tmp_path / "out.csv"
+    summary = io.run([str(SAMPLES / name)], str(out), **options)
+    with open(out, newline="", encoding="utf-8") as f:
+        return list(csv.DictReader(f)), summary
+
+
+BOTH_PATHS = [{}, {"estimate": ai_impact.estimate}]  # columnar, and rows by estimate()
+
+
+@pytest.mark.parametrize("options", BOTH_PATHS)
+def test_a_litellm_cache_hit_is_a_row_of_zero_impact_without_error(tmp_path, options):
+    rows, summary = estimated(tmp_path, "litellm_spend_logs_api.json", **options)
+    assert len(rows) == 7  # one output row per input row
+    hit = rows[2]
+    assert hit["request_id"] == "chatcmpl-A1_cache_hit1741000000.123"
+    assert hit["not_estimated"] == "cache_hit" and hit["error_code"] == ""
+    assert all(float(hit[c]) == 0 for c in io.impact_column_names() if c.endswith("_wh"))
+    assert float(rows[0]["total_usage_energy_wh"]) > 0  # the same call, not from the cache
+    assert summary.not_estimated == {"cache_hit": 1} and summary.error_rows == 0
+    assert "estimated 6   cache hits 1   errors 0" in summary.table()
+
+
+@pytest.mark.parametrize("options", BOTH_PATHS)
+def test_otel_agent_tool_and_http_spans_are_not_model_calls(tmp_path, options):
+    rows, summary = estimated(tmp_path, "otel_otlp_agent.jsonl", **options)
+    assert len(rows) == 10  # one row per span
+    marked = [r["name"] for r in rows if r["not_estimated"] == "not_a_model_call"]
+    assert marked == ["invoke_agent support", "execute_tool get_weather", "POST"]
+    assert all(r["error_code"] == "" for r in rows)
+    # The trace's energy is its two chat calls' alone: the agent span's usage sums theirs.
+    calls = ai_impact.estimate(
+        [
+            {
+                "model_id": "gpt-4o-2024-08-06",
+                "managed_service_id": "openai",
+                "input_tokens": 1500,
+                "output_tokens": 300,
+                "input_cached_tokens": 1024,
+                "utc_datetime": "2025-03-03T11:06:40.100000Z",
+            },
+            {
+                "model_id": "gpt-4o",
+                "managed_service_id": "openai",
+                "input_tokens": 1500,
+                "output_tokens": 400,
+                "utc_datetime": "2025-03-03T11:06:44.600000Z",
+            },
+        ]
+    )
+    trace = sum(float(r["total_usage_energy_wh"]) for r in rows[:5])
+    assert trace == pytest.approx(sum(c["total_impact"]["usage_energy_wh"] for c in calls))
+    assert summary.not_estimated == {"not_a_model_call": 3}
+    assert "not model calls 3   errors 0" in summary.table()
+
+
+def test_otel_span_without_operation_name_is_a_model_call_as_before():
+    records = [
+        {"gen_ai.request.model": "gpt-4o", "gen_ai.usage.input_tokens": 10},
+        {"gen_ai.usage.input_tokens": 10},  # no model: estimate says missing_field
+        {"gen_ai.operation.name": "embeddings", "gen_ai.request.model": "m"},
+        {"gen_ai.operation.name": "create_agent"},
+    ]
+    rows = io.Mapper(io.PRESETS["otel"]).rows(records)
+    assert [r["not_estimated"] for r in rows] == [None, None, None, "not_a_model_call"]
+
+
+@pytest.mark.parametrize("options", BOTH_PATHS)
+def test_langfuse_span_and_agent_observations_are_not_model_calls(tmp_path, options):
+    rows, summary = estimated(tmp_path, "langfuse_api_page.json", **options)
+    assert [r["not_estimated"] for r in rows] == ["", "", "", "", *["not_a_model_call"] * 2]
+    assert summary.error_rows == 0 and summary.estimated_rows == 4

@@ -33,6 +33,7 @@ from ai_impact.engine.keys import combine_codes, value_codes
 from ai_impact.errors import MAX_MESSAGE_BYTES, RowErrors, clip
 from ai_impact.factorize import factorize
 from ai_impact.fields import ALL_FIELDS, IMAGE_LIST_FIELDS, NUMBER_FIELDS, ROW_FIELD, STRING_FIELDS
+from ai_impact.io.presets import NOT_ESTIMATED
 from ai_impact.io.writers import BLOCK_PREFIXES, impact_column_names
 from ai_impact.parse import (
     Usage,
@@ -454,6 +455,7 @@ def impact_arrays(
             tiers = objects([*(o["tier"] for o in found_objects), None])
             tier = tiers[np.where(failed, len(found_objects), index)]
         out["confidence_tier"] = tier
+    out[NOT_ESTIMATED] = np.full(len(failed), None, dtype=object)
     out["error_code"] = errors.code.copy()
     out["error_field"] = _clipped(errors.field, failed, clip)
     out["error_message"] = _clipped(errors.message, failed, lambda m: clip(m, MAX_MESSAGE_BYTES))

@@ -16,13 +16,23 @@ from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from typing import IO, Any
 
+import numpy as np
+
 import ai_impact
 from ai_impact.engine.columns import BLOCKS, METRICS
-from ai_impact.io.columnar import estimate_columns, to_arrow
-from ai_impact.io.presets import PRESETS, Mapper, MappingError, Path, detect, rows_of
+from ai_impact.io.columnar import estimate_columns, python_values, to_arrow
+from ai_impact.io.presets import (
+    NOT_ESTIMATED,
+    PRESETS,
+    Mapper,
+    MappingError,
+    Path,
+    detect,
+    rows_of,
+)
 from ai_impact.io.readers import DEFAULT_CHUNK_ROWS, Chunk, read_chunks
 from ai_impact.io.summary import Summary
-from ai_impact.io.writers import Writer, impact_columns
+from ai_impact.io.writers import Writer, impact_columns, not_none
 
 
 @dataclass
@@ -142,6 +152,21 @@ def _estimate_chunk(
     return impact_columns(_guarded(estimate, rows), chunk.unreadable, ranges)
 
 
+def not_estimated(reasons: Any, impacts: dict[str, Any]) -> None:
+    """Rows a preset marks as no inference (``presets.NOT_ESTIMATED``: a cache hit, a span or
+    observation that is not a model call) get zero impacts, no error, and their reason in the
+    ``not_estimated`` column, in place."""
+    if reasons is None:
+        return
+    marked = np.array(python_values(reasons), dtype=object)
+    rows = not_none(marked)
+    if not rows.any():
+        return
+    for values in impacts.values():
+        values[rows] = 0.0 if values.dtype != object else None
+    impacts[NOT_ESTIMATED][rows] = marked[rows]
+
+
 def _guarded(estimate: Callable[..., list[dict]], rows: list) -> list[dict]:
     """``estimate(rows)``; should it ever raise (its contract is to answer bad rows with an
     error), the chunk is estimated row by row and a row that still raises gets an error reply,
@@ -218,6 +243,7 @@ def run(
                 if columnar:  # text columns in Arrow once (estimate and summary read them)
                     request = {k: _arrow_or_list(v) for k, v in request.items()}
                 impacts = _estimate_chunk(chunk, mapper, request, estimate, columnar, ranges)
+                not_estimated(request.get(NOT_ESTIMATED), impacts)
                 if writer is not None:
                     if pending is not None:
                         pending.result()

@@ -190,6 +190,61 @@ def _otlp_attributes(span: object) -> object:
     return span
 
 
+# The column of rows that are not estimated, and why (zero impact, no error): a log line of no
+# inference. Not a request field (``estimate`` ignores it); ``pipeline`` gives those rows
+# zero impacts and writes the reason in the output column of this name.
+NOT_ESTIMATED = "not_estimated"
+CACHE_HIT = "cache_hit"
+NOT_A_MODEL_CALL = "not_a_model_call"
+# gen_ai.operation.name values of a model call (gen-ai-spans.md); invoke_agent, create_agent,
+# execute_tool, ... are not: an agent span's usage sums its model calls' (gen-ai-agent-spans.md).
+OTEL_MODEL_CALLS = frozenset({"chat", "text_completion", "generate_content", "embeddings"})
+# Langfuse observation types of a model call; SPAN, EVENT, AGENT, TOOL, CHAIN, ... are not.
+LANGFUSE_MODEL_CALLS = frozenset({"GENERATION", "EMBEDDING"})
+
+
+def _text(value: object) -> str | None:
+    return value.strip() if isinstance(value, str) and value.strip() else None
+
+
+def _litellm_cache_hit(columns: dict[str, list], aux: dict[str, list]) -> None:
+    """LiteLLM writes ``cache_hit`` as the text "True"/"False"/"None" (a bool in some exports)
+    and ``_cache_hit<time>`` into a cache hit's ``request_id``: the answer came from LiteLLM's
+    cache, no model ran."""
+    columns[NOT_ESTIMATED] = [
+        CACHE_HIT
+        if hit is True
+        or (isinstance(hit, str) and hit.strip().lower() == "true")
+        or (isinstance(request, str) and "_cache_hit" in request)
+        else None
+        for hit, request in zip(aux["cache_hit"], aux["request_id"], strict=True)
+    ]
+
+
+def _otel_model_call(columns: dict[str, list], aux: dict[str, list]) -> None:
+    """A span is a model call when its ``gen_ai.operation.name`` is one, or when it has none
+    and names a model, a provider or a token count (older instrumentations); other spans
+    (``invoke_agent``, ``execute_tool``, HTTP spans of the same trace) are not estimated."""
+    out: list[str | None] = []
+    given_columns = [aux[f] for f in _CALL_FIELDS]
+    for operation, *given in zip(aux["operation"], *given_columns, strict=True):
+        name = _text(operation)
+        call = name.lower() in OTEL_MODEL_CALLS if name else any(v is not None for v in given)
+        out.append(None if call else NOT_A_MODEL_CALL)
+    columns[NOT_ESTIMATED] = out
+
+
+_CALL_FIELDS = ("model", "provider", "input", "output")  # aux columns of the otel preset
+
+
+def _langfuse_model_call(columns: dict[str, list], aux: dict[str, list]) -> None:
+    """Langfuse observations of ``type`` SPAN, EVENT, AGENT, TOOL, ... are not model calls."""
+    columns[NOT_ESTIMATED] = [
+        NOT_A_MODEL_CALL if (t := _text(kind)) and t.upper() not in LANGFUSE_MODEL_CALLS else None
+        for kind in aux["type"]
+    ]
+
+
 def _known_first(*candidates: list) -> list:
     """Per row, the first candidate name the default catalog knows (exactly or by a spelling,
     as ``estimate`` resolves it, fallbacks aside), else the first one given (``estimate`` then
@@ -294,8 +349,13 @@ PRESETS: dict[str, Preset] = {
         aux={
             "model_map_key": _p("metadata|model_map_information|model_map_key"),
             "model_group": _p("model_group"),
+            "cache_hit": _p("cache_hit"),
+            "request_id": _p("request_id"),
         },
-        rules=((frozenset({"model_id"}), _litellm_model),),
+        rules=(
+            (frozenset({"model_id"}), _litellm_model),
+            (frozenset({NOT_ESTIMATED}), _litellm_cache_hit),
+        ),
     ),
     "otel": Preset(
         name="otel",
@@ -328,10 +388,16 @@ PRESETS: dict[str, Preset] = {
                 "gen_ai.usage.cache_creation_input_tokens",
             ),
             "server_address": _otel_paths("server.address"),
+            "operation": _otel_paths("gen_ai.operation.name"),
+            "model": _otel_paths("gen_ai.response.model", "gen_ai.request.model"),
+            "provider": _otel_paths("gen_ai.provider.name", "gen_ai.system"),
+            "input": _otel_paths("gen_ai.usage.input_tokens", "gen_ai.usage.prompt_tokens"),
+            "output": _otel_paths("gen_ai.usage.output_tokens", "gen_ai.usage.completion_tokens"),
         },
         rules=(
             (frozenset({"input_tokens", "input_cached_tokens"}), _input_with_cache),
             (frozenset({"managed_service_id"}), _azure_openai_endpoint),
+            (frozenset({NOT_ESTIMATED}), _otel_model_call),
         ),
     ),
     "langfuse": Preset(
@@ -386,6 +452,8 @@ PRESETS: dict[str, Preset] = {
         },
         convert={"utc_datetime": _utc_text},
         defaults={"integration_source": "langfuse"},
+        aux={"type": _p("type")},
+        rules=((frozenset({NOT_ESTIMATED}), _langfuse_model_call),),
     ),
     "openai-usage": Preset(
         name="openai-usage",
@@ -647,6 +715,8 @@ class Mapper:
             if default is not None:
                 values = values.fill_null(default)
             out[target] = values
+        for target in self.derived - self.fields.keys():  # columns of the rules alone
+            out[target] = lists[target]
         for target, value in self.defaults.items():
             if target not in out and target not in self.overrides:
                 out[target] = pa.repeat(value, n)

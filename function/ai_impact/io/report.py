@@ -206,7 +206,7 @@ figure.chart{{margin:1rem 0}} figure.chart svg{{max-width:100%;height:auto}}
 <p class=note>Estimates of the energy, emissions and water of each logged AI request
 (total impact: inference plus amortised training and fine-tuning shares).</p>
 <div class=totals>
-<div>rows<b>{rows:,}</b></div><div>estimated<b>{rows - failed:,}</b></div>
+<div>rows<b>{rows:,}</b></div><div>estimated<b>{summary.estimated_rows:,}</b></div>
 <div>errors<b>{failed:,}</b></div>
 <div>energy<b>{_amount(t[ENERGY], _ENERGY_UNITS)}</b></div>
 <div>emissions<b>{_amount(t[EMISSIONS], _CO2_UNITS)}</b></div>

@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 
 from ai_impact.factorize import factorize
+from ai_impact.io.presets import NOT_ESTIMATED
 from ai_impact.io.writers import not_none
 
 # Summed per group: requests, error rows, then the five metrics of total_impact.
@@ -26,6 +27,8 @@ METRIC_COLUMNS = (
 FIELDS = ("rows", "errors", *METRIC_COLUMNS)
 UNKNOWN = "(not given)"
 GROUPS = ("model", "provider", "day")
+# How the terminal summary names the reasons rows were not estimated (zero impact, no error).
+NOT_ESTIMATED_LABELS = {"cache_hit": "cache hits", "not_a_model_call": "not model calls"}
 # With ranges: sums of the rows' low and high ends (an envelope: wider than the 10-90%
 # interval of the sum itself, the rows' errors being partly independent).
 BOUNDS = (
@@ -47,6 +50,8 @@ class Summary:
         default_factory=lambda: {g: {} for g in GROUPS}
     )
     errors: dict[str, list] = field(default_factory=dict)  # code -> [count, first message]
+    # Rows not estimated (zero impact, no error), by reason: cache_hit, not_a_model_call.
+    not_estimated: dict[str, int] = field(default_factory=dict)
     # With ranges (the run's impact columns have them): BOUNDS per group key and overall,
     # TIER_FIELDS per confidence tier (error rows have no tier).
     bounds: dict[str, dict[str, np.ndarray]] = field(
@@ -63,6 +68,11 @@ class Summary:
     @property
     def error_rows(self) -> int:
         return int(self.overall[1])
+
+    @property
+    def estimated_rows(self) -> int:
+        """Rows with an estimate: neither an error nor a row of no inference."""
+        return self.rows - self.error_rows - sum(self.not_estimated.values())
 
     def add(self, request: Mapping[str, Sequence], impacts: Mapping[str, np.ndarray]) -> None:
         """Add one chunk: its request columns (``Mapper.columns``) and its impact columns.
@@ -101,6 +111,11 @@ class Summary:
         _add_groups(self.groups, keys, values, FIELDS)
         if ranged:
             _add_groups(self.bounds, keys, values, BOUNDS)
+        reasons = impacts.get(NOT_ESTIMATED)
+        if reasons is not None and not_none(reasons).any():
+            found, counts = np.unique(reasons[not_none(reasons)].astype(str), return_counts=True)
+            for reason, count in zip(found.tolist(), counts.tolist(), strict=True):
+                self.not_estimated[reason] = self.not_estimated.get(reason, 0) + count
         if failed.any():
             rows = np.flatnonzero(failed)
             codes = impacts["error_code"][rows].astype(str)
@@ -124,8 +139,12 @@ class Summary:
     def table(self, n: int = 10) -> str:
         """The terminal summary: totals, errors by code, top ``n`` models and providers."""
         t = self.totals()
+        skipped = "".join(
+            f"   {NOT_ESTIMATED_LABELS.get(reason, reason)} {count:,}"
+            for reason, count in sorted(self.not_estimated.items())
+        )
         lines = [
-            f"rows {self.rows:,}   estimated {self.rows - self.error_rows:,}   "
+            f"rows {self.rows:,}   estimated {self.estimated_rows:,}{skipped}   "
             f"errors {self.error_rows:,}",
             f"energy {_fmt(t['total_usage_energy_wh'] / 1000, 'kWh')}   "
             f"emissions {_fmt(t['total_usage_emissions_gco2e'] / 1000, 'kgCO2e')}   "
@@ -140,7 +159,7 @@ class Summary:
                 f" - {_fmt(high_e / 1000, 'kWh')}   emissions {_fmt(low_c / 1000, 'kgCO2e')}"
                 f" - {_fmt(high_c / 1000, 'kgCO2e')}"
             )
-            estimated = max(self.rows - self.error_rows, 1)
+            estimated = max(self.estimated_rows, 1)
             shares = "   ".join(
                 f"{tier} {v[0] / estimated:.0%}" for tier, v in sorted(self.tiers.items())
             )

@@ -29,6 +29,7 @@ import orjson
 
 from ai_impact.engine.columns import BLOCKS, METRICS
 from ai_impact.factorize import factorize
+from ai_impact.io.presets import NOT_ESTIMATED
 from ai_impact.io.readers import Chunk
 
 BLOCK_PREFIXES = {block: block.removesuffix("_impact") for block in BLOCKS}
@@ -42,7 +43,7 @@ def impact_column_names(ranges: bool = False) -> list[str]:
     if ranges:
         names += [f"{n}_{end}" for n in list(names) for end in ("low", "high")]
         names.append("confidence_tier")
-    return names + list(ERROR_COLUMNS)
+    return [*names, NOT_ESTIMATED, *ERROR_COLUMNS]
 
 
 def impact_columns(
@@ -74,6 +75,7 @@ def impact_columns(
         out["confidence_tier"] = _objects(
             [(r.get("confidence") or {}).get("tier") for r in replies]
         )
+    out[NOT_ESTIMATED] = _objects([None] * n)
     errors = list(map(itemgetter("error"), replies))
     out["error_code"] = _objects([e["code"] if e else None for e in errors])
     out["error_field"] = _objects([e["details"]["field"] if e else None for e in errors])
