@@ -13,21 +13,30 @@ Field names of each format, as their own documentation defines them:
   ``prompt_tokens``, ``completion_tokens``, ``startTime``; cache reads in
   ``metadata.usage_object.prompt_tokens_details.cached_tokens`` (or ``cache_read_input_tokens``).
   LiteLLM's own ``model_id`` is the id of a proxy deployment, not a model name: never read.
+  A ``model`` the catalog does not know (a router deployment name) falls back to
+  ``metadata.model_map_information.model_map_key``, then ``model_group``; a ``cache_hit`` row
+  is not estimated (``spend_tracking_utils.get_logging_payload``).
 - ``otel``: OpenTelemetry semantic conventions for generative AI spans (gen-ai-spans.md):
   ``gen_ai.request.model`` / ``gen_ai.response.model``, ``gen_ai.provider.name`` (and its
   predecessor ``gen_ai.system``), ``gen_ai.usage.input_tokens``, ``gen_ai.usage.output_tokens``,
   ``gen_ai.usage.cache_read.input_tokens``, ``gen_ai.usage.reasoning.output_tokens``, and the
-  span's start time (``start_time`` of the Python SDK's JSON, ``startTimeUnixNano`` of OTLP/JSON).
+  span's start time (``start_time`` of the Python SDK's JSON, ``startTimeUnixNano`` of OTLP/JSON);
+  OpenLLMetry's underscore names too. Spans that are not model calls (``gen_ai.operation.name``
+  ``invoke_agent``, ``execute_tool``, ...; HTTP spans) are not estimated.
 - ``langfuse``: Langfuse observation exports (public API ``Observation`` / ``ObservationsView``):
   ``model``, ``startTime``, ``usageDetails`` (``input``, ``output``, ``input_cached_tokens``,
   ``output_reasoning_tokens``) or the older ``usage`` (``input``, ``output``) and
   ``promptTokens`` / ``completionTokens``. Langfuse's own ``modelId`` is its price-table id.
+  Observations other than GENERATION and EMBEDDING are not estimated.
 - ``openai-usage``: OpenAI response objects (Chat Completions ``usage.prompt_tokens``,
   ``usage.completion_tokens``, ``prompt_tokens_details.cached_tokens``,
   ``completion_tokens_details.reasoning_tokens``; Responses API ``usage.input_tokens``,
   ``input_tokens_details.cached_tokens``, ...), alone or inside Batch API output lines
   (``{"custom_id", "response": {"status_code", "body": {...}}, "error"}``).
 - ``scope3``: Scope3 ``ImpactRow`` field names (and this project's extension fields) as is.
+
+Rows of no inference get a reason in the ``NOT_ESTIMATED`` column (not a request field):
+``pipeline`` gives them zero impacts and no error (docs/integrations.md).
 """
 
 from __future__ import annotations
