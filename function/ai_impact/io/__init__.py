@@ -23,9 +23,18 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 import ai_impact
+from ai_impact.engine.columns import BLOCKS, METRICS
 from ai_impact.io.columnar import estimate_columns
 from ai_impact.io.pipeline import Progress, run
-from ai_impact.io.presets import PRESETS, Mapper, MappingError, Preset, detect, parse_map
+from ai_impact.io.presets import (
+    NOT_ESTIMATED,
+    PRESETS,
+    Mapper,
+    MappingError,
+    Preset,
+    detect,
+    parse_map,
+)
 from ai_impact.io.readers import Chunk, InputError, read_chunks
 from ai_impact.io.summary import Summary
 from ai_impact.io.writers import Writer, impact_column_names, impact_columns
@@ -56,7 +65,8 @@ def estimate_records(
 ) -> list[dict]:
     """Estimate log records of a known format (detected from their keys when ``preset`` is
     None): one ``ModeledRow`` per record (per span of OTLP lines), same order. ``options`` go
-    to ``ai_impact.estimate``.
+    to ``ai_impact.estimate``. A row of no inference (a cache hit, a span that is not a model
+    call) has zero impacts, no error and its reason under ``not_estimated``.
     """
     if preset is None:
         keys = list(dict.fromkeys(k for r in records if isinstance(r, Mapping) for k in r))
@@ -64,4 +74,12 @@ def estimate_records(
         if preset is None:
             raise MappingError("cannot tell the log format from the records' keys; name a preset")
     mapper = Mapper(PRESETS[preset])
-    return ai_impact.estimate(mapper.rows(mapper.explode(list(records))), **options)
+    rows = mapper.rows(mapper.explode(list(records)))
+    replies = ai_impact.estimate(rows, **options)
+    for row, reply in zip(rows, replies, strict=True):  # rows of no inference, as run() has them
+        reason = row.get(NOT_ESTIMATED) if isinstance(row, Mapping) else None
+        if reason is not None:
+            reply.update({block: dict.fromkeys(METRICS, 0.0) for block in BLOCKS})
+            reply.update({k: None for k in ("error", "ranges", "confidence") if k in reply})
+            reply[NOT_ESTIMATED] = reason
+    return replies
