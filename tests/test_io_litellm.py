@@ -14,6 +14,7 @@ from litellm.integrations.custom_logger import CustomLogger
 
 import ai_impact
 from ai_impact.io.litellm_logger import ImpactLogger
+from ai_impact.io.presets import PRESETS, Mapper
 
 
 class Recorder(CustomLogger):
@@ -66,7 +67,7 @@ def _expected(payload: dict) -> dict:
                 "managed_service_id": payload["custom_llm_provider"],
                 "input_tokens": payload["prompt_tokens"],
                 "output_tokens": payload["completion_tokens"],
-                "utc_datetime": ImpactLogger()._mapper.rows([payload])[0]["utc_datetime"],
+                "utc_datetime": Mapper(PRESETS["litellm"]).rows([payload])[0]["utc_datetime"],
             }
         ]
     )[0]
@@ -117,3 +118,28 @@ def test_an_unknown_model_is_logged_as_an_error_not_raised(loggers):
     _wait_for(loggers, 1)
     impact = loggers.payloads[0]["metadata"]["ai_impact"]
     assert impact["error"]["code"] == "unknown_model"
+
+
+def test_a_cache_hit_is_logged_with_no_impact(loggers):
+    """A call LiteLLM answers from its cache did no model work: zero impacts and the reason,
+    not a second inference. The payload is a real call's, marked as LiteLLM marks a hit
+    (``cache_hit`` True; its cache path needs the proxy's FastAPI, not installed here)."""
+    import copy
+
+    litellm.completion(
+        model="openai/gpt-4o",
+        messages=[{"role": "user", "content": "cache me"}],
+        mock_response="cached answer",
+        api_key="sk-not-used",
+    )
+    _wait_for(loggers, 1)
+    miss = loggers.payloads[0]
+    hit = copy.deepcopy(miss)
+    hit["cache_hit"] = True
+    hit["metadata"].pop("ai_impact")
+    kwargs, _ = ImpactLogger().logging_hook({"standard_logging_object": hit}, None, "completion")
+    impact = kwargs["standard_logging_object"]["metadata"]["ai_impact"]
+    assert miss["metadata"]["ai_impact"]["total_impact"]["usage_energy_wh"] > 0
+    assert "not_estimated" not in miss["metadata"]["ai_impact"]
+    assert impact["not_estimated"] == "cache_hit" and impact["error"] is None
+    assert impact["total_impact"]["usage_energy_wh"] == 0

@@ -16,8 +16,9 @@ It runs in LiteLLM's ``logging_hook`` (the step made for changing what is logged
 loggers are called). The row is read from LiteLLM's ``standard_logging_object`` with the
 ``litellm`` preset of ``ai_impact.io`` (the same fields as the spend logs: ``model``,
 ``custom_llm_provider``, ``prompt_tokens``, ``completion_tokens``, ``startTime``,
-``metadata.usage_object``). An estimate that fails is logged as the row's ``error``; the
-callback never fails the call.
+``metadata.usage_object``; ``ai_impact.io.estimate_records``): a cache hit, which did no model
+work, is logged with zero impacts and ``not_estimated: "cache_hit"``. An estimate that fails is
+logged as the row's ``error``; the callback never fails the call.
 """
 
 from __future__ import annotations
@@ -28,8 +29,7 @@ from typing import Any
 
 from litellm.integrations.custom_logger import CustomLogger
 
-import ai_impact
-from ai_impact.io.presets import PRESETS, Mapper
+from ai_impact.io import estimate_records
 
 METADATA_KEY = "ai_impact"
 _log = logging.getLogger(__name__)
@@ -41,15 +41,13 @@ class ImpactLogger(CustomLogger):
     def __init__(self, key: str = METADATA_KEY, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.key = key
-        self._mapper = Mapper(PRESETS["litellm"])
 
     def impact(self, kwargs: Mapping) -> dict | None:
         """The ModeledRow of one call, from LiteLLM's logging kwargs (None if not a model call)."""
         payload = kwargs.get("standard_logging_object")
         if not isinstance(payload, Mapping) or not payload.get("model"):
             return None
-        row = self._mapper.rows([payload])[0]
-        return ai_impact.estimate([row])[0]
+        return estimate_records([payload], "litellm")[0]
 
     def _annotate(self, kwargs: dict) -> None:
         try:
