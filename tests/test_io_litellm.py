@@ -59,6 +59,16 @@ def _wait_for(recorder: Recorder, count: int) -> None:
         time.sleep(0.05)
 
 
+def _mock_call(model: str) -> None:
+    """One completion, answered by LiteLLM's mock_response (no network)."""
+    litellm.completion(
+        model=model,
+        messages=[{"role": "user", "content": "x"}],
+        mock_response="y",
+        api_key="sk-not-used",
+    )
+
+
 def _expected(payload: dict) -> dict:
     return ai_impact.estimate(
         [
@@ -109,12 +119,7 @@ def test_async_completion_too(loggers):
 
 
 def test_an_unknown_model_is_logged_as_an_error_not_raised(loggers):
-    litellm.completion(
-        model="openai/my-private-finetune",
-        messages=[{"role": "user", "content": "x"}],
-        mock_response="y",
-        api_key="sk-not-used",
-    )
+    _mock_call("openai/my-private-finetune")
     _wait_for(loggers, 1)
     impact = loggers.payloads[0]["metadata"]["ai_impact"]
     assert impact["error"]["code"] == "unknown_model"
@@ -126,12 +131,7 @@ def test_a_cache_hit_is_logged_with_no_impact(loggers):
     (``cache_hit`` True; its cache path needs the proxy's FastAPI, not installed here)."""
     import copy
 
-    litellm.completion(
-        model="openai/gpt-4o",
-        messages=[{"role": "user", "content": "cache me"}],
-        mock_response="cached answer",
-        api_key="sk-not-used",
-    )
+    _mock_call("openai/gpt-4o")
     _wait_for(loggers, 1)
     miss = loggers.payloads[0]
     hit = copy.deepcopy(miss)
