@@ -134,19 +134,26 @@ def test_map_overrides_and_errors():
         io.Mapper(io.PRESETS["litellm"]).check(["gen_ai.request.model"])
 
 
+# A LiteLLM spend-log record (LiteLLM_SpendLogs columns).
+SPEND_LOG = {
+    "model": "gpt-4o",
+    "custom_llm_provider": "openai",
+    "prompt_tokens": 100,
+    "completion_tokens": 50,
+    "spend": 0.001,
+    "call_type": "completion",
+}
+
+
 def test_estimate_records_from_python():
-    replies = io.estimate_records(
-        [
-            {
-                "model": "gpt-4o",
-                "custom_llm_provider": "openai",
-                "prompt_tokens": 100,
-                "completion_tokens": 50,
-                "spend": 0.001,
-                "call_type": "completion",
-                "model_id": "deployment-hash",
-            }
-        ]
-    )
+    replies = io.estimate_records([{**SPEND_LOG, "model_id": "deployment-hash"}])
     assert replies[0]["error"] is None
     assert replies[0]["total_impact"]["usage_energy_wh"] > 0
+
+
+def test_estimate_records_answers_rows_of_no_inference_as_run_does():
+    records = [{**SPEND_LOG, "cache_hit": c} for c in ("False", "True")]
+    estimated, hit = io.estimate_records(records, "litellm", ranges=True)
+    assert estimated["total_impact"]["usage_energy_wh"] > 0 and "not_estimated" not in estimated
+    assert hit["error"] is None and hit["not_estimated"] == "cache_hit"
+    assert hit["total_impact"]["usage_energy_wh"] == 0 and hit["confidence"] is None

@@ -205,22 +205,3 @@ def test_langfuse_span_and_agent_observations_are_not_model_calls(tmp_path, opti
     rows, summary = estimated(tmp_path, "langfuse_api_page.json", **options)
     assert [r["not_estimated"] for r in rows] == ["", "", "", "", *["not_a_model_call"] * 2]
     assert summary.error_rows == 0 and summary.estimated_rows == 4
-
-
-def test_estimate_records_answers_rows_of_no_inference_as_run_does():
-    records = [
-        {
-            "model": "gpt-4o",
-            "custom_llm_provider": "openai",
-            "prompt_tokens": 100,
-            "completion_tokens": 50,
-            "spend": 0.001,
-            "call_type": "completion",
-            "cache_hit": c,
-        }
-        for c in ("False", "True")
-    ]
-    estimated, hit = io.estimate_records(records, "litellm", ranges=True)
-    assert estimated["total_impact"]["usage_energy_wh"] > 0 and "not_estimated" not in estimated
-    assert hit["error"] is None and hit["not_estimated"] == "cache_hit"
-    assert hit["total_impact"]["usage_energy_wh"] == 0 and hit["confidence"] is None
